@@ -1,0 +1,70 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface TestPki {
+  dir: string;
+  /** The test CA's certificate: trust it through NODE_EXTRA_CA_CERTS, AWS_CA_BUNDLE or GIT_SSL_CAINFO. */
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+/** Names the server certificate covers: loopback, `*.test`, and the canonical AWS names tests resolve to loopback. */
+export const TEST_SERVER_NAMES = [
+  'localhost',
+  '*.test',
+  'sts.amazonaws.com',
+  '*.ap-northeast-1.amazonaws.com',
+  '*.us-east-1.amazonaws.com',
+  '*.us-west-2.amazonaws.com',
+  '*.cn-north-1.amazonaws.com.cn',
+];
+
+/** A CA made for this test run and one server certificate it signed (openssl on PATH). */
+export function createTestPki(dir = mkdtempSync(join(tmpdir(), 'canary-pki-'))): TestPki {
+  const san = ['IP:127.0.0.1', 'IP:::1', ...TEST_SERVER_NAMES.map((n) => `DNS:${n}`)].join(',');
+  writeFileSync(join(dir, 'ext.cnf'), `subjectAltName=${san}\nbasicConstraints=CA:FALSE\n`);
+  const run = (args: string[]) => {
+    try {
+      execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    } catch (error) {
+      throw new Error(`openssl ${args[0]} failed (is openssl installed? apt-get install openssl): ${String(error)}`);
+    }
+  };
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=codecommit-canary test CA',
+  ]);
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'server.csr', '-subj', '/CN=localhost']);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'cert.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'ext.cnf',
+  ]);
+  return { dir, caFile: join(dir, 'ca.pem'), certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') };
+}
