@@ -86,3 +86,16 @@ export interface Report {
 }
 
 export const zeroPhases = (): Phases => ({ dnsMs: 0, connectMs: 0, tlsMs: 0, firstByteMs: 0, transferMs: 0 });
+
+/**
+ * One line the probe writes to its log per target and run. The notifier reads these back through
+ * the CloudWatch Logs subscription; `runId` + `target` identify a record, so re-deliveries are recognisable.
+ */
+export interface ResultRecord {
+  type: 'codecommit-canary/result';
+  v: 1;
+  runId: string;
+  /** When the target's probe started (ISO-8601). */
+  at: string;
+  result: TargetResult;
+}
