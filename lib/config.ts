@@ -1,0 +1,220 @@
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { gitEndpoint, regionalStsEndpoint } from './endpoints.ts';
+import { isAwsRegion } from './regions.ts';
+import { parseCodeCommitUrl, REPOSITORY_NAME } from './target-url.ts';
+
+/** Bad config: every problem, one line each, naming the field path. The CLI exits 2 on it. */
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source}: invalid config\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const ROLE_ARN = /^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const ROLE_ARN_EXAMPLE = 'an IAM role ARN like arn:aws:iam::111111111111:role/Name';
+
+/** A string field whose messages say what was expected, for a missing value and for a wrong one alike. */
+const text = (expected: string, valid: (s: string) => boolean = () => true) =>
+  z
+    .string({ error: (issue) => (issue.input === undefined ? `required: ${expected}` : `expected ${expected}`) })
+    .refine(valid, { error: `expected ${expected}` });
+
+const integer = (expected: string, min: number, max: number) =>
+  z
+    .number({ error: (issue) => (issue.input === undefined ? `required: ${expected}` : `expected ${expected}`) })
+    .int({ error: `expected ${expected}` })
+    .min(min, { error: `expected ${expected}` })
+    .max(max, { error: `expected ${expected}` });
+
+const isLoopbackHost = (host: string): boolean =>
+  host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+
+/** https:// anywhere; plain http:// only to loopback (tests and local sandboxes). */
+const endpointUrl = text('an https:// URL (http:// only for loopback)', (value) => {
+  try {
+    const url = new URL(value);
+    const bare = url.pathname === '/' && !url.search && !url.hash && !url.username;
+    return bare && (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname)));
+  } catch {
+    return false;
+  }
+});
+
+const region = text('an AWS region like ap-northeast-1', isAwsRegion);
+
+/** `10.0.0.2`, `127.0.0.1:5353`, `[::1]:53`: what node's dns Resolver.setServers accepts. */
+const dnsServer = text('a DNS server address like 10.0.0.2 or 127.0.0.1:5353', (value) => {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(value);
+  if (bracketed) return isIP(bracketed[1] ?? '') === 6 && (!bracketed[2] || Number(bracketed[2]) <= 65535);
+  if (isIP(value)) return true;
+  const withPort = /^([\d.]+):(\d{1,5})$/.exec(value);
+  return !!withPort && isIP(withPort[1] ?? '') === 4 && Number(withPort[2]) <= 65535;
+});
+
+const stsMs = integer('milliseconds between 100 and 60000', 100, 60_000);
+const gitMs = integer('milliseconds between 100 and 120000', 100, 120_000);
+
+const endpointsSchema = z.strictObject({ sts: endpointUrl.optional(), git: endpointUrl.optional() });
+
+const targetSchema = z.strictObject({
+  name: text('a target name of 1-64 letters, digits, . _ -', (s) => /^[\w.-]{1,64}$/.test(s)),
+  repository: text('a CodeCommit repository name (1-100 of letters, digits, . _ -)', (s) =>
+    REPOSITORY_NAME.test(s),
+  ).optional(),
+  url: text('codecommit://repository or codecommit::<region>://repository', (s) => {
+    const parsed = parseCodeCommitUrl(s);
+    return parsed.ok && parsed.url.profile === null;
+  }).optional(),
+  roleArn: text(ROLE_ARN_EXAMPLE, (s) => ROLE_ARN.test(s)),
+  externalId: text('an external ID of 2-1224 characters', (s) => /^[\w+=,.@:/-]{2,1224}$/.test(s)).optional(),
+  sessionName: text('a role session name of 2-64 letters, digits, +=,.@_-', (s) =>
+    /^[\w+=,.@-]{2,64}$/.test(s),
+  ).optional(),
+  region: region.optional(),
+  endpoints: endpointsSchema.optional(),
+  timeouts: z.strictObject({ stsMs: stsMs.optional(), gitMs: gitMs.optional() }).optional(),
+});
+
+export const configSchema = z.strictObject({
+  region,
+  timeouts: z.strictObject({ stsMs: stsMs.default(5000), gitMs: gitMs.default(10_000) }).default({
+    stsMs: 5000,
+    gitMs: 10_000,
+  }),
+  dns: z.strictObject({ servers: z.array(dnsServer).min(1, { error: 'expected at least one server' }) }).optional(),
+  endpoints: endpointsSchema.default({}),
+  tls: z.strictObject({ caFile: text('a path to a PEM file of extra trusted CAs').optional() }).default({}),
+  /** Cap on the targets probed at once. */
+  concurrency: integer('an integer between 1 and 64', 1, 64).default(8),
+  /** Cap on the bytes read from a ref advertisement, against a broken or hostile server. */
+  maxAdvertisementBytes: integer('bytes between 1024 and 268435456', 1024, 256 * 1024 * 1024).default(16 * 1024 * 1024),
+  metrics: z
+    .strictObject({
+      namespace: text('a CloudWatch namespace of 1-255 characters', (s) => /^[^:$][^$]{0,254}$/.test(s)).default(
+        'CodeCommitCanary',
+      ),
+      detail: z.enum(['basic', 'phases'], { error: 'expected "basic" or "phases"' }).default('basic'),
+    })
+    .default({ namespace: 'CodeCommitCanary', detail: 'basic' }),
+  alerts: z
+    .strictObject({
+      failuresBeforeAlert: integer('an integer between 1 and 100', 1, 100).default(2),
+      renotifyMinutes: integer('minutes between 1 and 10080', 1, 10_080).default(60),
+    })
+    .default({ failuresBeforeAlert: 2, renotifyMinutes: 60 }),
+  targets: z
+    .array(targetSchema, { error: 'required: a list of targets' })
+    .min(1, { error: 'expected at least one target' }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type TargetConfig = Config['targets'][number];
+
+/** A target with every default applied: what a probe needs and nothing more. */
+export interface ResolvedTarget {
+  name: string;
+  repository: string;
+  region: string;
+  /** The role to assume; null only for an ad-hoc profile without `role_arn` (then `sts` is GetCallerIdentity). */
+  roleArn: string | null;
+  externalId?: string;
+  sessionName: string;
+  stsEndpoint: string;
+  gitEndpoint: string;
+  timeouts: { stsMs: number; gitMs: number };
+}
+
+/** `targets[2].roleArn` from zod's path array. */
+export const formatPath = (path: readonly PropertyKey[]): string =>
+  path.reduce<string>(
+    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+    '',
+  );
+
+/**
+ * Rules across fields, checked on the raw input so they are reported even when other fields are wrong
+ * (zod skips refinements of an object that already has issues).
+ */
+function crossFieldProblems(raw: unknown): string[] {
+  const targets = (raw as { targets?: unknown })?.targets;
+  if (!Array.isArray(targets)) return [];
+  const problems: string[] = [];
+  const seen = new Map<string, number>();
+  targets.forEach((target: Record<string, unknown> | null, index) => {
+    if (typeof target !== 'object' || target === null) return;
+    if (target.repository === undefined && target.url === undefined) {
+      problems.push(`targets[${index}].repository: required: a repository name, or a url`);
+    } else if (target.repository !== undefined && target.url !== undefined) {
+      problems.push(`targets[${index}].url: expected either repository or url, not both`);
+    }
+    if (typeof target.name !== 'string') return;
+    const first = seen.get(target.name);
+    if (first === undefined) seen.set(target.name, index);
+    else problems.push(`targets[${index}].name: duplicate target name "${target.name}" (also targets[${first}].name)`);
+  });
+  return problems;
+}
+
+export function parseConfig(raw: unknown, source = 'config'): Config {
+  const result = configSchema.safeParse(raw);
+  const crossField = crossFieldProblems(raw);
+  if (result.success && crossField.length === 0) return result.data;
+  const problems = (result.success ? [] : result.error.issues).map((issue) => {
+    const path = formatPath(issue.path);
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+        : issue.message;
+    return path ? `${path}: ${message}` : message;
+  });
+  throw new ConfigError(source, [...problems, ...crossField]);
+}
+
+/** Reads a JSON or YAML config file; every problem is a ConfigError. */
+export async function loadConfig(file: string): Promise<Config> {
+  let body: string;
+  try {
+    body = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(file, [`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
+  }
+  return parseConfig(parseConfigText(body, file), file);
+}
+
+export function parseConfigText(body: string, source: string): unknown {
+  try {
+    return /\.ya?ml$/i.test(source) ? parseYaml(body) : JSON.parse(body);
+  } catch (error) {
+    const kind = /\.ya?ml$/i.test(source) ? 'YAML' : 'JSON';
+    throw new ConfigError(source, [`not valid ${kind}: ${(error as Error).message.split('\n')[0]}`]);
+  }
+}
+
+export function resolveTargets(config: Config): ResolvedTarget[] {
+  return config.targets.map((target) => {
+    const fromUrl = target.url ? parseCodeCommitUrl(target.url) : null;
+    const url = fromUrl?.ok ? fromUrl.url : null;
+    const targetRegion = target.region ?? url?.region ?? config.region;
+    return {
+      name: target.name,
+      repository: target.repository ?? url?.repository ?? '',
+      region: targetRegion,
+      roleArn: target.roleArn,
+      ...(target.externalId ? { externalId: target.externalId } : {}),
+      sessionName: target.sessionName ?? `codecommit-canary-${target.name}`.slice(0, 64),
+      stsEndpoint: target.endpoints?.sts ?? config.endpoints.sts ?? regionalStsEndpoint(targetRegion),
+      gitEndpoint: target.endpoints?.git ?? config.endpoints.git ?? gitEndpoint(targetRegion),
+      timeouts: {
+        stsMs: target.timeouts?.stsMs ?? config.timeouts.stsMs,
+        gitMs: target.timeouts?.gitMs ?? config.timeouts.gitMs,
+      },
+    };
+  });
+}
