@@ -21,7 +21,7 @@ export function parseCodeCommitUrl(text: string): ParsedUrl {
       message: 'expected codecommit://[profile@]repository or codecommit::<region>://[profile@]repository',
     };
   }
-  const [, region, profile, repository] = match as unknown as [string, string?, string?, string];
+  const [, region, profile, repository = ''] = match;
   if (!REPOSITORY_NAME.test(repository)) {
     return {
       ok: false,

@@ -41,7 +41,9 @@ export interface Advertisement {
 }
 
 /** A protocol error is data: the server's `ERR` text, a framing or grammar problem, truncation, or the size cap. */
-export type AdvertisementResult = { ok: true; advertisement: Advertisement } | { ok: false; error: { message: string } };
+export type AdvertisementResult =
+  | { ok: true; advertisement: Advertisement }
+  | { ok: false; error: { message: string } };
 
 export interface AdvertisementParserOptions {
   /** Bytes accepted before the parser gives up (default {@link DEFAULT_MAX_ADVERTISEMENT_BYTES}). */
@@ -75,10 +77,15 @@ export class AdvertisementParser {
   #refs: AdvertisedRef[] = [];
   /** `null` until the first ref line (or the empty-repository line) was read. */
   #capabilities: string[] | null = null;
-  #oidHexLength = OID_HEX_LENGTH.sha1 ?? 40;
+  #oidHexLength = 40;
+  /** Set by the empty-repository line or a shallow line: only shallow lines may follow. */
+  #refsEnded = false;
 
   constructor(options: AdvertisementParserOptions = {}) {
     this.#maxBytes = options.maxBytes ?? DEFAULT_MAX_ADVERTISEMENT_BYTES;
+    if (!Number.isSafeInteger(this.#maxBytes) || this.#maxBytes < 1) {
+      throw new RangeError(`maxBytes must be a positive integer, got ${options.maxBytes}`);
+    }
   }
 
   /** True once the outcome is known (closing flush, error or cap): further chunks are ignored. */
@@ -99,8 +106,8 @@ export class AdvertisementParser {
     // Feed only up to the cap, so an advertisement within the cap parses whatever the chunking.
     this.#reader.push(chunk.length > room ? chunk.subarray(0, Math.max(room, 0)) : chunk);
     for (let packet = this.#reader.read(); packet && !this.done; packet = this.#reader.read()) {
-      if (packet.type === 'error') this.#fail(packet.message);
-      else this.#take(packet);
+      const problem = packet.type === 'error' ? packet.message : this.#take(packet);
+      if (problem !== undefined) this.#fail(problem);
     }
     if (!this.done && this.#received > this.#maxBytes) {
       this.#fail(`advertisement exceeded the cap of ${this.#maxBytes} bytes before its closing flush`);
@@ -112,58 +119,67 @@ export class AdvertisementParser {
   finish(): AdvertisementResult {
     if (this.#error !== null) return { ok: false, error: { message: this.#error } };
     if (!this.done) {
-      const where = this.#state === 'refs' ? `after ${this.#refs.length} refs` : 'in the service header';
-      return { ok: false, error: { message: `advertisement truncated ${where}: the body ended before its closing flush` } };
+      const where = this.#state === 'refs' ? `after ${this.#refs.length} refs` : 'in its header';
+      const message =
+        this.#received === 0
+          ? 'empty body: no advertisement'
+          : `advertisement truncated ${where}: the body ended after ${this.#received} bytes, before its closing flush`;
+      return { ok: false, error: { message } };
     }
     return { ok: true, advertisement: this.#advertisement() };
   }
 
-  #take(packet: PktLine): void {
+  /** Takes one packet; returns what is wrong with it, if anything. */
+  #take(packet: PktLine): string | undefined {
     if (packet.type !== 'data') {
-      if (packet.type !== 'flush') return this.#fail(`unexpected ${packet.type} packet: not a protocol v0 advertisement`);
+      if (packet.type !== 'flush') return `unexpected ${packet.type} packet: not a protocol v0 advertisement`;
       // The header block ends with a flush; a flush anywhere else closes the advertisement.
       this.#state = this.#state === 'service-headers' ? 'refs' : 'done';
       return;
     }
     const line = chomp(packet.payload.toString('utf8'));
-    if (line.startsWith('ERR ')) return this.#fail(`remote error: ${line.slice(4)}`);
+    if (line.startsWith('ERR ')) return `remote error: ${line.slice(4)}`;
     if (this.#state === 'service') {
       if (line === SERVICE_LINE) {
         this.#state = 'service-headers';
         return;
       }
-      if (line.startsWith('# service=')) return this.#fail(`unexpected service line "${line}", wanted "${SERVICE_LINE}"`);
+      if (line.startsWith('# service=')) return `unexpected service line "${line}", wanted "${SERVICE_LINE}"`;
       this.#state = 'refs'; // No header: parse this packet as the first ref line.
     }
     if (this.#state === 'service-headers') return; // git ignores extra header lines up to the flush
-    this.#refLine(line);
+    return this.#refLine(line);
   }
 
-  #refLine(line: string): void {
-    if (this.#capabilities === null) {
+  #refLine(line: string): string | undefined {
+    const first = this.#capabilities === null;
+    if (first) {
       // `version 1` is v0 with one extra line; v2 is a different protocol (and needs a request header we never send).
       if (line === 'version 1') return;
-      if (line === 'version 2') return this.#fail('server answered with protocol v2; only v0 is supported');
-      const nul = line.indexOf('\0');
-      this.#capabilities = nul < 0 ? [] : line.slice(nul + 1).split(' ').filter(Boolean);
+      if (line === 'version 2') return 'server answered with protocol v2; only v0 is supported';
+      this.#capabilities = splitCapabilities(line);
       const format = this.#capability('object-format') ?? 'sha1';
       const hexLength = OID_HEX_LENGTH[format];
-      if (hexLength === undefined) return this.#fail(`unsupported object-format "${format}"`);
+      if (hexLength === undefined) return `unsupported object-format "${format}"`;
       this.#oidHexLength = hexLength;
     } else if (line.startsWith('shallow ')) {
-      return; // shallow lines may follow the refs; ls-remote does not print them
+      // Shallow lines may follow the refs (ls-remote does not print them); like git, no ref may follow them.
+      this.#refsEnded = true;
+      return;
     }
     // Capabilities ride on the first line only; on later lines git reads up to the NUL and ignores the rest.
     const nul = line.indexOf('\0');
     const text = nul < 0 ? line : line.slice(0, nul);
+    if (this.#refsEnded) return `unexpected ${JSON.stringify(truncate(line))}: only shallow lines may follow`;
     const oid = text.slice(0, this.#oidHexLength).toLowerCase();
     const name = text.slice(this.#oidHexLength + 1);
     if (!isHex(oid, this.#oidHexLength) || text[this.#oidHexLength] !== ' ' || name === '') {
-      return this.#fail(`malformed ref line ${JSON.stringify(truncate(line))}: wanted "<${this.#oidHexLength}-hex oid> <refname>"`);
+      return `malformed ref line ${JSON.stringify(truncate(line))}: wanted "<${this.#oidHexLength}-hex oid> <refname>"`;
     }
     if (name === EMPTY_REPO_CAPABILITIES) {
-      // git ≥ 2.41's empty repository: one dummy line with a zero oid carrying the capabilities.
-      if (this.#refs.length > 0 || nul < 0 || !/^0+$/.test(oid)) return this.#fail(`unexpected ${EMPTY_REPO_CAPABILITIES} line`);
+      // git ≥ 2.41's empty repository: one line with a zero oid that only carries the capabilities.
+      if (!first || nul < 0 || !/^0+$/.test(oid)) return `unexpected ${EMPTY_REPO_CAPABILITIES} line`;
+      this.#refsEnded = true;
       return;
     }
     this.#refs.push({ oid, name });
@@ -205,6 +221,17 @@ function inferHead(refs: AdvertisedRef[], headSha: string | null): string | null
   if (headSha === null) return null;
   const candidates = refs.filter((ref) => ref.oid === headSha && ref.name.startsWith('refs/heads/')).map((r) => r.name);
   return ['refs/heads/main', 'refs/heads/master'].find((name) => candidates.includes(name)) ?? candidates[0] ?? null;
+}
+
+/** The space-separated capabilities after the first line's NUL. */
+function splitCapabilities(line: string): string[] {
+  const nul = line.indexOf('\0');
+  return nul < 0
+    ? []
+    : line
+        .slice(nul + 1)
+        .split(' ')
+        .filter(Boolean);
 }
 
 function chomp(line: string): string {

@@ -14,7 +14,7 @@ export interface TestPki {
 /** Names the server certificate covers: loopback, `*.test`, and the canonical AWS names tests resolve to loopback. */
 export const TEST_SERVER_NAMES = [
   'localhost',
-  '*.test',
+  '*.canary.test',
   'sts.amazonaws.com',
   '*.ap-northeast-1.amazonaws.com',
   '*.us-east-1.amazonaws.com',

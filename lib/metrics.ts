@@ -1,0 +1,277 @@
+/**
+ * The metric catalogue and the pure conversion of probe results into datapoints.
+ *
+ * A datapoint is plain data; sinks (`metric-sinks.ts`) decide how it leaves the process (EMF in the log,
+ * `PutMetricData`, a console table). Alarms and the dashboard are built on the names in `METRIC_CATALOGUE`:
+ * renaming one is a breaking change.
+ */
+import type { Phases, StepResult, TargetResult } from './types.ts';
+import { STEP_NAMES } from './types.ts';
+
+export const DEFAULT_NAMESPACE = 'CodeCommitCanary';
+
+/** `basic`: Success and Duration per target and step. `phases`: adds the phase times and Timeout. */
+export const DETAIL_LEVELS = ['basic', 'phases'] as const;
+export type DetailLevel = (typeof DETAIL_LEVELS)[number];
+
+/** CloudWatch storage resolution in seconds: 1 is a high-resolution metric (billed as such), 60 the standard. */
+export const STORAGE_RESOLUTIONS = [1, 60] as const;
+export type StorageResolution = (typeof STORAGE_RESOLUTIONS)[number];
+
+/** CloudWatch's standard units (the same strings in EMF and in `PutMetricData`). */
+export const METRIC_UNITS = [
+  'Seconds',
+  'Microseconds',
+  'Milliseconds',
+  'Bytes',
+  'Kilobytes',
+  'Megabytes',
+  'Gigabytes',
+  'Terabytes',
+  'Bits',
+  'Kilobits',
+  'Megabits',
+  'Gigabits',
+  'Terabits',
+  'Percent',
+  'Count',
+  'Bytes/Second',
+  'Kilobytes/Second',
+  'Megabytes/Second',
+  'Gigabytes/Second',
+  'Terabytes/Second',
+  'Bits/Second',
+  'Kilobits/Second',
+  'Megabits/Second',
+  'Gigabits/Second',
+  'Terabits/Second',
+  'Count/Second',
+  'None',
+] as const;
+export type MetricUnit = (typeof METRIC_UNITS)[number];
+
+/** Limits shared by EMF and `PutMetricData`. */
+export const MAX_DIMENSIONS = 30;
+export const MAX_METRIC_NAME_LENGTH = 255;
+export const MAX_DIMENSION_NAME_LENGTH = 255;
+export const MAX_DIMENSION_VALUE_LENGTH = 1024;
+
+/**
+ * One value of one metric at one time. Any metric can be expressed (e.g. a future `CertDaysLeft` with
+ * `{ Endpoint }`); the catalogue's own come from `datapointsFor` and `heartbeat`.
+ */
+export interface Datapoint {
+  name: string;
+  unit: MetricUnit;
+  value: number;
+  /** Exactly the dimension set the metric is stored under: CloudWatch matches the whole set, not a subset. */
+  dimensions: Record<string, string>;
+  timestamp: Date;
+  /** 1 for a high-resolution metric; absent means standard (60). */
+  storageResolution?: StorageResolution;
+}
+
+export const METRIC = {
+  Success: 'Success',
+  Duration: 'Duration',
+  DnsTime: 'DnsTime',
+  ConnectTime: 'ConnectTime',
+  TlsTime: 'TlsTime',
+  FirstByteTime: 'FirstByteTime',
+  TransferTime: 'TransferTime',
+  Timeout: 'Timeout',
+  Heartbeat: 'Heartbeat',
+} as const;
+export type CatalogueMetricName = (typeof METRIC)[keyof typeof METRIC];
+
+export const DIMENSION = { Target: 'Target', Step: 'Step', Stack: 'Stack' } as const;
+
+/** Phase field → metric name; every phase is emitted at the `phases` level (0 when it never happened). */
+export const PHASE_METRICS = {
+  dnsMs: METRIC.DnsTime,
+  connectMs: METRIC.ConnectTime,
+  tlsMs: METRIC.TlsTime,
+  firstByteMs: METRIC.FirstByteTime,
+  transferMs: METRIC.TransferTime,
+} as const satisfies Record<keyof Phases, CatalogueMetricName>;
+
+export interface MetricDefinition {
+  name: CatalogueMetricName;
+  unit: MetricUnit;
+  /** Dimension names, in the order they are emitted. */
+  dimensions: readonly string[];
+  /** `step`: one per target and step; `run`: one per probe run. */
+  scope: 'step' | 'run';
+  /** The lowest detail level that emits the metric. */
+  detail: DetailLevel;
+  description: string;
+}
+
+const STEP_DIMENSIONS = [DIMENSION.Target, DIMENSION.Step] as const;
+const phaseDefinition = (name: CatalogueMetricName, what: string): MetricDefinition => ({
+  name,
+  unit: 'Milliseconds',
+  dimensions: STEP_DIMENSIONS,
+  scope: 'step',
+  detail: 'phases',
+  description: `${what}; 0 when the phase never happened. Absent for a skipped step.`,
+});
+
+/** The documented catalogue: what exists, under which dimensions, from which detail level. */
+export const METRIC_CATALOGUE: readonly MetricDefinition[] = [
+  {
+    name: METRIC.Success,
+    unit: 'Count',
+    dimensions: STEP_DIMENSIONS,
+    scope: 'step',
+    detail: 'basic',
+    description: '1 when the step succeeded, 0 when it failed or was skipped (git after a failed sts).',
+  },
+  {
+    name: METRIC.Duration,
+    unit: 'Milliseconds',
+    dimensions: STEP_DIMENSIONS,
+    scope: 'step',
+    detail: 'basic',
+    description: "The step's elapsed time. Absent for a skipped step.",
+  },
+  phaseDefinition(METRIC.DnsTime, 'Name resolution'),
+  phaseDefinition(METRIC.ConnectTime, 'TCP connect'),
+  phaseDefinition(METRIC.TlsTime, 'TLS handshake'),
+  phaseDefinition(METRIC.FirstByteTime, 'Request sent → first response byte'),
+  phaseDefinition(METRIC.TransferTime, 'First response byte → last byte read'),
+  {
+    name: METRIC.Timeout,
+    unit: 'Count',
+    dimensions: STEP_DIMENSIONS,
+    scope: 'step',
+    detail: 'phases',
+    description: '1 when the step ended at its deadline, else 0. Absent for a skipped step.',
+  },
+  {
+    name: METRIC.Heartbeat,
+    unit: 'Count',
+    dimensions: [DIMENSION.Stack],
+    scope: 'run',
+    detail: 'basic',
+    description: '1 per probe run; its alarm treats missing data as breaching, so a probe that stops running pages.',
+  },
+];
+
+const includes = (level: DetailLevel, wanted: DetailLevel): boolean =>
+  DETAIL_LEVELS.indexOf(level) >= DETAIL_LEVELS.indexOf(wanted);
+
+/**
+ * Custom metrics (billed per month) one target adds at a detail level, and the per-stack ones.
+ *
+ * @example
+ * customMetricCount('basic') // → { perTarget: 4, perStack: 1 }
+ * customMetricCount('phases') // → { perTarget: 16, perStack: 1 }
+ */
+export function customMetricCount(detail: DetailLevel): { perTarget: number; perStack: number } {
+  const emitted = METRIC_CATALOGUE.filter((m) => includes(detail, m.detail));
+  return {
+    perTarget: emitted.filter((m) => m.scope === 'step').length * STEP_NAMES.length,
+    perStack: emitted.filter((m) => m.scope === 'run').length,
+  };
+}
+
+export interface DatapointOptions {
+  /** Default `basic`. */
+  detail?: DetailLevel;
+  /** Set on every datapoint when given (1 = high resolution). */
+  storageResolution?: StorageResolution;
+}
+
+/**
+ * The catalogue's datapoints for one target's result: per step `Success` and `Duration`, and at the `phases`
+ * level the five phase times and `Timeout`. A skipped step yields only `Success` 0.
+ *
+ * @example
+ * datapointsFor(result, { detail: 'basic' }, new Date('2025-01-01T00:00:00Z'))
+ * // → [{ name: 'Success', unit: 'Count', value: 1, dimensions: { Target: 'team-repo', Step: 'sts' }, timestamp }, …]
+ */
+export function datapointsFor(result: TargetResult, options: DatapointOptions, at: Date): Datapoint[] {
+  const detail = options.detail ?? 'basic';
+  const points: Datapoint[] = [];
+  for (const stepName of STEP_NAMES) {
+    const step: StepResult = result.steps[stepName];
+    const point = pointMaker({ [DIMENSION.Target]: result.name, [DIMENSION.Step]: stepName }, at, options);
+    points.push(point(METRIC.Success, 'Count', step.ok && !step.skipped ? 1 : 0));
+    if (step.skipped) continue;
+    points.push(point(METRIC.Duration, 'Milliseconds', step.durationMs));
+    if (!includes(detail, 'phases')) continue;
+    for (const [field, name] of Object.entries(PHASE_METRICS) as [keyof Phases, CatalogueMetricName][]) {
+      points.push(point(name, 'Milliseconds', step.phases[field]));
+    }
+    points.push(point(METRIC.Timeout, 'Count', step.failure?.kind === 'timeout' ? 1 : 0));
+  }
+  return points;
+}
+
+/**
+ * The per-run `Heartbeat` (1) under `{ Stack }`.
+ *
+ * @example
+ * heartbeat('codecommit-canary-prod', new Date())
+ * // → { name: 'Heartbeat', unit: 'Count', value: 1, dimensions: { Stack: 'codecommit-canary-prod' }, timestamp }
+ */
+export function heartbeat(stack: string, at: Date, options: Pick<DatapointOptions, 'storageResolution'> = {}): Datapoint {
+  return pointMaker({ [DIMENSION.Stack]: stack }, at, options)(METRIC.Heartbeat, 'Count', 1);
+}
+
+const pointMaker =
+  (dimensions: Record<string, string>, timestamp: Date, { storageResolution }: DatapointOptions) =>
+  (name: string, unit: MetricUnit, value: number): Datapoint => ({
+    name,
+    unit,
+    value,
+    dimensions: { ...dimensions },
+    timestamp,
+    ...(storageResolution === undefined ? {} : { storageResolution }),
+  });
+
+const isBlank = (s: string): boolean => s.trim().length === 0;
+
+/**
+ * What makes a datapoint unpublishable (to EMF and `PutMetricData` alike); empty when it is fine.
+ * Sinks count such datapoints as failed, with these messages as the reason, instead of throwing.
+ *
+ * @example
+ * datapointProblems({ name: 'Success', unit: 'Count', value: Number.NaN, dimensions: {}, timestamp: new Date() })
+ * // → ['Success: value NaN is not a finite number']
+ */
+export function datapointProblems(point: Datapoint): string[] {
+  const problems: string[] = [];
+  const name = typeof point.name === 'string' ? point.name : String(point.name);
+  const say = (text: string) => problems.push(`${name || '(no name)'}: ${text}`);
+  if (typeof point.name !== 'string' || isBlank(point.name) || point.name.length > MAX_METRIC_NAME_LENGTH) {
+    say(`name must be 1-${MAX_METRIC_NAME_LENGTH} characters, not blank`);
+  }
+  if (point.name === '_aws') say('name _aws is reserved by EMF');
+  if (!(METRIC_UNITS as readonly string[]).includes(point.unit)) {
+    say(`unit ${JSON.stringify(point.unit)} is not one of ${METRIC_UNITS.join(', ')}`);
+  }
+  if (typeof point.value !== 'number' || !Number.isFinite(point.value)) {
+    say(`value ${String(point.value)} is not a finite number`);
+  }
+  if (!(point.timestamp instanceof Date) || Number.isNaN(point.timestamp.getTime())) {
+    say('timestamp is not a valid Date');
+  }
+  if (point.storageResolution !== undefined && !STORAGE_RESOLUTIONS.includes(point.storageResolution)) {
+    say(`storageResolution ${String(point.storageResolution)} is not 1 or 60`);
+  }
+  const entries = Object.entries(point.dimensions ?? {});
+  if (entries.length > MAX_DIMENSIONS) say(`${entries.length} dimensions, at most ${MAX_DIMENSIONS} allowed`);
+  for (const [key, value] of entries) {
+    if (isBlank(key) || key.length > MAX_DIMENSION_NAME_LENGTH || key.startsWith(':')) {
+      say(`dimension name ${JSON.stringify(key)} must be 1-${MAX_DIMENSION_NAME_LENGTH} characters, not start with ':'`);
+    }
+    if (typeof value !== 'string' || isBlank(value) || value.length > MAX_DIMENSION_VALUE_LENGTH) {
+      say(`dimension ${key} value must be 1-${MAX_DIMENSION_VALUE_LENGTH} characters, not blank`);
+    }
+    // EMF puts dimension values and metric values side by side at the top level of one object.
+    if (key === point.name || key === '_aws') say(`dimension name ${key} collides with the metric name or _aws`);
+  }
+  return problems;
+}

@@ -1,0 +1,94 @@
+import type { Agent } from 'node:http';
+import type { Clock } from '../clock.ts';
+import { classifyError } from '../failure.ts';
+import type { Failure, StepResult } from '../types.ts';
+import { allPrivate } from './addresses.ts';
+import type { Resolve } from './resolve.ts';
+import { type AgentOptions, Trace, tracedAgent } from './trace.ts';
+
+/** What a step needs from the outside world; the real ones are built once per process. */
+export interface NetDeps {
+  resolve: Resolve;
+  clock: Clock;
+  tls?: AgentOptions;
+}
+
+export interface ExchangeContext {
+  url: URL;
+  agent: Agent;
+  signal: AbortSignal;
+  trace: Trace;
+}
+
+export type Exchanged<T> = StepResult & { value?: T };
+
+class DeadlineExceeded extends Error {
+  constructor() {
+    super('deadline exceeded');
+  }
+}
+
+/**
+ * Runs one timed exchange with an endpoint: resolve (timed), connect through a traced one-shot agent, let
+ * `exchange` do the request, and end everything at the deadline, whichever phase it is in. Never throws for
+ * network trouble: the outcome is a StepResult with a classified failure.
+ */
+export async function timedExchange<T>(
+  endpoint: string,
+  deadlineMs: number,
+  deps: NetDeps,
+  exchange: (context: ExchangeContext) => Promise<T>,
+  parentSignal?: AbortSignal,
+): Promise<Exchanged<T>> {
+  const url = new URL(endpoint);
+  const trace = new Trace(deps.clock, url.protocol === 'https:');
+  const controller = new AbortController();
+  let timedOut = false;
+  let rejectOnDeadline: (reason: unknown) => void = () => {};
+  const deadline = new Promise<never>((_, reject) => {
+    rejectOnDeadline = reject;
+  });
+  const stop = (reason: unknown) => {
+    if (!controller.signal.aborted) controller.abort(reason);
+    rejectOnDeadline(reason);
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stop(new DeadlineExceeded());
+  }, deadlineMs);
+  const onParentAbort = () => stop(parentSignal?.reason);
+  parentSignal?.addEventListener('abort', onParentAbort, { once: true });
+  // A promise that loses the race must not surface as an unhandled rejection.
+  deadline.catch(() => {});
+
+  let addresses: string[] = [];
+  let agent: Agent | undefined;
+  let failure: Failure | null = null;
+  let value: T | undefined;
+  try {
+    addresses = await Promise.race([deps.resolve(url.hostname.replace(/^\[|\]$/g, ''), controller.signal), deadline]);
+    trace.mark('dnsDone');
+    agent = tracedAgent(trace, addresses, deps.tls);
+    const context = { url, agent, signal: controller.signal, trace };
+    value = await Promise.race([exchange(context), deadline]);
+    trace.mark('end');
+  } catch (error) {
+    failure = classifyError(error, trace.currentPhase(), timedOut, deadlineMs);
+  } finally {
+    clearTimeout(timer);
+    parentSignal?.removeEventListener('abort', onParentAbort);
+    if (!controller.signal.aborted) controller.abort(new Error('step finished'));
+    agent?.destroy();
+  }
+  return {
+    ok: failure === null,
+    endpoint: url.origin,
+    addresses,
+    private: allPrivate(addresses),
+    durationMs: Math.round(trace.elapsedMs() * 10) / 10,
+    deadlineMs,
+    phases: trace.phases(),
+    failure,
+    ...(value !== undefined ? { value } : {}),
+  };
+}

@@ -1,0 +1,106 @@
+import type { Agent as HttpAgent } from 'node:http';
+import { Agent as PlainAgent } from 'node:http';
+import { Agent as TlsAgent } from 'node:https';
+import type { LookupFunction, Socket } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import type { Clock } from '../clock.ts';
+import { type Phase, type Phases, zeroPhases } from '../types.ts';
+
+/**
+ * Monotonic timestamps of one HTTP(S) exchange, taken as events happen and subtracted once at the end
+ * (as blackbox_exporter does). A missing mark means the phase never completed: that is where a hang is.
+ */
+export class Trace {
+  readonly start: number;
+  dnsDone?: number;
+  connected?: number;
+  tlsDone?: number;
+  firstByte?: number;
+  end?: number;
+
+  constructor(
+    private readonly clock: Clock,
+    readonly secure: boolean,
+  ) {
+    this.start = clock.monotonicMs();
+  }
+
+  mark(event: 'dnsDone' | 'connected' | 'tlsDone' | 'firstByte' | 'end'): void {
+    this[event] ??= this.clock.monotonicMs();
+  }
+
+  elapsedMs(): number {
+    return (this.end ?? this.clock.monotonicMs()) - this.start;
+  }
+
+  /** The phase that was running when the exchange stopped. */
+  currentPhase(): Phase {
+    if (this.dnsDone === undefined) return 'dns';
+    if (this.connected === undefined) return 'connect';
+    if (this.secure && this.tlsDone === undefined) return 'tls';
+    if (this.firstByte === undefined) return 'response';
+    return 'body';
+  }
+
+  phases(): Phases {
+    const phases = zeroPhases();
+    const round = (ms: number) => Math.max(0, Math.round(ms * 10) / 10);
+    if (this.dnsDone === undefined) return phases;
+    phases.dnsMs = round(this.dnsDone - this.start);
+    if (this.connected === undefined) return phases;
+    phases.connectMs = round(this.connected - this.dnsDone);
+    const requestSent = this.tlsDone ?? this.connected;
+    if (this.tlsDone !== undefined) phases.tlsMs = round(this.tlsDone - this.connected);
+    if (this.firstByte === undefined) return phases;
+    phases.firstByteMs = round(this.firstByte - requestSent);
+    if (this.end !== undefined) phases.transferMs = round(this.end - this.firstByte);
+    return phases;
+  }
+}
+
+/** A lookup that hands net.connect the addresses resolved (and timed) beforehand. */
+function fixedLookup(addresses: readonly string[]): LookupFunction {
+  const entries = addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+  return (_host, options, callback) => {
+    const first = entries[0];
+    if (!first) {
+      callback(Object.assign(new Error('no addresses'), { code: 'ENOTFOUND' }), '', 4);
+      return;
+    }
+    if ((options as { all?: boolean }).all) (callback as (e: null, a: typeof entries) => void)(null, entries);
+    else callback(null, first.address, first.family);
+  };
+}
+
+function watch(socket: Socket, trace: Trace): Socket {
+  socket.once('connect', () => trace.mark('connected'));
+  socket.once('secureConnect', () => trace.mark('tlsDone'));
+  socket.once('data', () => trace.mark('firstByte'));
+  return socket;
+}
+
+export interface AgentOptions {
+  /** Extra trusted CAs (PEM); when absent the default store, NODE_EXTRA_CA_CERTS included, is used. */
+  ca?: string | Buffer | Array<string | Buffer>;
+}
+
+/**
+ * A one-connection agent that connects to pre-resolved addresses and marks connect, TLS and first byte
+ * on the trace. New for every step: each probe pays (and measures) DNS, connect and TLS, as a cold client does.
+ */
+export function tracedAgent(trace: Trace, addresses: readonly string[], options: AgentOptions = {}): HttpAgent {
+  const base = { keepAlive: false, maxSockets: 1, lookup: fixedLookup(addresses) };
+  if (!trace.secure) {
+    const agent = new PlainAgent(base);
+    const create = agent.createConnection.bind(agent);
+    agent.createConnection = ((opts: object, cb?: unknown) => watch(create(opts, cb as never) as Socket, trace)) as never;
+    return agent;
+  }
+  const agent = new TlsAgent({ ...base, ...(options.ca ? { ca: options.ca } : {}) } satisfies ConnectionOptions);
+  const create = (agent as unknown as { createConnection: (o: object, cb?: unknown) => Socket }).createConnection.bind(
+    agent,
+  );
+  (agent as unknown as { createConnection: unknown }).createConnection = (opts: object, cb?: unknown) =>
+    watch(create(opts, cb), trace);
+  return agent;
+}

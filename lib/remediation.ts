@@ -1,0 +1,223 @@
+/**
+ * What to change when a step fails: one table, used by the CLI, the alerts and the runbook.
+ *
+ * A rule matches on step, failure kind, phase and HTTP status; a field left out matches anything.
+ * The most specific matching rule wins (step + kind + phase beats step + kind beats kind alone),
+ * so every (step, kind, phase) has a hint and the table stays short.
+ */
+import type { Failure, FailureKind, Phase, StepName } from './types.ts';
+
+/** Interface endpoint service and DNS names for a region (`amazonaws.com.cn` in the China regions). */
+export interface EndpointNames {
+  region: string;
+  /** `com.amazonaws.<region>.sts` */
+  stsService: string;
+  /** `sts.<region>.amazonaws.com` */
+  stsHost: string;
+  /** `com.amazonaws.<region>.git-codecommit` */
+  gitService: string;
+  /** `git-codecommit.<region>.amazonaws.com` */
+  gitHost: string;
+}
+
+export const endpointNames = (region: string): EndpointNames => {
+  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return {
+    region,
+    stsService: `com.amazonaws.${region}.sts`,
+    stsHost: `sts.${region}.${domain}`,
+    gitService: `com.amazonaws.${region}.git-codecommit`,
+    gitHost: `git-codecommit.${region}.${domain}`,
+  };
+};
+
+export interface RemediationRule {
+  step?: StepName;
+  kind?: FailureKind;
+  phases?: readonly Phase[];
+  status?: number;
+  /** One or two sentences: what to check, in the order most likely to be the cause. */
+  hint: (names: EndpointNames) => string;
+}
+
+const service = (step: StepName, n: EndpointNames) => (step === 'sts' ? n.stsService : n.gitService);
+const host = (step: StepName, n: EndpointNames) => (step === 'sts' ? n.stsHost : n.gitHost);
+const serviceLabel = (step: StepName) => (step === 'sts' ? 'STS' : 'CodeCommit');
+
+const dnsHint = (step: StepName) => (n: EndpointNames) =>
+  `${host(step, n)} did not resolve: enable private DNS on the interface endpoint ${service(step, n)} (or create it), ` +
+  'check enableDnsSupport/enableDnsHostnames on the VPC, Route 53 Resolver rules and private hosted zones that override the name.';
+
+const connectTimeoutHint = (step: StepName) => (n: EndpointNames) =>
+  `The connection to ${host(step, n)} hangs: allow 443 inbound from the probe on the security group of the ` +
+  `${service(step, n)} interface endpoint's ENIs, check the subnets' route tables and network ACLs, and that private DNS ` +
+  'is enabled on the endpoint (without it the name resolves to public addresses a closed VPC cannot reach).';
+
+const responseTimeoutHint = (step: StepName) => (n: EndpointNames) =>
+  `${host(step, n)} accepted the connection but did not answer in time: the endpoint is overloaded or the server ` +
+  'hangs, or a proxy/firewall in the path holds the request; check AWS Health for the region, and raise the timeout only if answers are merely slow.';
+
+const tlsHint = (step: StepName) => (n: EndpointNames) =>
+  `The TLS handshake with ${host(step, n)} failed: a TLS-inspecting proxy or firewall replaces the certificate ` +
+  '(exempt the name or trust its CA), or the configured endpoint name is wrong and the certificate does not cover it.';
+
+const refusedHint = (step: StepName) => (n: EndpointNames) =>
+  `Nothing accepts connections on 443 where ${host(step, n)} resolved to: the name points at something that is not the ` +
+  `${service(step, n)} interface endpoint (a stale private hosted zone record, a wrong endpoint override), or a firewall rejects.`;
+
+const resetHint = (step: StepName) => (n: EndpointNames) =>
+  `The connection to ${host(step, n)} was reset: a network firewall, proxy or middlebox in the path drops the session; ` +
+  'check its rules for the name and that the traffic really goes to the interface endpoint.';
+
+const throttledHint = (step: StepName) => () =>
+  `${serviceLabel(step)} throttles the probe: lower the probe rate (schedule, samplesPerRun) or spread the targets ` +
+  'over time; other workloads in the same account share the quota.';
+
+const protocolHint = (step: StepName) => (n: EndpointNames) =>
+  `The answer is not ${serviceLabel(step)}'s: the endpoint name or override points at something else ` +
+  `(a proxy, a captive page, another service); use ${host(step, n)}.`;
+
+/** The same hint for both steps, each naming its own endpoint. */
+const forBothSteps = (
+  kind: FailureKind,
+  hint: (step: StepName) => RemediationRule['hint'],
+  phases?: readonly Phase[],
+): RemediationRule[] =>
+  (['sts', 'git'] as const).map((step) => ({ step, kind, ...(phases ? { phases } : {}), hint: hint(step) }));
+
+/** Every (step, kind, phase) finds a rule here; `remediationFor` picks the most specific match. */
+export const REMEDIATION_RULES: readonly RemediationRule[] = [
+  // Per kind, any step: the fallbacks.
+  { kind: 'timeout', hint: () => 'The call did not finish before its deadline: see the phase it hung in.' },
+  { kind: 'dns', hint: () => 'A name did not resolve: check private DNS on the interface endpoints and the VPC resolver.' },
+  { kind: 'refused', hint: () => 'The connection was refused: the name resolves to something that is not the endpoint.' },
+  { kind: 'reset', hint: () => 'The connection was reset: a firewall or proxy in the path drops the session.' },
+  { kind: 'tls', hint: () => 'The TLS handshake failed: a TLS-inspecting proxy, or a wrong endpoint name.' },
+  { kind: 'auth', hint: () => 'Access was denied: check the roles, their policies, the endpoint policies and SCPs.' },
+  { kind: 'not-found', hint: () => 'Not found: check the names and the region.' },
+  { kind: 'throttled', hint: () => 'Throttled: lower the probe rate (schedule, samplesPerRun).' },
+  { kind: 'http', hint: () => 'Unexpected HTTP status: 5xx is service-side (check AWS Health), others a proxy.' },
+  { kind: 'protocol', hint: () => 'Unexpected answer: the endpoint name points at something else.' },
+
+  // Per step and kind, for both steps.
+  ...forBothSteps('timeout', dnsHint, ['dns']),
+  ...forBothSteps('timeout', connectTimeoutHint, ['connect', 'tls']),
+  ...forBothSteps('timeout', responseTimeoutHint, ['response', 'body']),
+  ...forBothSteps('dns', dnsHint),
+  ...forBothSteps('tls', tlsHint),
+  ...forBothSteps('refused', refusedHint),
+  ...forBothSteps('reset', resetHint),
+  ...forBothSteps('throttled', throttledHint),
+  ...forBothSteps('protocol', protocolHint),
+
+  // sts only.
+  {
+    step: 'sts',
+    kind: 'auth',
+    hint: () =>
+      "AssumeRole was denied: the target role's trust policy must name the probe's role as Principal (and the ExternalId, " +
+      "when one is configured, must match); the probe's role needs sts:AssumeRole on the target role ARN; " +
+      'the sts endpoint policy or an SCP may deny it; check the account in the role ARN.',
+  },
+  {
+    step: 'sts',
+    kind: 'not-found',
+    hint: (n) => `STS answered 404: the endpoint name or override points at something that is not STS; use ${n.stsHost}.`,
+  },
+  {
+    step: 'sts',
+    kind: 'http',
+    hint: () =>
+      'STS answered with an unexpected HTTP status: 5xx is a service-side problem (check AWS Health); ' +
+      '400 means an invalid request: check the role ARN, the session duration and the ExternalId.',
+  },
+
+  // git only.
+  {
+    step: 'git',
+    kind: 'auth',
+    hint: (n) =>
+      'CodeCommit denied access (403): the target role needs codecommit:GitPull on the repository ARN; ' +
+      `the ${n.gitService} interface endpoint policy must allow it; an SCP may deny it; ` +
+      'or the repository lives in a different account than the role assumed.',
+  },
+  {
+    step: 'git',
+    kind: 'auth',
+    status: 401,
+    hint: () =>
+      'CodeCommit asked for credentials (401): the request carried none, or a proxy in the path removed the Authorization header.',
+  },
+  {
+    step: 'git',
+    kind: 'not-found',
+    hint: (n) =>
+      `Repository not found (404): check the repository name (case-sensitive) and the region (${n.region}); ` +
+      "a repository in another region or account than the role's answers 404.",
+  },
+  {
+    step: 'git',
+    kind: 'http',
+    hint: () =>
+      'CodeCommit answered with an unexpected HTTP status: 5xx is a service-side problem (check AWS Health); ' +
+      'other codes usually mean a proxy in the path answered instead.',
+  },
+];
+
+/** Used when no rule matches (a kind added to the contract before the table learnt it). */
+const FALLBACK_HINT = 'See the runbook section for this failure kind; the failure message above says what was observed.';
+
+/** Higher is more specific; -1 when the rule does not match. */
+function specificity(rule: RemediationRule, step: StepName, failure: Pick<Failure, 'kind' | 'phase' | 'status'>): number {
+  if (rule.step !== undefined && rule.step !== step) return -1;
+  if (rule.kind !== undefined && rule.kind !== failure.kind) return -1;
+  if (rule.phases !== undefined && !rule.phases.includes(failure.phase)) return -1;
+  if (rule.status !== undefined && rule.status !== failure.status) return -1;
+  // Ties cannot happen between rules that both match: the table has one rule per combination.
+  return (rule.step ? 1 : 0) + (rule.kind ? 2 : 0) + (rule.phases ? 4 : 0) + (rule.status !== undefined ? 8 : 0);
+}
+
+/**
+ * The remediation hint for a failed step: one or two sentences naming what to check.
+ *
+ * @example
+ * remediationFor('sts', { kind: 'timeout', phase: 'connect' }, 'ap-northeast-1')
+ * // → 'The connection to sts.ap-northeast-1.amazonaws.com hangs: allow 443 inbound … com.amazonaws.ap-northeast-1.sts …'
+ */
+export function remediationFor(
+  step: StepName,
+  failure: Pick<Failure, 'kind' | 'phase' | 'status'>,
+  region: string,
+): string {
+  let best: RemediationRule | undefined;
+  let bestScore = -1;
+  for (const rule of REMEDIATION_RULES) {
+    const score = specificity(rule, step, failure);
+    if (score > bestScore) {
+      best = rule;
+      bestScore = score;
+    }
+  }
+  return best ? best.hint(endpointNames(region)) : FALLBACK_HINT;
+}
+
+/**
+ * For the `global-sts-unreachable` finding: the regional STS endpoint answers, the global one does not,
+ * so clients that still call `sts.amazonaws.com` hang in this VPC while the monitor's own checks pass.
+ */
+export const globalStsRemediation = (region: string): string =>
+  'Clients that assume roles through the global endpoint https://sts.amazonaws.com hang here (AWS CLI v1 before 1.42, ' +
+  'boto3 before 1.40, and any client configured sts_regional_endpoints = legacy): set sts_regional_endpoints = regional ' +
+  `in the profile or AWS_STS_REGIONAL_ENDPOINTS=regional, or use AWS CLI v2 or a current SDK, so they call ${endpointNames(region).stsHost}.`;
+
+/** One row per rule, hints written out for a region: for the runbook and `--help`-style listings. */
+export const remediationTable = (
+  region: string,
+): { step: StepName | 'any'; kind: FailureKind | 'any'; phases: string; status: number | null; hint: string }[] =>
+  REMEDIATION_RULES.map((rule) => ({
+    step: rule.step ?? 'any',
+    kind: rule.kind ?? 'any',
+    phases: rule.phases?.join(', ') ?? 'any',
+    status: rule.status ?? null,
+    hint: rule.hint(endpointNames(region)),
+  }));

@@ -1,0 +1,92 @@
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { ResolvedTarget } from './config.ts';
+import { kindForStatus, StepFailure } from './failure.ts';
+import type { AwsCredentials } from './git/password.ts';
+import { type NetDeps, timedExchange } from './net/exchange.ts';
+import type { StsStepResult } from './types.ts';
+
+export interface StsOutcome {
+  result: StsStepResult;
+  /** The assumed role's credentials (or the caller's own, for a profile without a role). Never logged. */
+  credentials?: AwsCredentials;
+}
+
+type StsTarget = Pick<ResolvedTarget, 'region' | 'roleArn' | 'externalId' | 'sessionName' | 'stsEndpoint'> & {
+  timeouts: { stsMs: number };
+};
+
+const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException']);
+const AUTH = new Set(['AccessDenied', 'AccessDeniedException', 'InvalidClientTokenId', 'SignatureDoesNotMatch', 'ExpiredToken']);
+
+/** An SDK service error (it got an HTTP answer) → failure data; anything else is left to the network classifier. */
+function serviceFailure(error: unknown): StepFailure | undefined {
+  const err = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = err?.$metadata?.httpStatusCode;
+  if (status === undefined) return undefined;
+  const name = err.name ?? 'Error';
+  const kind = THROTTLING.has(name) ? 'throttled' : AUTH.has(name) ? 'auth' : status < 300 ? 'protocol' : kindForStatus(status);
+  const phase = kind === 'protocol' ? 'body' : 'response';
+  const detail = status < 300 ? 'unparseable response' : `HTTP ${status} ${name}`;
+  return new StepFailure({ kind, phase, status, message: `${detail}: ${(err.message ?? '').slice(0, 200)}`.trim() });
+}
+
+/**
+ * Step `sts`: one AssumeRole call (GetCallerIdentity when there is no role) against the explicit endpoint,
+ * exactly one attempt, ended at the deadline in whatever phase it is.
+ */
+export async function stsStep(
+  target: StsTarget,
+  sourceCredentials: AwsCredentials,
+  deps: NetDeps,
+  signal?: AbortSignal,
+): Promise<StsOutcome> {
+  const outcome = await timedExchange(
+    target.stsEndpoint,
+    target.timeouts.stsMs,
+    deps,
+    async ({ url, agent, signal: abortSignal }) => {
+      const client = new STSClient({
+        region: target.region,
+        endpoint: url.origin,
+        credentials: sourceCredentials,
+        // Retries would hide exactly the latency and hangs being measured.
+        maxAttempts: 1,
+        requestHandler: new NodeHttpHandler({ httpAgent: agent, httpsAgent: agent }),
+      });
+      try {
+        if (!target.roleArn) {
+          const identity = await client.send(new GetCallerIdentityCommand({}), { abortSignal });
+          return { credentials: sourceCredentials, accountId: identity.Account };
+        }
+        const answer = await client.send(
+          new AssumeRoleCommand({
+            RoleArn: target.roleArn,
+            RoleSessionName: target.sessionName,
+            ...(target.externalId ? { ExternalId: target.externalId } : {}),
+            DurationSeconds: 900,
+          }),
+          { abortSignal },
+        );
+        const c = answer.Credentials;
+        if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) {
+          throw new StepFailure({ kind: 'protocol', phase: 'body', message: 'AssumeRole answered without credentials' });
+        }
+        return {
+          credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken },
+          accountId: answer.AssumedRoleUser?.Arn?.split(':')[4],
+        };
+      } catch (error) {
+        throw serviceFailure(error) ?? error;
+      } finally {
+        client.destroy();
+      }
+    },
+    signal,
+  );
+  const { value, ...result } = outcome;
+  return {
+    result: { ...result, ...(value?.accountId ? { accountId: value.accountId } : {}) },
+    ...(value?.credentials ? { credentials: value.credentials } : {}),
+  };
+}

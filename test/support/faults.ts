@@ -1,0 +1,226 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { type AddressInfo, createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './moto.ts';
+import { TEST_SERVER_NAMES, type TestPki } from './pki.ts';
+
+/** Something on 127.0.0.1 that misbehaves; `url` is `https://127.0.0.1:<port>`. */
+export interface FaultEndpoint {
+  host: '127.0.0.1';
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+const endpoint = (port: number, stop: () => Promise<void>): FaultEndpoint => ({
+  host: '127.0.0.1',
+  port,
+  url: `https://127.0.0.1:${port}`,
+  stop,
+});
+
+// listen(0) and never accept; a few non-blocking connects fill the accept queue, so the kernel drops any further
+// SYN and a client's connect() neither succeeds nor fails (until its own timeout). Exits when stdin closes.
+const CONNECT_HANG_PY = `
+import socket, sys
+s = socket.socket()
+s.bind(('127.0.0.1', 0))
+s.listen(0)
+port = s.getsockname()[1]
+fill = []
+for _ in range(3):
+    c = socket.socket()
+    c.setblocking(False)
+    try:
+        c.connect(('127.0.0.1', port))
+    except BlockingIOError:
+        pass
+    fill.append(c)
+print(port, flush=True)
+sys.stdin.read()
+`;
+
+/** A port where TCP connect hangs (the "security group drops packets" fault). Needs python3. */
+export function connectHang(): Promise<FaultEndpoint> {
+  const child = spawn('python3', ['-c', CONNECT_HANG_PY], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.stdin.end();
+    });
+  return new Promise((resolve, reject) => {
+    child.once('error', (error) =>
+      reject(new Error(`python3 is needed for connectHang (apt-get install python3): ${error}`)),
+    );
+    child.stdout.once('data', (data: Buffer) => resolve(endpoint(Number(String(data).trim()), stop)));
+    child.once('exit', (code) => reject(new Error(`connectHang helper exited early (${code})`)));
+  });
+}
+
+/** A port nobody listens on: connect gets ECONNREFUSED. */
+export async function refusedPort(): Promise<FaultEndpoint> {
+  return endpoint(await freePort(), async () => {});
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+}
+
+/** Tracks sockets so stop() can end hung connections too (server.close alone waits for them). */
+function trackSockets(server: Server): () => Promise<void> {
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  return () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+}
+
+/** TCP accepts, then nothing: the TLS handshake never completes. */
+export async function tlsHang(): Promise<FaultEndpoint> {
+  const server = createNetServer((socket) => socket.resume());
+  const stop = trackSockets(server);
+  return endpoint(await listen(server), stop);
+}
+
+export type FaultMode =
+  /** Reads the request, never answers. */
+  | { headersHang: true }
+  | { status: number; body?: string; headers?: Record<string, string> }
+  /** 200 with the content type the path expects and bytes that are no valid pkt-line nor XML. */
+  | { garbage: true }
+  /** 200, headers at once, then `chunk` every `intervalMs`, forever. */
+  | { trickle: { intervalMs: number; chunk: string | Buffer } }
+  /** 200, body as fast as the client reads, forever. */
+  | { endless: true }
+  /** 200, headers and `n` body bytes, then a TCP reset. */
+  | { resetAfterBytes: number };
+
+export interface FaultServer extends FaultEndpoint {
+  readonly requests: number;
+  /** Applies to the next requests (e.g. fail, then recover). */
+  setMode(mode: FaultMode): void;
+}
+
+/** The content type a real server sends for this path, so only the body or status is wrong. */
+function contentType(req: IncomingMessage): string {
+  const url = req.url ?? '';
+  if (url.includes('/info/refs')) return 'application/x-git-upload-pack-advertisement';
+  if (url.includes('git-upload-pack')) return 'application/x-git-upload-pack-result';
+  return 'text/xml'; // STS
+}
+
+async function startFaultServer(tls: { key: Buffer; cert: Buffer }, initial: FaultMode): Promise<FaultServer> {
+  let mode = initial;
+  let requests = 0;
+  const timers = new Set<NodeJS.Timeout>();
+  // Raw TCP sockets by client port: a TLS socket cannot be reset itself, its underlying TCP socket can.
+  const raw = new Map<number, Socket>();
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    requests++;
+    req.resume(); // drain request bodies (STS POSTs) so the client is never stuck sending
+    const m = mode;
+    const type = contentType(req);
+    if ('headersHang' in m) return;
+    if ('status' in m) {
+      res.writeHead(m.status, { 'content-type': 'text/plain', ...m.headers }).end(m.body ?? '');
+    } else if ('garbage' in m) {
+      const body = randomBytes(512);
+      body[0] = 0xff; // never a hex digit, so never a pkt-line length
+      res.writeHead(200, { 'content-type': type }).end(body);
+    } else if ('trickle' in m) {
+      res.writeHead(200, { 'content-type': type });
+      res.flushHeaders();
+      const timer = setInterval(() => res.write(m.trickle.chunk), m.trickle.intervalMs);
+      timers.add(timer);
+      res.on('close', () => {
+        clearInterval(timer);
+        timers.delete(timer);
+      });
+    } else if ('endless' in m) {
+      res.writeHead(200, { 'content-type': type });
+      const block = Buffer.alloc(64 * 1024, 'x');
+      const pump = () => {
+        let more = true;
+        while (more && !res.destroyed) more = res.write(block);
+      };
+      res.on('drain', pump);
+      pump();
+    } else {
+      res.writeHead(200, { 'content-type': type });
+      res.flushHeaders();
+      const reset = () => {
+        // Let the written bytes reach the client before the RST discards the send queue.
+        const timer = setTimeout(() => raw.get(req.socket.remotePort ?? -1)?.resetAndDestroy(), 50);
+        timers.add(timer);
+      };
+      if (m.resetAfterBytes > 0) res.write(Buffer.alloc(m.resetAfterBytes, '0'), reset);
+      else reset();
+    }
+  };
+
+  const server = createHttpsServer(tls, handle);
+  server.on('connection', (socket: Socket) => {
+    const port = socket.remotePort ?? -1;
+    raw.set(port, socket);
+    socket.on('close', () => raw.delete(port));
+  });
+  const closeAll = trackSockets(server);
+  const port = await listen(server);
+  return {
+    ...endpoint(port, async () => {
+      for (const timer of timers) clearTimeout(timer);
+      await closeAll();
+    }),
+    get requests() {
+      return requests;
+    },
+    setMode(next) {
+      mode = next;
+    },
+  };
+}
+
+/** HTTPS with the test CA's certificate that misbehaves as `mode` says, whatever the path or method (STS or git). */
+export function faultServer(pki: TestPki, mode: FaultMode): Promise<FaultServer> {
+  return startFaultServer({ key: readFileSync(pki.keyFile), cert: readFileSync(pki.certFile) }, mode);
+}
+
+/** HTTPS whose certificate covers the test names but is self-signed, not by the test CA: verification must fail. */
+export function untrustedTls(mode: FaultMode = { status: 200, body: 'ok' }): Promise<FaultServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'canary-untrusted-'));
+  const san = ['IP:127.0.0.1', ...TEST_SERVER_NAMES.map((n) => `DNS:${n}`)].join(',');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'key.pem',
+      '-out',
+      'cert.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=untrusted self-signed',
+      '-addext',
+      `subjectAltName=${san}`,
+    ],
+    { cwd: dir, stdio: 'pipe' },
+  );
+  return startFaultServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, mode);
+}

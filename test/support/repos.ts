@@ -1,0 +1,102 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A bare repository under a project root, laid out as `<root>/<name>.git` (what `git http-backend` finds). */
+export interface BareRepo {
+  name: string;
+  path: string;
+  /** What `git ls-remote` prints for it, read from the repository directly (the expected answer over HTTP). */
+  refs: RefLine[];
+}
+
+export interface RefLine {
+  oid: string;
+  name: string;
+}
+
+// Fixed identity and dates: works without any git config and gives the same object ids on every run.
+const GIT_ENV: NodeJS.ProcessEnv = {
+  PATH: process.env.PATH,
+  HOME: '/nonexistent',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_AUTHOR_NAME: 'Canary Test',
+  GIT_AUTHOR_EMAIL: 'canary@example.test',
+  GIT_AUTHOR_DATE: '2024-01-01T00:00:00Z',
+  GIT_COMMITTER_NAME: 'Canary Test',
+  GIT_COMMITTER_EMAIL: 'canary@example.test',
+  GIT_COMMITTER_DATE: '2024-01-01T00:00:00Z',
+};
+
+function git(cwd: string, args: string[], input?: string): string {
+  try {
+    return execFileSync('git', args, { cwd, env: GIT_ENV, input, encoding: 'utf8', maxBuffer: 64 << 20 }).trim();
+  } catch (error) {
+    throw new Error(`git ${args.join(' ')} failed (is git installed? apt-get install git): ${String(error)}`);
+  }
+}
+
+/** Parses `git ls-remote` output (`<oid>\t<name>` per line). */
+export function parseRefLines(stdout: string): RefLine[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => {
+      const [oid = '', name = ''] = line.split('\t');
+      return { oid, name };
+    });
+}
+
+function initBare(root: string, name: string): string {
+  mkdirSync(root, { recursive: true });
+  const path = join(root, `${name}.git`);
+  git(root, ['init', '--quiet', '--bare', '--initial-branch=main', path]);
+  return path;
+}
+
+/** A commit made without a work tree: one file, optional parent. */
+function commit(path: string, content: string, message: string, parent?: string): string {
+  const blob = git(path, ['hash-object', '-w', '--stdin'], content);
+  const tree = git(path, ['mktree'], `100644 blob ${blob}\tREADME\n`);
+  return git(path, ['commit-tree', tree, '-m', message, ...(parent ? ['-p', parent] : [])]);
+}
+
+const done = (name: string, path: string): BareRepo => ({
+  name,
+  path,
+  refs: parseRefLines(git(path, ['ls-remote', path])),
+});
+
+/**
+ * main and develop (different commits), a lightweight and an annotated tag (so a peeled `^{}` line exists),
+ * and HEAD on the non-default branch `develop` (the probe must not assume `main`).
+ */
+export function createRichRepo(root: string, name: string): BareRepo & { main: string; develop: string } {
+  const path = initBare(root, name);
+  const main = commit(path, 'hello\n', 'initial');
+  const develop = commit(path, 'hello again\n', 'develop work', main);
+  git(path, ['update-ref', 'refs/heads/main', main]);
+  git(path, ['update-ref', 'refs/heads/develop', develop]);
+  git(path, ['tag', 'v1.0-light', main]);
+  git(path, ['tag', '-a', 'v1.0', '-m', 'release 1.0', main]);
+  git(path, ['symbolic-ref', 'HEAD', 'refs/heads/develop']);
+  return { ...done(name, path), main, develop };
+}
+
+/** No commits at all: `git ls-remote` prints nothing. */
+export function createEmptyRepo(root: string, name: string): BareRepo {
+  const path = initBare(root, name);
+  return done(name, path);
+}
+
+/** One commit on main plus `count` lightweight tags pointing at it, written straight into packed-refs (milliseconds). */
+export function createManyRefsRepo(root: string, name: string, count = 10_000): BareRepo & { head: string } {
+  const path = initBare(root, name);
+  const head = commit(path, 'many refs\n', 'initial');
+  // packed-refs must be sorted by name; zero-padded numbers keep the tags in order, and heads sort before tags.
+  const lines = ['# pack-refs with: peeled fully-peeled sorted ', `${head} refs/heads/main`];
+  for (let i = 0; i < count; i++) lines.push(`${head} refs/tags/t${String(i).padStart(6, '0')}`);
+  writeFileSync(join(path, 'packed-refs'), `${lines.join('\n')}\n`);
+  return { ...done(name, path), head };
+}
