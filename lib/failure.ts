@@ -34,7 +34,11 @@ export function kindForStatus(status: number): FailureKind {
 export function classifyError(error: unknown, phase: Phase, timedOut: boolean, deadlineMs: number): Failure {
   if (error instanceof StepFailure) return error.failure;
   if (timedOut) {
-    return { kind: 'timeout', phase, message: `no progress in ${phase} before the ${formatSeconds(deadlineMs)} deadline` };
+    return {
+      kind: 'timeout',
+      phase,
+      message: `no progress in ${phase} before the ${formatSeconds(deadlineMs)} deadline`,
+    };
   }
   const err = error as { code?: unknown; message?: unknown; name?: unknown };
   const code = typeof err?.code === 'string' ? err.code : '';

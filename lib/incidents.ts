@@ -36,10 +36,12 @@ export interface Logger {
  * logger.error('alert not delivered', { type: 'codecommit-canary/undelivered-alert', alert });
  */
 export function jsonLogger(write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Logger {
-  const log = (level: 'info' | 'warn' | 'error') => (message: string, fields: Record<string, unknown> = {}) => {
-    const head = typeof fields.type === 'string' ? { type: fields.type } : {};
-    write(JSON.stringify({ ...head, level, message, ...fields }));
-  };
+  const log =
+    (level: 'info' | 'warn' | 'error') =>
+    (message: string, fields: Record<string, unknown> = {}) => {
+      const head = typeof fields.type === 'string' ? { type: fields.type } : {};
+      write(JSON.stringify({ ...head, level, message, ...fields }));
+    };
   return { info: log('info'), warn: log('warn'), error: log('error') };
 }
 

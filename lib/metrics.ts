@@ -216,7 +216,11 @@ export function datapointsFor(result: TargetResult, options: DatapointOptions, a
  * heartbeat('codecommit-canary-prod', new Date())
  * // → { name: 'Heartbeat', unit: 'Count', value: 1, dimensions: { Stack: 'codecommit-canary-prod' }, timestamp }
  */
-export function heartbeat(stack: string, at: Date, options: Pick<DatapointOptions, 'storageResolution'> = {}): Datapoint {
+export function heartbeat(
+  stack: string,
+  at: Date,
+  options: Pick<DatapointOptions, 'storageResolution'> = {},
+): Datapoint {
   return pointMaker({ [DIMENSION.Stack]: stack }, at, options)(METRIC.Heartbeat, 'Count', 1);
 }
 
@@ -265,7 +269,9 @@ export function datapointProblems(point: Datapoint): string[] {
   if (entries.length > MAX_DIMENSIONS) say(`${entries.length} dimensions, at most ${MAX_DIMENSIONS} allowed`);
   for (const [key, value] of entries) {
     if (isBlank(key) || key.length > MAX_DIMENSION_NAME_LENGTH || key.startsWith(':')) {
-      say(`dimension name ${JSON.stringify(key)} must be 1-${MAX_DIMENSION_NAME_LENGTH} characters, not start with ':'`);
+      say(
+        `dimension name ${JSON.stringify(key)} must be 1-${MAX_DIMENSION_NAME_LENGTH} characters, not start with ':'`,
+      );
     }
     if (typeof value !== 'string' || isBlank(value) || value.length > MAX_DIMENSION_VALUE_LENGTH) {
       say(`dimension ${key} value must be 1-${MAX_DIMENSION_VALUE_LENGTH} characters, not blank`);

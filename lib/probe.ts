@@ -12,7 +12,11 @@ export interface ProbeDeps extends NetDeps {
 }
 
 /** Both steps for one target: AssumeRole, then ls-remote with the role's credentials (skipped when `sts` failed). */
-export async function probeTarget(target: ResolvedTarget, deps: ProbeDeps, signal?: AbortSignal): Promise<TargetResult> {
+export async function probeTarget(
+  target: ResolvedTarget,
+  deps: ProbeDeps,
+  signal?: AbortSignal,
+): Promise<TargetResult> {
   const sts = await stsStep(target, await deps.sourceCredentials(), deps, signal);
   const git = sts.credentials ? await gitStep(target, sts.credentials, deps, signal) : skippedGitStep(target);
   return {
@@ -26,7 +30,11 @@ export async function probeTarget(target: ResolvedTarget, deps: ProbeDeps, signa
 }
 
 /** Runs `work` over `items` with at most `limit` in flight; results keep the input order. */
-export async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {

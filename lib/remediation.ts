@@ -89,8 +89,14 @@ const forBothSteps = (
 export const REMEDIATION_RULES: readonly RemediationRule[] = [
   // Per kind, any step: the fallbacks.
   { kind: 'timeout', hint: () => 'The call did not finish before its deadline: see the phase it hung in.' },
-  { kind: 'dns', hint: () => 'A name did not resolve: check private DNS on the interface endpoints and the VPC resolver.' },
-  { kind: 'refused', hint: () => 'The connection was refused: the name resolves to something that is not the endpoint.' },
+  {
+    kind: 'dns',
+    hint: () => 'A name did not resolve: check private DNS on the interface endpoints and the VPC resolver.',
+  },
+  {
+    kind: 'refused',
+    hint: () => 'The connection was refused: the name resolves to something that is not the endpoint.',
+  },
   { kind: 'reset', hint: () => 'The connection was reset: a firewall or proxy in the path drops the session.' },
   { kind: 'tls', hint: () => 'The TLS handshake failed: a TLS-inspecting proxy, or a wrong endpoint name.' },
   { kind: 'auth', hint: () => 'Access was denied: check the roles, their policies, the endpoint policies and SCPs.' },
@@ -122,7 +128,8 @@ export const REMEDIATION_RULES: readonly RemediationRule[] = [
   {
     step: 'sts',
     kind: 'not-found',
-    hint: (n) => `STS answered 404: the endpoint name or override points at something that is not STS; use ${n.stsHost}.`,
+    hint: (n) =>
+      `STS answered 404: the endpoint name or override points at something that is not STS; use ${n.stsHost}.`,
   },
   {
     step: 'sts',
@@ -165,10 +172,15 @@ export const REMEDIATION_RULES: readonly RemediationRule[] = [
 ];
 
 /** Used when no rule matches (a kind added to the contract before the table learnt it). */
-const FALLBACK_HINT = 'See the runbook section for this failure kind; the failure message above says what was observed.';
+const FALLBACK_HINT =
+  'See the runbook section for this failure kind; the failure message above says what was observed.';
 
 /** Higher is more specific; -1 when the rule does not match. */
-function specificity(rule: RemediationRule, step: StepName, failure: Pick<Failure, 'kind' | 'phase' | 'status'>): number {
+function specificity(
+  rule: RemediationRule,
+  step: StepName,
+  failure: Pick<Failure, 'kind' | 'phase' | 'status'>,
+): number {
   if (rule.step !== undefined && rule.step !== step) return -1;
   if (rule.kind !== undefined && rule.kind !== failure.kind) return -1;
   if (rule.phases !== undefined && !rule.phases.includes(failure.phase)) return -1;

@@ -17,7 +17,13 @@ type StsTarget = Pick<ResolvedTarget, 'region' | 'roleArn' | 'externalId' | 'ses
 };
 
 const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException']);
-const AUTH = new Set(['AccessDenied', 'AccessDeniedException', 'InvalidClientTokenId', 'SignatureDoesNotMatch', 'ExpiredToken']);
+const AUTH = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+]);
 
 /** An SDK service error (it got an HTTP answer) → failure data; anything else is left to the network classifier. */
 function serviceFailure(error: unknown): StepFailure | undefined {
@@ -25,7 +31,13 @@ function serviceFailure(error: unknown): StepFailure | undefined {
   const status = err?.$metadata?.httpStatusCode;
   if (status === undefined) return undefined;
   const name = err.name ?? 'Error';
-  const kind = THROTTLING.has(name) ? 'throttled' : AUTH.has(name) ? 'auth' : status < 300 ? 'protocol' : kindForStatus(status);
+  const kind = THROTTLING.has(name)
+    ? 'throttled'
+    : AUTH.has(name)
+      ? 'auth'
+      : status < 300
+        ? 'protocol'
+        : kindForStatus(status);
   const phase = kind === 'protocol' ? 'body' : 'response';
   const detail = status < 300 ? 'unparseable response' : `HTTP ${status} ${name}`;
   return new StepFailure({ kind, phase, status, message: `${detail}: ${(err.message ?? '').slice(0, 200)}`.trim() });
@@ -70,7 +82,11 @@ export async function stsStep(
         );
         const c = answer.Credentials;
         if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) {
-          throw new StepFailure({ kind: 'protocol', phase: 'body', message: 'AssumeRole answered without credentials' });
+          throw new StepFailure({
+            kind: 'protocol',
+            phase: 'body',
+            message: 'AssumeRole answered without credentials',
+          });
         }
         return {
           credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken },

@@ -1,6 +1,6 @@
-import { request } from 'node:https';
-import { request as plainRequest } from 'node:http';
 import type { IncomingMessage } from 'node:http';
+import { request as plainRequest } from 'node:http';
+import { request } from 'node:https';
 import type { ResolvedTarget } from '../config.ts';
 import { repositoryPath } from '../endpoints.ts';
 import { kindForStatus, StepFailure } from '../failure.ts';

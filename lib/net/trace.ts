@@ -93,7 +93,8 @@ export function tracedAgent(trace: Trace, addresses: readonly string[], options:
   if (!trace.secure) {
     const agent = new PlainAgent(base);
     const create = agent.createConnection.bind(agent);
-    agent.createConnection = ((opts: object, cb?: unknown) => watch(create(opts, cb as never) as Socket, trace)) as never;
+    agent.createConnection = ((opts: object, cb?: unknown) =>
+      watch(create(opts, cb as never) as Socket, trace)) as never;
     return agent;
   }
   const agent = new TlsAgent({ ...base, ...(options.ca ? { ca: options.ca } : {}) } satisfies ConnectionOptions);

@@ -83,7 +83,13 @@ export async function awsCliGitPassword(options: {
   assertInstalled('aws', AWS_HINT);
   const input = `protocol=https\nhost=${options.host}\npath=v1/repos/${options.repo}\n\n`;
   const env = cleanEnv(options.credentials, options.region);
-  const out = await run('aws', ['codecommit', 'credential-helper', '--ignore-host-check', 'get', '--debug'], env, input, 30_000);
+  const out = await run(
+    'aws',
+    ['codecommit', 'credential-helper', '--ignore-host-check', 'get', '--debug'],
+    env,
+    input,
+    30_000,
+  );
   const fields = Object.fromEntries(
     out.stdout
       .split('\n')

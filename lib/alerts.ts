@@ -1,0 +1,433 @@
+/**
+ * Alerts: what a notification says (subject, text for people, JSON facts for machines) and where it goes.
+ *
+ * `processResults` is the one path both delivery modes run: the notifier with the records from the probe's
+ * log, the probe itself in `direct` mode with the records it just wrote. Records → incident store → alert → sink.
+ */
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import {
+  type BoundedClientOptions,
+  boundedClientConfig,
+  describeError,
+  failedStep,
+  type IncidentStore,
+  type Logger,
+  type Notification,
+  type NotificationState,
+} from './incidents.ts';
+import { remediationFor } from './remediation.ts';
+import type { FailureKind, Phase, ResultRecord, StepName, StepResult, TargetResult } from './types.ts';
+
+/** SNS rejects longer subjects (moto and the service accept 100; the docs say "less than 100"). */
+export const SUBJECT_MAX_LENGTH = 100;
+/** A failure message is one line; cap it so a pathological one cannot push the message past SNS's 256 KB. */
+const MESSAGE_MAX_LENGTH = 500;
+
+/** The same facts as the text, for machine subscribers (`sqs`, `lambda`, `http(s)`, `email-json`, `firehose`). */
+export interface AlertFacts {
+  type: 'codecommit-canary/alert';
+  v: 1;
+  state: NotificationState;
+  subject: string;
+  target: string;
+  repository: string;
+  region: string;
+  accountId: string | null;
+  roleArn: string | null;
+  /** ALARM/REMINDER: the failed step of this run. RECOVERED: the step that had failed. */
+  step: StepName | null;
+  kind: FailureKind | null;
+  phase: Phase | null;
+  httpStatus: number | null;
+  message: string | null;
+  elapsedMs: number | null;
+  deadlineMs: number | null;
+  endpoint: string | null;
+  addresses: string[];
+  /** True when every address is private (the interface endpoint path). */
+  private: boolean | null;
+  failingSince: string | null;
+  /** From the first failed run to this record. */
+  failingForMs: number | null;
+  consecutiveFailures: number;
+  remediation: string | null;
+  runId: string;
+  at: string;
+  /** Why incident state was unavailable; the alert may repeat every run while it is set. */
+  failOpen: string | null;
+  /** The text people get, for subscribers that forward it (chat, tickets). */
+  text: string;
+}
+
+export interface Alert {
+  subject: string;
+  text: string;
+  facts: AlertFacts;
+  /** SNS MessageAttributes (String) for subscription filter policies. */
+  attributes: { target: string; step: string; kind: string; state: NotificationState };
+}
+
+// ---- Formatting (pure) ----
+
+const STEP_LABELS: Record<StepName, string> = { sts: 'sts AssumeRole', git: 'git ls-remote' };
+const SUBJECT_TAGS: Record<NotificationState, string> = { ALARM: 'ALARM', REMINDER: 'REMINDER', RECOVERED: 'OK' };
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/** `45 s`, `12 min`, `3 h 5 min`. */
+export function formatDuration(ms: number): string {
+  const totalSeconds = Math.max(0, Math.round(ms / 1000));
+  if (totalSeconds < 60) return `${totalSeconds} s`;
+  const minutes = Math.floor(totalSeconds / 60);
+  if (minutes < 120) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/**
+ * Removes what could be a credential from free text: URL user info and long base64/hex runs
+ * (secret keys are 40 characters, session tokens hundreds, CodeCommit git passwords 80).
+ */
+export const redact = (text: string): string =>
+  text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1[redacted]@').replace(/[A-Za-z0-9/+=]{40,}/g, '[redacted]');
+
+/** Printable ASCII only, one line, at most 100 characters (SNS's rules for Subject). */
+export function sanitizeSubject(subject: string): string {
+  const printable = subject
+    .replace(/[^\x20-\x7e]/g, '?')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return printable.length <= SUBJECT_MAX_LENGTH ? printable : `${printable.slice(0, SUBJECT_MAX_LENGTH - 3)}...`;
+}
+
+/** `git ls-remote timed out in tls after 10.0 s`: the failure in a few words. */
+export function describeFailure(step: StepName, stepResult: StepResult): string {
+  const label = STEP_LABELS[step];
+  const failure = stepResult.failure;
+  if (!failure) return `${label} failed`;
+  const after = `after ${seconds(stepResult.durationMs)}`;
+  const http = failure.status !== undefined ? ` (HTTP ${failure.status})` : '';
+  switch (failure.kind) {
+    case 'timeout':
+      return `${label} timed out in ${failure.phase} ${after}`;
+    case 'dns':
+      return `${label} DNS lookup failed ${after}`;
+    case 'refused':
+      return `${label} connection refused ${after}`;
+    case 'reset':
+      return `${label} connection reset in ${failure.phase} ${after}`;
+    case 'tls':
+      return `${label} TLS handshake failed ${after}`;
+    case 'auth':
+      return `${label} access denied${http}`;
+    case 'not-found':
+      return `${label} not found${http}`;
+    case 'throttled':
+      return `${label} throttled${http}`;
+    case 'http':
+      return `${label} failed${http}`;
+    case 'protocol':
+      return `${label} unexpected response in ${failure.phase}`;
+  }
+}
+
+const accountOf = (result: TargetResult): string | null =>
+  result.steps.sts.accountId ?? /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(result.roleArn ?? '')?.[1] ?? null;
+
+const addressesLine = (step: StepResult): string =>
+  step.addresses.length === 0
+    ? '(none resolved)'
+    : `${step.addresses.join(', ')} (${step.private ? 'private' : 'public: not through an interface endpoint'})`;
+
+const field = (label: string, value: string): string => `${`${label}:`.padEnd(15)}${value}`;
+
+/**
+ * The alert for a notification about a result: subject, text and facts say the same things.
+ *
+ * @example
+ * const alert = buildAlert(notification, record.result);
+ * alert.subject // '[ALARM] team-repo: git ls-remote timed out in tls after 10.0 s'
+ */
+export function buildAlert(notification: Notification, result: TargetResult): Alert {
+  const failed = failedStep(result);
+  // RECOVERED: point at the step that had failed, with what it measures now.
+  const step: StepName | null = failed?.step ?? notification.failure?.step ?? null;
+  const stepResult = step ? result.steps[step] : null;
+  const failure = failed?.stepResult.failure ?? null;
+  const recovered = notification.state === 'RECOVERED';
+  const failingForMs = notification.failingSince
+    ? Date.parse(notification.at) - Date.parse(notification.failingSince)
+    : null;
+
+  const summary = recovered
+    ? `recovered after ${failingForMs === null ? 'an incident' : formatDuration(failingForMs)}`
+    : notification.state === 'REMINDER' && failingForMs !== null
+      ? `still failing after ${formatDuration(failingForMs)}: ${failed ? describeFailure(failed.step, failed.stepResult) : 'failed'}`
+      : failed
+        ? describeFailure(failed.step, failed.stepResult)
+        : 'failed';
+  const subject = sanitizeSubject(`[${SUBJECT_TAGS[notification.state]}] ${result.name}: ${summary}`);
+
+  const accountId = accountOf(result);
+  const remediation = !recovered && failed && failure ? remediationFor(failed.step, failure, result.region) : null;
+  const message = failure ? redact(failure.message).slice(0, MESSAGE_MAX_LENGTH) : null;
+  const endpoint = stepResult ? redact(stepResult.endpoint) : null;
+  const was = notification.failure;
+
+  const lines = [`${notification.state}: ${result.name}: ${summary}`, ''];
+  if (notification.failOpen) {
+    lines.push(
+      `NOTE: incident state unavailable (${redact(notification.failOpen)}); sent without de-duplication, may repeat every run.`,
+      '',
+    );
+  }
+  lines.push(
+    field('Target', result.name),
+    field('Repository', result.repository),
+    field('Account/role', `${accountId ?? 'unknown account'} / ${result.roleArn ?? "the probe's own role"}`),
+    field('Region', result.region),
+  );
+  if (recovered) {
+    if (was) lines.push(field('Was', `${STEP_LABELS[was.step]}: ${was.kind} in ${was.phase}`));
+    lines.push(
+      field('Now', `sts ${seconds(result.steps.sts.durationMs)}, git ${seconds(result.steps.git.durationMs)}`),
+    );
+  } else if (failed && stepResult) {
+    lines.push(
+      field('Step', STEP_LABELS[failed.step]),
+      field('Failure', failure ? `${failure.kind} in ${failure.phase}: ${message}` : 'unknown'),
+      field('Elapsed', `${seconds(stepResult.durationMs)} of ${seconds(stepResult.deadlineMs)} deadline`),
+    );
+  }
+  if (stepResult) lines.push(field('Endpoint', endpoint ?? ''), field('Addresses', addressesLine(stepResult)));
+  lines.push(
+    field(
+      'Failing since',
+      notification.failingSince
+        ? `${notification.failingSince} (${notification.consecutiveFailures} failed runs${failingForMs !== null ? `, ${formatDuration(failingForMs)}` : ''})`
+        : 'unknown (no incident state)',
+    ),
+  );
+  if (recovered) lines.push(field('Recovered at', notification.at));
+  if (remediation) lines.push(field('Remediation', remediation));
+  lines.push(field('Run id', notification.runId));
+  const text = `${lines.join('\n')}\n`;
+
+  const facts: AlertFacts = {
+    type: 'codecommit-canary/alert',
+    v: 1,
+    state: notification.state,
+    subject,
+    target: result.name,
+    repository: result.repository,
+    region: result.region,
+    accountId,
+    roleArn: result.roleArn,
+    step,
+    kind: failure?.kind ?? was?.kind ?? null,
+    phase: failure?.phase ?? was?.phase ?? null,
+    httpStatus: failure?.status ?? null,
+    message,
+    elapsedMs: stepResult?.durationMs ?? null,
+    deadlineMs: stepResult?.deadlineMs ?? null,
+    endpoint,
+    addresses: stepResult?.addresses ?? [],
+    private: stepResult ? stepResult.private : null,
+    failingSince: notification.failingSince,
+    failingForMs,
+    consecutiveFailures: notification.consecutiveFailures,
+    remediation,
+    runId: notification.runId,
+    at: notification.at,
+    failOpen: notification.failOpen ? redact(notification.failOpen) : null,
+    text,
+  };
+  return {
+    subject,
+    text,
+    facts,
+    attributes: {
+      target: result.name,
+      step: facts.step ?? 'none',
+      kind: facts.kind ?? 'none',
+      state: notification.state,
+    },
+  };
+}
+
+/**
+ * SNS message body, `MessageStructure: 'json'`: one Publish, and each subscription gets the form for its
+ * protocol: people (`default`, `email`) the text, machines (`sqs`, `lambda`, `http`, `https`, `email-json`,
+ * `firehose`) the JSON facts, SMS just the subject. Chosen over appending JSON to the text (people would read it)
+ * or a second topic (two things to deploy, subscribe and keep in sync). With RawMessageDelivery off, machine
+ * subscribers also get Subject and MessageAttributes in the SNS envelope.
+ */
+export function snsMessage(alert: Alert): string {
+  const json = JSON.stringify(alert.facts);
+  return JSON.stringify({
+    default: alert.text,
+    email: alert.text,
+    sms: alert.subject,
+    'email-json': json,
+    sqs: json,
+    lambda: json,
+    http: json,
+    https: json,
+    firehose: json,
+  });
+}
+
+// ---- Sinks ----
+
+export type Delivery = { delivered: true; messageId?: string } | { delivered: false; reason: string };
+
+/** Where alerts go. `send` never throws: an alert it cannot deliver it logs in full. */
+export interface AlertSink {
+  send(alert: Alert): Promise<Delivery>;
+}
+
+/** The structured line that keeps an alert that could not be delivered (search the logs for its type). */
+export function logUndeliveredAlert(logger: Logger, alert: Alert, reason: string): void {
+  logger.error(`alert not delivered: ${alert.subject}`, {
+    type: 'codecommit-canary/undelivered-alert',
+    reason: redact(reason),
+    subject: alert.subject,
+    attributes: alert.attributes,
+    facts: alert.facts,
+  });
+}
+
+/** An SNS client that cannot hang (timeouts, 2 attempts); build it once at module load. */
+export const createSnsClient = (options: BoundedClientOptions): SNSClient =>
+  new SNSClient(boundedClientConfig(options));
+
+export interface SnsAlertSinkOptions {
+  client: SNSClient;
+  topicArn: string;
+  logger: Logger;
+  /** Hard deadline for one Publish including retries (ms). Default 5000. */
+  deadlineMs?: number;
+}
+
+/**
+ * Publishes alerts to an SNS topic.
+ *
+ * @example
+ * const sink = new SnsAlertSink({ client: createSnsClient({ region }), topicArn: process.env.CANARY_TOPIC_ARN!, logger });
+ */
+export class SnsAlertSink implements AlertSink {
+  readonly #options: SnsAlertSinkOptions;
+
+  constructor(options: SnsAlertSinkOptions) {
+    this.#options = options;
+  }
+
+  async send(alert: Alert): Promise<Delivery> {
+    const { client, topicArn, logger } = this.#options;
+    const attribute = (value: string) => ({ DataType: 'String', StringValue: value || 'none' });
+    try {
+      const output = await client.send(
+        new PublishCommand({
+          TopicArn: topicArn,
+          Subject: alert.subject,
+          Message: snsMessage(alert),
+          MessageStructure: 'json',
+          MessageAttributes: {
+            target: attribute(alert.attributes.target),
+            step: attribute(alert.attributes.step),
+            kind: attribute(alert.attributes.kind),
+            state: attribute(alert.attributes.state),
+          },
+        }),
+        { abortSignal: AbortSignal.timeout(this.#options.deadlineMs ?? 5000) },
+      );
+      logger.info(`alert sent: ${alert.subject}`, {
+        target: alert.attributes.target,
+        state: alert.attributes.state,
+        messageId: output.MessageId,
+      });
+      return { delivered: true, ...(output.MessageId ? { messageId: output.MessageId } : {}) };
+    } catch (error) {
+      const reason = `SNS Publish to ${topicArn} failed: ${describeError(error)}`;
+      logUndeliveredAlert(logger, alert, reason);
+      return { delivered: false, reason };
+    }
+  }
+}
+
+/** Prints alerts for people (the local demo, the CLI). */
+export class ConsoleAlertSink implements AlertSink {
+  constructor(private readonly write: (text: string) => void = (text) => process.stdout.write(text)) {}
+
+  async send(alert: Alert): Promise<Delivery> {
+    this.write(`\n=== ${alert.subject} ===\n${alert.text}`);
+    return { delivered: true };
+  }
+}
+
+// ---- The path both delivery modes run ----
+
+export interface ProcessResultsDeps {
+  incidents: IncidentStore;
+  sink: AlertSink;
+  logger: Logger;
+}
+
+export interface ProcessedNotification {
+  target: string;
+  runId: string;
+  state: NotificationState;
+  subject: string;
+  delivered: boolean;
+  failOpen: boolean;
+}
+
+export interface ProcessSummary {
+  records: number;
+  notifications: ProcessedNotification[];
+}
+
+const byTime = (a: ResultRecord, b: ResultRecord): number =>
+  Date.parse(a.at) - Date.parse(b.at) || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0);
+
+/**
+ * Applies result records to incident state and sends the notifications that causes. Targets run concurrently,
+ * each target's records oldest first. Never throws: store and sinks report failures as data and logs.
+ *
+ * @example
+ * // notifier (handlers/notify.ts): records parsed from the awslogs subscription event
+ * const summary = await processResults(records, { incidents: store, sink, logger });
+ * // probe in `direct` mode: the records it just wrote to its log
+ * await processResults(results.map((result) => ({ type: 'codecommit-canary/result', v: 1, runId, at, result })), deps);
+ */
+export async function processResults(
+  records: readonly ResultRecord[],
+  deps: ProcessResultsDeps,
+): Promise<ProcessSummary> {
+  const byTarget = new Map<string, ResultRecord[]>();
+  for (const record of records) {
+    const list = byTarget.get(record.result.name) ?? [];
+    list.push(record);
+    byTarget.set(record.result.name, list);
+  }
+  const perTarget = await Promise.all(
+    [...byTarget.values()].map(async (list) => {
+      const sent: ProcessedNotification[] = [];
+      for (const record of [...list].sort(byTime)) {
+        const { notification } = await deps.incidents.apply(record);
+        if (!notification) continue;
+        const alert = buildAlert(notification, record.result);
+        const delivery = await deps.sink.send(alert);
+        sent.push({
+          target: notification.target,
+          runId: notification.runId,
+          state: notification.state,
+          subject: alert.subject,
+          delivered: delivery.delivered,
+          failOpen: notification.failOpen !== undefined,
+        });
+      }
+      return sent;
+    }),
+  );
+  return { records: records.length, notifications: perTarget.flat() };
+}

@@ -1,0 +1,178 @@
+import { parseArgs } from 'node:util';
+import {
+  type Config,
+  ConfigError,
+  configSchema,
+  formatPath,
+  loadConfig,
+  type ResolvedTarget,
+  resolveTargets,
+} from './config.ts';
+import { gitEndpoint, regionalStsEndpoint } from './endpoints.ts';
+import { probeAll } from './probe.ts';
+import { loadProfile } from './profile.ts';
+import { formatReport, type Hint, styleFor } from './report-text.ts';
+import { probeDeps } from './runtime.ts';
+import { parseCodeCommitUrl } from './target-url.ts';
+
+export const USAGE = `Usage:
+  codecommit-canary probe --config <file> [--target <name>]... [--json]
+  codecommit-canary probe codecommit://[profile@]repo | codecommit::<region>://[profile@]repo [options] [--json]
+
+Probes each target: AssumeRole through the STS endpoint, then git ls-remote against git-codecommit,
+timing DNS, connect, TLS, first byte and transfer. Exit 0 when all are ok, 1 when any failed, 2 on bad input.
+
+Options:
+  -c, --config <file>       config file (JSON or YAML)
+  -t, --target <name>       probe only this target of the config (repeatable)
+      --json                print the report as JSON
+  ad-hoc (codecommit:// URL) only:
+      --sts-endpoint <url>  STS endpoint (default https://sts.<region>.amazonaws.com)
+      --git-endpoint <url>  git endpoint (default https://git-codecommit.<region>.amazonaws.com; or CODE_COMMIT_ENDPOINT)
+      --dns-server <addr>   ask this DNS server instead of the system resolver (repeatable), e.g. 10.0.0.2
+      --ca-file <file>      extra trusted CA certificates (PEM)
+      --sts-timeout-ms <n>  deadline of the sts step (default 5000)
+      --git-timeout-ms <n>  deadline of the git step (default 10000)
+  -h, --help                this text
+`;
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  hint?: Hint;
+}
+
+class UsageError extends Error {}
+
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  target: { type: 'string', short: 't', multiple: true },
+  json: { type: 'boolean' },
+  'sts-endpoint': { type: 'string' },
+  'git-endpoint': { type: 'string' },
+  'dns-server': { type: 'string', multiple: true },
+  'ca-file': { type: 'string' },
+  'sts-timeout-ms': { type: 'string' },
+  'git-timeout-ms': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+/** Validates the ad-hoc flags with the same schema as a config file, so messages read the same. */
+function adHocSettings(values: Values, env: NodeJS.ProcessEnv, region: string) {
+  const raw = {
+    region,
+    timeouts: {
+      ...(values['sts-timeout-ms'] ? { stsMs: Number(values['sts-timeout-ms']) } : {}),
+      ...(values['git-timeout-ms'] ? { gitMs: Number(values['git-timeout-ms']) } : {}),
+    },
+    endpoints: {
+      ...(values['sts-endpoint'] ? { sts: values['sts-endpoint'] } : {}),
+      ...((values['git-endpoint'] ?? env.CODE_COMMIT_ENDPOINT)
+        ? { git: values['git-endpoint'] ?? env.CODE_COMMIT_ENDPOINT }
+        : {}),
+    },
+    ...(values['dns-server'] ? { dns: { servers: values['dns-server'] } } : {}),
+    ...(values['ca-file'] ? { tls: { caFile: values['ca-file'] } } : {}),
+  };
+  const parsed = configSchema.omit({ targets: true }).safeParse(raw);
+  if (!parsed.success) {
+    const flag: Record<string, string> = {
+      'timeouts.stsMs': '--sts-timeout-ms',
+      'timeouts.gitMs': '--git-timeout-ms',
+      'endpoints.sts': '--sts-endpoint',
+      'endpoints.git': '--git-endpoint',
+      region: 'region',
+    };
+    const problems = parsed.error.issues.map((issue) => {
+      const path = formatPath(issue.path);
+      return `${flag[path] ?? (path.startsWith('dns') ? '--dns-server' : path)}: ${issue.message}`;
+    });
+    throw new ConfigError('options', problems);
+  }
+  return parsed.data;
+}
+
+async function adHoc(url: string, values: Values, io: Io) {
+  const parsed = parseCodeCommitUrl(url);
+  if (!parsed.ok) throw new UsageError(`${url}: ${parsed.message}`);
+  const profileName = parsed.url.profile ?? io.env.AWS_PROFILE ?? 'default';
+  const setup = await loadProfile(profileName, parsed.url.region, io.env);
+  const settings = adHocSettings(values, io.env, setup.region);
+  if (setup.stsRegionalEndpoints === 'legacy') {
+    io.stderr.write(
+      `warning: sts_regional_endpoints=legacy (profile "${setup.profile}" or AWS_STS_REGIONAL_ENDPOINTS): AWS CLI v1 and ` +
+        'boto3 would call the global endpoint https://sts.amazonaws.com, which hangs in a VPC that only has the regional ' +
+        'sts interface endpoint. Set sts_regional_endpoints = regional in the profile, or use AWS CLI v2.\n',
+    );
+  }
+  const target: ResolvedTarget = {
+    name: parsed.url.profile ? `${parsed.url.profile}@${parsed.url.repository}` : parsed.url.repository,
+    repository: parsed.url.repository,
+    region: setup.region,
+    roleArn: setup.roleArn,
+    ...(setup.externalId ? { externalId: setup.externalId } : {}),
+    sessionName: setup.sessionName ?? 'codecommit-canary',
+    stsEndpoint: settings.endpoints.sts ?? regionalStsEndpoint(setup.region),
+    gitEndpoint: settings.endpoints.git ?? gitEndpoint(setup.region),
+    timeouts: settings.timeouts,
+  };
+  return { settings, targets: [target], sourceCredentials: setup.sourceCredentials };
+}
+
+async function fromConfig(file: string, values: Values) {
+  const config = await loadConfig(file);
+  let targets = resolveTargets(config);
+  if (values.target) {
+    const unknown = values.target.filter((name) => !targets.some((t) => t.name === name));
+    if (unknown.length > 0) {
+      const known = targets.map((t) => t.name).join(', ');
+      throw new ConfigError(file, [`--target: no target named ${unknown.join(', ')}; the config has: ${known}`]);
+    }
+    targets = targets.filter((t) => values.target?.includes(t.name));
+  }
+  return { settings: config, targets, sourceCredentials: undefined };
+}
+
+async function probeCommand(positionals: string[], values: Values, io: Io): Promise<number> {
+  const url = positionals[0];
+  if (positionals.length > 1) throw new UsageError(`unexpected argument: ${positionals[1]}`);
+  if (!url && !values.config) throw new UsageError('probe needs --config <file> or a codecommit:// URL');
+  if (url && values.config) throw new UsageError('give either --config or a codecommit:// URL, not both');
+  const { settings, targets, sourceCredentials } = url
+    ? await adHoc(url, values, io)
+    : await fromConfig(values.config ?? '', values);
+  const deps = probeDeps(settings, sourceCredentials);
+  const report = await probeAll(targets, deps, { concurrency: 'concurrency' in settings ? settings.concurrency : 1 });
+  io.stdout.write(
+    values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, styleFor(io.stdout, io.env), io.hint),
+  );
+  return report.ok ? 0 : 1;
+}
+
+/** The CLI: returns the exit code; writes only to the streams it is given. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    const [command, ...rest] = positionals;
+    if (values.help || command === 'help' || command === undefined) {
+      (command === undefined && !values.help ? io.stderr : io.stdout).write(USAGE);
+      return command === undefined && !values.help ? 2 : 0;
+    }
+    if (command === 'probe') return await probeCommand(rest, values, io);
+    throw new UsageError(`unknown command: ${command}`);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    const code = (error as { code?: string }).code ?? '';
+    if (error instanceof UsageError || code.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr.write(`codecommit-canary: ${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+}

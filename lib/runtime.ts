@@ -1,0 +1,25 @@
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { systemClock } from './clock.ts';
+import type { Config } from './config.ts';
+import type { AwsCredentials } from './git/password.ts';
+import { serversResolve, systemResolve } from './net/resolve.ts';
+import { trustedCas } from './net/trust.ts';
+import type { ProbeDeps } from './probe.ts';
+
+/** The caller's credentials from the SDK's default chain (Lambda's role, env, profile, instance role). */
+export const defaultSourceCredentials = (): (() => Promise<AwsCredentials>) => fromNodeProviderChain();
+
+/** The real side effects for a config: resolver, trust store, clock, the caller's credentials. */
+export function probeDeps(
+  config: Pick<Config, 'dns' | 'tls' | 'maxAdvertisementBytes'>,
+  sourceCredentials: () => Promise<AwsCredentials> = defaultSourceCredentials(),
+): ProbeDeps {
+  const ca = trustedCas(config.tls?.caFile);
+  return {
+    clock: systemClock,
+    resolve: config.dns ? serversResolve(config.dns.servers) : systemResolve,
+    ...(ca ? { tls: { ca } } : {}),
+    sourceCredentials,
+    maxAdvertisementBytes: config.maxAdvertisementBytes,
+  };
+}
