@@ -14,6 +14,8 @@ import {
   type Logger,
   type Notification,
   type NotificationState,
+  untilAborted,
+  type Writer,
 } from './incidents.ts';
 import { remediationFor } from './remediation.ts';
 import type { FailureKind, Phase, ResultRecord, StepName, StepResult, TargetResult } from './types.ts';
@@ -74,7 +76,12 @@ const SUBJECT_TAGS: Record<NotificationState, string> = { ALARM: 'ALARM', REMIND
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
-/** `45 s`, `12 min`, `3 h 5 min`. */
+/**
+ * A duration for people.
+ *
+ * @example
+ * [formatDuration(45_000), formatDuration(720_000), formatDuration(11_100_000)] // ['45 s', '12 min', '3 h 5 min']
+ */
 export function formatDuration(ms: number): string {
   const totalSeconds = Math.max(0, Math.round(ms / 1000));
   if (totalSeconds < 60) return `${totalSeconds} s`;
@@ -86,20 +93,37 @@ export function formatDuration(ms: number): string {
 /**
  * Removes what could be a credential from free text: URL user info and long base64/hex runs
  * (secret keys are 40 characters, session tokens hundreds, CodeCommit git passwords 80).
+ *
+ * @example
+ * redact('https://AKID%token@host/x denied') // 'https://[redacted]@host/x denied'
  */
 export const redact = (text: string): string =>
   text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1[redacted]@').replace(/[A-Za-z0-9/+=]{40,}/g, '[redacted]');
 
-/** Printable ASCII only, one line, at most 100 characters (SNS's rules for Subject). */
+/** A URL without user info and query (where a presigned token would be); the path stays readable. */
+const redactUrl = (url: string): string =>
+  url.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1[redacted]@').replace(/\?\S*/, '');
+
+/**
+ * Printable ASCII only, one line, at most 100 characters (SNS's rules for Subject).
+ *
+ * @example
+ * sanitizeSubject('[ALARM] dépôt\n: x') // '[ALARM] d?p?t : x'
+ */
 export function sanitizeSubject(subject: string): string {
   const printable = subject
-    .replace(/[^\x20-\x7e]/g, '?')
     .replace(/\s+/g, ' ')
+    .replace(/[^\x20-\x7e]/g, '?')
     .trim();
   return printable.length <= SUBJECT_MAX_LENGTH ? printable : `${printable.slice(0, SUBJECT_MAX_LENGTH - 3)}...`;
 }
 
-/** `git ls-remote timed out in tls after 10.0 s`: the failure in a few words. */
+/**
+ * The failure in a few words, for the subject.
+ *
+ * @example
+ * describeFailure('git', result.steps.git) // 'git ls-remote timed out in tls after 10.0 s'
+ */
 export function describeFailure(step: StepName, stepResult: StepResult): string {
   const label = STEP_LABELS[step];
   const failure = stepResult.failure;
@@ -170,7 +194,7 @@ export function buildAlert(notification: Notification, result: TargetResult): Al
   const accountId = accountOf(result);
   const remediation = !recovered && failed && failure ? remediationFor(failed.step, failure, result.region) : null;
   const message = failure ? redact(failure.message).slice(0, MESSAGE_MAX_LENGTH) : null;
-  const endpoint = stepResult ? redact(stepResult.endpoint) : null;
+  const endpoint = stepResult ? redactUrl(stepResult.endpoint) : null;
   const was = notification.failure;
 
   const lines = [`${notification.state}: ${result.name}: ${summary}`, ''];
@@ -189,11 +213,19 @@ export function buildAlert(notification: Notification, result: TargetResult): Al
   if (recovered) {
     if (was) lines.push(field('Was', `${STEP_LABELS[was.step]}: ${was.kind} in ${was.phase}`));
     lines.push(
-      field('Now', `sts ${seconds(result.steps.sts.durationMs)}, git ${seconds(result.steps.git.durationMs)}`),
+      field(
+        'Now',
+        `${STEP_LABELS.sts} ${seconds(result.steps.sts.durationMs)}, ${STEP_LABELS.git} ${seconds(result.steps.git.durationMs)} (${result.steps.git.refs} refs)`,
+      ),
     );
   } else if (failed && stepResult) {
     lines.push(
-      field('Step', STEP_LABELS[failed.step]),
+      field(
+        'Step',
+        failed.step === 'git'
+          ? `${STEP_LABELS.git} (${STEP_LABELS.sts} ok in ${seconds(result.steps.sts.durationMs)})`
+          : STEP_LABELS.sts,
+      ),
       field('Failure', failure ? `${failure.kind} in ${failure.phase}: ${message}` : 'unknown'),
       field('Elapsed', `${seconds(stepResult.durationMs)} of ${seconds(stepResult.deadlineMs)} deadline`),
     );
@@ -204,7 +236,7 @@ export function buildAlert(notification: Notification, result: TargetResult): Al
       'Failing since',
       notification.failingSince
         ? `${notification.failingSince} (${notification.consecutiveFailures} failed runs${failingForMs !== null ? `, ${formatDuration(failingForMs)}` : ''})`
-        : 'unknown (no incident state)',
+        : 'unknown (incident state unavailable)',
     ),
   );
   if (recovered) lines.push(field('Recovered at', notification.at));
@@ -255,13 +287,14 @@ export function buildAlert(notification: Notification, result: TargetResult): Al
 }
 
 /**
- * SNS message body, `MessageStructure: 'json'`: one Publish, and each subscription gets the form for its
+ * SNS message body for `MessageStructure: 'json'`: one Publish, and each subscription gets the form for its
  * protocol: people (`default`, `email`) the text, machines (`sqs`, `lambda`, `http`, `https`, `email-json`,
  * `firehose`) the JSON facts, SMS just the subject. Chosen over appending JSON to the text (people would read it)
  * or a second topic (two things to deploy, subscribe and keep in sync). With RawMessageDelivery off, machine
  * subscribers also get Subject and MessageAttributes in the SNS envelope.
  */
 export function snsMessage(alert: Alert): string {
+  // e.g. JSON.parse(snsMessage(alert)).sqs is JSON.stringify(alert.facts)
   const json = JSON.stringify(alert.facts);
   return JSON.stringify({
     default: alert.text,
@@ -285,7 +318,13 @@ export interface AlertSink {
   send(alert: Alert): Promise<Delivery>;
 }
 
-/** The structured line that keeps an alert that could not be delivered (search the logs for its type). */
+/**
+ * The structured line that keeps an alert that could not be delivered (search the logs for its type).
+ *
+ * @example
+ * logUndeliveredAlert(logger, alert, 'SNS Publish failed: TimeoutError: …')
+ * // {"type":"codecommit-canary/undelivered-alert","level":"error","message":"alert not delivered: [ALARM] …","facts":{…}}
+ */
 export function logUndeliveredAlert(logger: Logger, alert: Alert, reason: string): void {
   logger.error(`alert not delivered: ${alert.subject}`, {
     type: 'codecommit-canary/undelivered-alert',
@@ -296,7 +335,12 @@ export function logUndeliveredAlert(logger: Logger, alert: Alert, reason: string
   });
 }
 
-/** An SNS client that cannot hang (timeouts, 2 attempts); build it once at module load. */
+/**
+ * An SNS client that cannot hang (timeouts, 2 attempts); build it once at module load.
+ *
+ * @example
+ * const sns = createSnsClient({ region: process.env.AWS_REGION ?? 'us-east-1' });
+ */
 export const createSnsClient = (options: BoundedClientOptions): SNSClient =>
   new SNSClient(boundedClientConfig(options));
 
@@ -324,21 +368,25 @@ export class SnsAlertSink implements AlertSink {
   async send(alert: Alert): Promise<Delivery> {
     const { client, topicArn, logger } = this.#options;
     const attribute = (value: string) => ({ DataType: 'String', StringValue: value || 'none' });
+    const abortSignal = AbortSignal.timeout(this.#options.deadlineMs ?? 5000);
     try {
-      const output = await client.send(
-        new PublishCommand({
-          TopicArn: topicArn,
-          Subject: alert.subject,
-          Message: snsMessage(alert),
-          MessageStructure: 'json',
-          MessageAttributes: {
-            target: attribute(alert.attributes.target),
-            step: attribute(alert.attributes.step),
-            kind: attribute(alert.attributes.kind),
-            state: attribute(alert.attributes.state),
-          },
-        }),
-        { abortSignal: AbortSignal.timeout(this.#options.deadlineMs ?? 5000) },
+      const output = await untilAborted(
+        client.send(
+          new PublishCommand({
+            TopicArn: topicArn,
+            Subject: alert.subject,
+            Message: snsMessage(alert),
+            MessageStructure: 'json',
+            MessageAttributes: {
+              target: attribute(alert.attributes.target),
+              step: attribute(alert.attributes.step),
+              kind: attribute(alert.attributes.kind),
+              state: attribute(alert.attributes.state),
+            },
+          }),
+          { abortSignal },
+        ),
+        abortSignal,
       );
       logger.info(`alert sent: ${alert.subject}`, {
         target: alert.attributes.target,
@@ -354,12 +402,17 @@ export class SnsAlertSink implements AlertSink {
   }
 }
 
-/** Prints alerts for people (the local demo, the CLI). */
+/**
+ * Prints alerts for people (the local demo, the CLI).
+ *
+ * @example
+ * await new ConsoleAlertSink().send(alert) // prints '=== [ALARM] … ===' and the text
+ */
 export class ConsoleAlertSink implements AlertSink {
-  constructor(private readonly write: (text: string) => void = (text) => process.stdout.write(text)) {}
+  constructor(private readonly writer: Writer = process.stdout) {}
 
   async send(alert: Alert): Promise<Delivery> {
-    this.write(`\n=== ${alert.subject} ===\n${alert.text}`);
+    this.writer.write(`\n=== ${alert.subject} ===\n${alert.text}`);
     return { delivered: true };
   }
 }

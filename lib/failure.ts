@@ -44,6 +44,7 @@ export function classifyError(error: unknown, phase: Phase, timedOut: boolean, d
   const code = typeof err?.code === 'string' ? err.code : '';
   const message = typeof err?.message === 'string' ? err.message : String(error);
   const failure = (kind: FailureKind, at: Phase, text: string): Failure => ({ kind, phase: at, message: text });
+  if (code === 'ERR_RESPONSE_TOO_LARGE') return failure('protocol', 'body', message);
   if (phase === 'dns' && (DNS_CODES.has(code) || code.startsWith('E'))) {
     const what = code === 'ENOTFOUND' ? 'name does not exist (NXDOMAIN)' : `lookup failed (${code || message})`;
     return failure('dns', 'dns', what);

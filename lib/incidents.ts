@@ -10,6 +10,7 @@
 import { Agent } from 'node:https';
 import { type AttributeValue, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { Clock } from './clock.ts';
 import type { FailureKind, Phase, ResultRecord, StepName, StepResult, TargetResult } from './types.ts';
 
 export interface AlertSettings {
@@ -28,6 +29,11 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/** Anything with a `write` taking a string: `process.stdout`, a test buffer. */
+export interface Writer {
+  write(chunk: string): unknown;
+}
+
 /**
  * One JSON object per line: `{"type"?, "level", "message", ...fields}`.
  *
@@ -35,12 +41,12 @@ export interface Logger {
  * const logger = jsonLogger(); // writes to stdout, which Lambda ships to CloudWatch Logs
  * logger.error('alert not delivered', { type: 'codecommit-canary/undelivered-alert', alert });
  */
-export function jsonLogger(write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Logger {
+export function jsonLogger(writer: Writer = process.stdout): Logger {
   const log =
     (level: 'info' | 'warn' | 'error') =>
     (message: string, fields: Record<string, unknown> = {}) => {
       const head = typeof fields.type === 'string' ? { type: fields.type } : {};
-      write(JSON.stringify({ ...head, level, message, ...fields }));
+      writer.write(`${JSON.stringify({ ...head, level, message, ...fields })}\n`);
     };
   return { info: log('info'), warn: log('warn'), error: log('error') };
 }
@@ -93,7 +99,12 @@ export type Decision =
   | { action: 'write'; state: IncidentState; notification: Notification | null }
   | { action: 'ignore'; reason: 'duplicate' | 'stale' | 'invalid' };
 
-/** The failed step of a result (sts first: when it fails, git is skipped), or null. */
+/**
+ * The failed step of a result (sts first: when it fails, git is skipped), or null.
+ *
+ * @example
+ * failedStep(result)?.stepResult.failure?.kind // 'timeout'
+ */
 export function failedStep(result: TargetResult): { step: StepName; stepResult: StepResult } | null {
   if (result.steps.sts.failure) return { step: 'sts', stepResult: result.steps.sts };
   if (result.steps.git.failure) return { step: 'git', stepResult: result.steps.git };
@@ -213,6 +224,9 @@ export function decide(
 /**
  * What to do without incident state: alert on every failed result (an unexpected page beats a missed one),
  * nothing for a good result (a RECOVERED without knowing of an incident would be noise).
+ *
+ * @example
+ * failOpenDecision(record, 'incident table t unreachable: TimeoutError: …') // { state: 'ALARM', failOpen: '…', … }
  */
 export function failOpenDecision(record: ResultRecord, reason: string): Notification | null {
   if (record.result.ok) return null;
@@ -239,16 +253,22 @@ export interface IncidentStore {
   apply(record: ResultRecord): Promise<IncidentOutcome>;
 }
 
-/** Incident state in memory, for the local demo and the CLI; one process only. */
+/**
+ * Incident state in memory, for the local demo and the CLI; one process only.
+ *
+ * @example
+ * const incidents = new MemoryIncidentStore({ failuresBeforeAlert: 1, renotifyMinutes: 60 });
+ * await processResults(records, { incidents, sink: new ConsoleAlertSink(), logger: jsonLogger() });
+ */
 export class MemoryIncidentStore implements IncidentStore {
   readonly states = new Map<string, IncidentState>();
   constructor(
     private readonly settings: AlertSettings = DEFAULT_ALERT_SETTINGS,
-    private readonly clock: () => Date = () => new Date(),
+    private readonly clock: Pick<Clock, 'now'> = { now: () => new Date() },
   ) {}
 
   async apply(record: ResultRecord): Promise<IncidentOutcome> {
-    const decision = decide(this.states.get(record.result.name) ?? null, record, this.settings, this.clock());
+    const decision = decide(this.states.get(record.result.name) ?? null, record, this.settings, this.clock.now());
     if (decision.action === 'ignore') return { outcome: decision.reason, notification: null };
     this.states.set(decision.state.target, decision.state);
     return { outcome: 'applied', state: decision.state, notification: decision.notification };
@@ -272,6 +292,9 @@ export interface BoundedClientOptions {
 /**
  * SDK client settings that cannot hang: connect and request timeouts that throw (the SDK's defaults are none),
  * and few attempts. Callers still pass an `abortSignal` per call as the hard deadline.
+ *
+ * @example
+ * new SQSClient(boundedClientConfig({ region, endpoint: moto.url, ca: readFileSync(pki.caFile), credentials }))
  */
 export function boundedClientConfig(options: BoundedClientOptions) {
   const timeoutMs = options.timeoutMs ?? 2000;
@@ -289,7 +312,12 @@ export function boundedClientConfig(options: BoundedClientOptions) {
   };
 }
 
-/** A DynamoDB client for the incident table; build it once at module load. */
+/**
+ * A DynamoDB client for the incident table; build it once at module load.
+ *
+ * @example
+ * const client = createIncidentTableClient({ region: process.env.AWS_REGION ?? 'us-east-1', timeoutMs: 2000 });
+ */
 export const createIncidentTableClient = (options: BoundedClientOptions): DynamoDBClient =>
   new DynamoDBClient(boundedClientConfig(options));
 
@@ -297,16 +325,53 @@ export interface DynamoDbIncidentStoreOptions {
   client: DynamoDBClient;
   tableName: string;
   settings: AlertSettings;
-  clock: () => Date;
+  clock: Pick<Clock, 'now'>;
   logger: Logger;
   /** Deadline for all table calls of one record (ms); past it the store fails open. Default 3000. */
   deadlineMs?: number;
 }
 
+/**
+ * Settles with `promise`, or rejects with the signal's reason when it aborts first: the deadline holds even
+ * where the SDK does not watch the signal (credential resolution, retry back-off).
+ *
+ * @example
+ * const signal = AbortSignal.timeout(3000);
+ * await untilAborted(client.send(command, { abortSignal: signal }), signal);
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      promise.catch(() => {}); // the abandoned call's own rejection is expected, not unhandled
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 /** Conditional-write conflicts tolerated per record before giving up (someone else is applying this target). */
 const MAX_CONFLICTS = 4;
 
-/** `Error: message` (plus the network code), for logs; the SDK's errors carry no credentials. */
+/**
+ * `Name: message` (plus the network code), for logs; the SDK's errors carry no credentials.
+ *
+ * @example
+ * describeError(error) // 'Error: connect ECONNREFUSED 127.0.0.1:9'
+ */
 export const describeError = (error: unknown): string => {
   if (!(error instanceof Error)) return String(error);
   const code = (error as { code?: unknown }).code;
@@ -323,7 +388,7 @@ export const describeError = (error: unknown): string => {
  *
  * @example
  * const store = new DynamoDbIncidentStore({ client, tableName: process.env.CANARY_TABLE!,
- *   settings: config.alerts, clock: () => new Date(), logger });
+ *   settings: config.alerts, clock: systemClock, logger });
  * const { notification } = await store.apply(record);
  */
 export class DynamoDbIncidentStore implements IncidentStore {
@@ -335,9 +400,17 @@ export class DynamoDbIncidentStore implements IncidentStore {
 
   /** The stored state of a target; throws when the table cannot be read. */
   async read(target: string, abortSignal?: AbortSignal): Promise<IncidentState | null> {
-    const output = await this.#options.client.send(
-      new GetItemCommand({ TableName: this.#options.tableName, Key: { target: { S: target } }, ConsistentRead: true }),
-      { abortSignal: abortSignal ?? AbortSignal.timeout(this.#options.deadlineMs ?? 3000) },
+    const signal = abortSignal ?? AbortSignal.timeout(this.#options.deadlineMs ?? 3000);
+    const output = await untilAborted(
+      this.#options.client.send(
+        new GetItemCommand({
+          TableName: this.#options.tableName,
+          Key: { target: { S: target } },
+          ConsistentRead: true,
+        }),
+        { abortSignal: signal },
+      ),
+      signal,
     );
     return output.Item ? fromItem(output.Item) : null;
   }
@@ -349,26 +422,29 @@ export class DynamoDbIncidentStore implements IncidentStore {
     try {
       for (let attempt = 1; attempt <= MAX_CONFLICTS; attempt++) {
         const previous = await this.read(target, abortSignal);
-        const decision = decide(previous, record, settings, clock());
+        const decision = decide(previous, record, settings, clock.now());
         if (decision.action === 'ignore') {
           logger.info(`result record ignored: ${decision.reason}`, { target, runId: record.runId, at: record.at });
           return { outcome: decision.reason, notification: null };
         }
         try {
-          await client.send(
-            new PutItemCommand({
-              TableName: tableName,
-              Item: toItem(decision.state),
-              // The claim: only the invocation that still sees the version it decided on may write (and notify).
-              ExpressionAttributeNames: { '#version': 'version' },
-              ...(previous?.version
-                ? {
-                    ConditionExpression: '#version = :version',
-                    ExpressionAttributeValues: { ':version': { N: String(previous.version) } },
-                  }
-                : { ConditionExpression: 'attribute_not_exists(#version)' }),
-            }),
-            { abortSignal },
+          await untilAborted(
+            client.send(
+              new PutItemCommand({
+                TableName: tableName,
+                Item: toItem(decision.state),
+                // The claim: only the invocation that still sees the version it decided on may write (and notify).
+                ExpressionAttributeNames: { '#version': 'version' },
+                ...(previous?.version
+                  ? {
+                      ConditionExpression: '#version = :version',
+                      ExpressionAttributeValues: { ':version': { N: String(previous.version) } },
+                    }
+                  : { ConditionExpression: 'attribute_not_exists(#version)' }),
+              }),
+              { abortSignal },
+            ),
+            abortSignal,
           );
           return { outcome: 'applied', state: decision.state, notification: decision.notification };
         } catch (error) {

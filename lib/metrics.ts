@@ -248,7 +248,7 @@ const isBlank = (s: string): boolean => s.trim().length === 0;
 export function datapointProblems(point: Datapoint): string[] {
   const problems: string[] = [];
   const name = typeof point.name === 'string' ? point.name : String(point.name);
-  const say = (text: string) => problems.push(`${name || '(no name)'}: ${text}`);
+  const say = (text: string) => problems.push(`${isBlank(name) ? '(no name)' : name}: ${text}`);
   if (typeof point.name !== 'string' || isBlank(point.name) || point.name.length > MAX_METRIC_NAME_LENGTH) {
     say(`name must be 1-${MAX_METRIC_NAME_LENGTH} characters, not blank`);
   }

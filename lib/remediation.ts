@@ -20,6 +20,10 @@ export interface EndpointNames {
   gitHost: string;
 }
 
+/**
+ * @example
+ * endpointNames('ap-northeast-1').gitService // 'com.amazonaws.ap-northeast-1.git-codecommit'
+ */
 export const endpointNames = (region: string): EndpointNames => {
   const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
   return {
@@ -216,13 +220,21 @@ export function remediationFor(
 /**
  * For the `global-sts-unreachable` finding: the regional STS endpoint answers, the global one does not,
  * so clients that still call `sts.amazonaws.com` hang in this VPC while the monitor's own checks pass.
+ *
+ * @example
+ * findings.push({ code: 'global-sts-unreachable', severity: 'warning', message, remediation: globalStsRemediation(region) });
  */
 export const globalStsRemediation = (region: string): string =>
   'Clients that assume roles through the global endpoint https://sts.amazonaws.com hang here (AWS CLI v1 before 1.42, ' +
   'boto3 before 1.40, and any client configured sts_regional_endpoints = legacy): set sts_regional_endpoints = regional ' +
   `in the profile or AWS_STS_REGIONAL_ENDPOINTS=regional, or use AWS CLI v2 or a current SDK, so they call ${endpointNames(region).stsHost}.`;
 
-/** One row per rule, hints written out for a region: for the runbook and `--help`-style listings. */
+/**
+ * One row per rule, hints written out for a region: for the runbook and `--help`-style listings.
+ *
+ * @example
+ * for (const row of remediationTable('<region>')) console.log(`| ${row.step} | ${row.kind} | ${row.phases} | ${row.hint} |`);
+ */
 export const remediationTable = (
   region: string,
 ): { step: StepName | 'any'; kind: FailureKind | 'any'; phases: string; status: number | null; hint: string }[] =>

@@ -55,7 +55,8 @@ export async function stsStep(
 ): Promise<StsOutcome> {
   const outcome = await timedExchange(
     target.stsEndpoint,
-    target.timeouts.stsMs,
+    // An AssumeRole answer is ~2 KB; the SDK buffers whole bodies, so cap what a broken endpoint can make it hold.
+    { deadlineMs: target.timeouts.stsMs, maxResponseBytes: 1024 * 1024 },
     deps,
     async ({ url, agent, signal: abortSignal }) => {
       const client = new STSClient({

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ let moto: Moto;
 let server: GitServer;
 let credentials: AwsCredentials;
 let rich: BareRepo & { develop: string };
+let root: string;
 let skewMs = 0; // the server clock's offset, for the 15-minute window
 
 interface Reply {
@@ -69,7 +70,7 @@ beforeAll(async () => {
   if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('moto issued no credentials');
   credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
 
-  const root = mkdtempSync(join(tmpdir(), 'canary-repos-'));
+  root = mkdtempSync(join(tmpdir(), 'canary-repos-'));
   rich = createRichRepo(root, 'rich');
   createEmptyRepo(root, 'empty');
   createManyRefsRepo(root, 'many');
@@ -85,6 +86,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
   await moto?.stop();
+  if (root) rmSync(root, { recursive: true, force: true });
 });
 
 describe('CodeCommit auth', () => {

@@ -243,7 +243,13 @@ describe('the catalogue', () => {
 });
 
 describe('datapointProblems', () => {
-  const good: Datapoint = { name: 'CertDaysLeft', unit: 'Count', value: 42, dimensions: { Endpoint: 'sts' }, timestamp: AT };
+  const good: Datapoint = {
+    name: 'CertDaysLeft',
+    unit: 'Count',
+    value: 42,
+    dimensions: { Endpoint: 'sts' },
+    timestamp: AT,
+  };
 
   it('finds nothing wrong with catalogue datapoints or a well-formed extra metric', () => {
     const points = [...datapointsFor(target('a'), { detail: 'phases' }, AT), heartbeat('s', AT), good];
@@ -256,7 +262,11 @@ describe('datapointProblems', () => {
     ['an infinite value', { value: Number.POSITIVE_INFINITY }, 'CertDaysLeft: value Infinity is not a finite number'],
     ['an unknown unit', { unit: 'Days' as never }, 'CertDaysLeft: unit "Days" is not one of Seconds,'],
     ['an invalid timestamp', { timestamp: new Date(Number.NaN) }, 'CertDaysLeft: timestamp is not a valid Date'],
-    ['a storage resolution of 5', { storageResolution: 5 as never }, 'CertDaysLeft: storageResolution 5 is not 1 or 60'],
+    [
+      'a storage resolution of 5',
+      { storageResolution: 5 as never },
+      'CertDaysLeft: storageResolution 5 is not 1 or 60',
+    ],
     ['an empty name', { name: ' ' }, '(no name): name must be 1-255 characters'],
     ['an empty dimension value', { dimensions: { Endpoint: '' } }, 'CertDaysLeft: dimension Endpoint value must be'],
     ['a dimension named like the metric', { dimensions: { CertDaysLeft: 'x' } }, 'collides with the metric name'],

@@ -1,5 +1,5 @@
 import { Resolver } from 'node:dns/promises';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { request } from 'node:https';
 import { connect } from 'node:net';
@@ -194,6 +194,7 @@ describe('faultServer', () => {
 
 describe('repos', () => {
   const root = mkdtempSync(join(tmpdir(), 'canary-repos-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('rich: HEAD on develop, a peeled annotated tag, main apart from develop', () => {
     const repo = createRichRepo(root, 'rich');

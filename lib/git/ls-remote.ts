@@ -38,7 +38,8 @@ export async function gitStep(
 ): Promise<GitStepResult> {
   const { value, ...result } = await timedExchange(
     target.gitEndpoint,
-    target.timeouts.gitMs,
+    // The parser enforces the advertisement cap; the socket cap (a little above) covers headers too.
+    { deadlineMs: target.timeouts.gitMs, maxResponseBytes: deps.maxAdvertisementBytes + 64 * 1024 },
     deps,
     ({ url, agent, signal: abortSignal }) =>
       new Promise<Advertisement>((resolve, reject) => {

@@ -106,9 +106,7 @@ export class PktLineReader {
 
   #fail(length: number): PktLineError {
     const header = this.#current.subarray(this.#position, this.#position + HEADER_LENGTH);
-    const why = Number.isNaN(length)
-      ? 'is not 4 hex digits'
-      : `gives length ${length} (allowed: 0-2 or 4-${MAX_PKT_LENGTH})`;
+    const why = length < 0 ? 'is not 4 hex digits' : `gives length ${length} (allowed: 0-2 or 4-${MAX_PKT_LENGTH})`;
     this.#error = {
       type: 'error',
       message: `invalid pkt-line length ${JSON.stringify(header.toString('latin1'))}: ${why}`,
@@ -122,12 +120,12 @@ export class PktLineReader {
   }
 }
 
-/** The 4-hex-digit length at `at`, or NaN. Digit by digit: `parseInt` would accept "+1f" or "0x1". */
+/** The 4-hex-digit length at `at`, or -1. Digit by digit: `parseInt` would accept "+1f" or "0x1". */
 function parseLength(bytes: Buffer, at: number): number {
   let length = 0;
   for (let i = at; i < at + HEADER_LENGTH; i++) {
     const digit = hexValue(bytes[i] ?? 0);
-    if (digit < 0) return Number.NaN;
+    if (digit < 0) return -1;
     length = length * 16 + digit;
   }
   return length;

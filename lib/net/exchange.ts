@@ -13,6 +13,12 @@ export interface NetDeps {
   tls?: AgentOptions;
 }
 
+export interface ExchangeLimits {
+  deadlineMs: number;
+  /** Cap on the bytes read off the connection (see tracedAgent). */
+  maxResponseBytes?: number;
+}
+
 export interface ExchangeContext {
   url: URL;
   agent: Agent;
@@ -35,7 +41,7 @@ class DeadlineExceeded extends Error {
  */
 export async function timedExchange<T>(
   endpoint: string,
-  deadlineMs: number,
+  { deadlineMs, maxResponseBytes }: ExchangeLimits,
   deps: NetDeps,
   exchange: (context: ExchangeContext) => Promise<T>,
   parentSignal?: AbortSignal,
@@ -68,12 +74,14 @@ export async function timedExchange<T>(
   try {
     addresses = await Promise.race([deps.resolve(url.hostname.replace(/^\[|\]$/g, ''), controller.signal), deadline]);
     trace.mark('dnsDone');
-    agent = tracedAgent(trace, addresses, deps.tls);
+    agent = tracedAgent(trace, addresses, deps.tls, maxResponseBytes);
     const context = { url, agent, signal: controller.signal, trace };
     value = await Promise.race([exchange(context), deadline]);
     trace.mark('end');
   } catch (error) {
-    failure = classifyError(error, trace.currentPhase(), timedOut, deadlineMs);
+    // A broken connection explains a client library's parse error better than the parse error does.
+    const cause = !timedOut && trace.socketError && trace.firstByte !== undefined ? trace.socketError : error;
+    failure = classifyError(cause, trace.currentPhase(), timedOut, deadlineMs);
   } finally {
     clearTimeout(timer);
     parentSignal?.removeEventListener('abort', onParentAbort);

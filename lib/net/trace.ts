@@ -17,6 +17,8 @@ export class Trace {
   tlsDone?: number;
   firstByte?: number;
   end?: number;
+  /** The connection's own error (reset, cap exceeded): truer than what a client library makes of it. */
+  socketError?: Error;
 
   constructor(
     private readonly clock: Clock,
@@ -72,10 +74,27 @@ function fixedLookup(addresses: readonly string[]): LookupFunction {
   };
 }
 
-function watch(socket: Socket, trace: Trace): Socket {
+/** A response larger than the agent's cap ends the exchange: `protocol` in `body`. */
+export class ResponseTooLarge extends Error {
+  readonly code = 'ERR_RESPONSE_TOO_LARGE';
+  constructor(readonly limit: number) {
+    super(`response exceeded the cap of ${limit} bytes`);
+  }
+}
+
+function watch(socket: Socket, trace: Trace, maxResponseBytes: number): Socket {
   socket.once('connect', () => trace.mark('connected'));
+  socket.once('error', (error) => {
+    trace.socketError ??= error;
+  });
   socket.once('secureConnect', () => trace.mark('tlsDone'));
-  socket.once('data', () => trace.mark('firstByte'));
+  let received = 0;
+  socket.on('data', (chunk: Buffer) => {
+    trace.mark('firstByte');
+    received += chunk.length;
+    // Bounded memory whatever the server sends, even to a client (the SDK) that buffers whole bodies.
+    if (received > maxResponseBytes) socket.destroy(new ResponseTooLarge(maxResponseBytes));
+  });
   return socket;
 }
 
@@ -84,17 +103,25 @@ export interface AgentOptions {
   ca?: string | Buffer | Array<string | Buffer>;
 }
 
+/** Bytes read off one connection before it is cut (headers + body, after TLS). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
 /**
  * A one-connection agent that connects to pre-resolved addresses and marks connect, TLS and first byte
  * on the trace. New for every step: each probe pays (and measures) DNS, connect and TLS, as a cold client does.
  */
-export function tracedAgent(trace: Trace, addresses: readonly string[], options: AgentOptions = {}): HttpAgent {
+export function tracedAgent(
+  trace: Trace,
+  addresses: readonly string[],
+  options: AgentOptions = {},
+  maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES,
+): HttpAgent {
   const base = { keepAlive: false, maxSockets: 1, lookup: fixedLookup(addresses) };
   if (!trace.secure) {
     const agent = new PlainAgent(base);
     const create = agent.createConnection.bind(agent);
     agent.createConnection = ((opts: object, cb?: unknown) =>
-      watch(create(opts, cb as never) as Socket, trace)) as never;
+      watch(create(opts, cb as never) as Socket, trace, maxResponseBytes)) as never;
     return agent;
   }
   const agent = new TlsAgent({ ...base, ...(options.ca ? { ca: options.ca } : {}) } satisfies ConnectionOptions);
@@ -102,6 +129,6 @@ export function tracedAgent(trace: Trace, addresses: readonly string[], options:
     agent,
   );
   (agent as unknown as { createConnection: unknown }).createConnection = (opts: object, cb?: unknown) =>
-    watch(create(opts, cb), trace);
+    watch(create(opts, cb), trace, maxResponseBytes);
   return agent;
 }

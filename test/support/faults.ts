@@ -165,7 +165,8 @@ async function startFaultServer(tls: { key: Buffer; cert: Buffer }, initial: Fau
         const timer = setTimeout(() => raw.get(req.socket.remotePort ?? -1)?.resetAndDestroy(), 50);
         timers.add(timer);
       };
-      if (m.resetAfterBytes > 0) res.write(Buffer.alloc(m.resetAfterBytes, '0'), reset);
+      // A pkt-line header promising more than is sent: the body is unfinished, never complete-but-empty.
+      if (m.resetAfterBytes > 0) res.write(Buffer.from('0fff'.padEnd(m.resetAfterBytes, 'a')), reset);
       else reset();
     }
   };

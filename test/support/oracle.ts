@@ -1,7 +1,4 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AwsCredentials, GitCredentials } from '../../lib/git/password.ts';
 import { parseRefLines, type RefLine } from './repos.ts';
 
@@ -30,15 +27,14 @@ const GIT_HINT = 'the tests need git (apt-get install git)';
 
 /** A hermetic environment: no user or system config for git or the AWS CLI, only these credentials and region. */
 function cleanEnv(credentials: AwsCredentials, region?: string): NodeJS.ProcessEnv {
-  const home = mkdtempSync(join(tmpdir(), 'canary-oracle-home-'));
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
-    HOME: home,
+    HOME: '/nonexistent', // nothing read from (or left in) a home directory
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_CONFIG_GLOBAL: '/dev/null',
     GIT_TERMINAL_PROMPT: '0',
-    AWS_CONFIG_FILE: join(home, 'aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(home, 'aws-credentials'),
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,

@@ -76,7 +76,7 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<SnsE
 
 const ROLE_ARN = 'arn:aws:iam::111122223333:role/canary-reader';
 
-/** A healthy result of target `name`; `failGit`/`failSts` turn it into a failure of that step. */
+/** A healthy result of target `name`; `options` override fields of either step. */
 export function targetResult(
   name = 'team-repo',
   options: { sts?: Partial<StsStepResult>; git?: Partial<GitStepResult> } = {},

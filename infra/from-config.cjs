@@ -1,0 +1,589 @@
+'use strict';
+
+/**
+ * Where serverless.yml meets the canary config and the deploy parameters.
+ *
+ * serverless.yml refers to each export as `${file(./infra/from-config.cjs):<export>}`. Every export is a
+ * resolver function that osls (and Serverless Framework v4, same contract) calls with `{ resolveVariable }`;
+ * it reads the `${param:...}` values it needs and the config file named by `${param:configPath}`, checks
+ * them once, and returns plain values or CloudFormation fragments. Plain CommonJS without dependencies:
+ * it runs inside the CLI before anything is built, so it cannot import the TypeScript in lib/.
+ *
+ * Everything here is decided at package time, so the generated template is the deployed truth: no
+ * CloudFormation Conditions on values that are already known (cfn-lint flags those as W8003), no
+ * resources that exist only to be switched off.
+ *
+ * The config check is deliberately shallow: what the stack itself needs (region, target names, role ARNs,
+ * namespace, alert threshold). lib/config.ts validates the whole file when the probe starts.
+ */
+
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const SERVICE_DIR = path.resolve(__dirname, '..');
+
+const DEFAULT_NAMESPACE = 'CodeCommitCanary';
+const DEFAULT_FAILURES_BEFORE_ALERT = 2;
+/** The heartbeat alarm pages after this many schedule periods without a probe run (see heartbeatAlarmPeriods). */
+const HEARTBEAT_MISSED_RUNS = 2;
+/** CloudWatch: Period x EvaluationPeriods of an alarm may not exceed one day. */
+const MAX_ALARM_WINDOW_SECONDS = 86_400;
+const MAX_DASHBOARD_WIDGETS = 500;
+const MAX_ALARMS_PER_ALARM_WIDGET = 100;
+
+const TARGET_NAME = /^[\w.-]{1,64}$/;
+const ROLE_ARN = /^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+const NAMESPACE = /^[^:$][^$]{0,254}$/;
+const KMS_KEY_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
+const KMS_KEY_ARN = /^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/(?:[0-9a-f-]{36}|mrk-[0-9a-f]{32})$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/** The actions Lambda performs with a VPC function's role to attach it to the VPC (AWSLambdaENIManagementAccess). */
+const ENI_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
+const INCIDENT_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+/** What a publisher needs on a customer managed key to publish to a topic encrypted with it. */
+const TOPIC_KEY_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'];
+const PHASE_METRICS = ['DnsTime', 'ConnectTime', 'TlsTime', 'FirstByteTime', 'TransferTime'];
+
+/**
+ * A bad parameter or config, reported as one line that says how to fix it. The stack is cut to the message
+ * because the CLI prints `error.stack` verbatim, and a trace into this file helps nobody.
+ */
+class CanaryDeployError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'CanaryDeployError';
+    this.stack = `${this.name}: ${message}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Parameters
+
+const paramHint = (name, example) =>
+  `pass --param="${name}=${example}" or set params.<stage>.${name} in serverless.yml`;
+
+/** A `${param:name}` value as a trimmed string ('' when unset or empty). */
+async function param(resolveVariable, name) {
+  const value = await resolveVariable(`param:${name}, null`);
+  return value == null ? '' : String(value).trim();
+}
+
+async function booleanParam(resolveVariable, name) {
+  const value = (await param(resolveVariable, name)).toLowerCase();
+  if (value === 'true') return true;
+  if (value === 'false' || value === '') return false;
+  throw new CanaryDeployError(`param ${name}: expected true or false, got "${value}"`);
+}
+
+/** A comma-separated list of AWS ids, each checked against `pattern`. */
+async function idListParam(resolveVariable, name, pattern, example) {
+  const ids = (await param(resolveVariable, name))
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
+  const bad = ids.filter((id) => !pattern.test(id));
+  if (bad.length > 0) {
+    throw new CanaryDeployError(
+      `param ${name}: ${bad.map((id) => `"${id}"`).join(', ')} not like ${example}; expected a comma-separated list`,
+    );
+  }
+  return ids;
+}
+
+async function deliveryParam(resolveVariable) {
+  const delivery = await param(resolveVariable, 'delivery');
+  if (delivery === 'log' || delivery === 'direct') return delivery;
+  throw new CanaryDeployError(
+    `param delivery: expected "log" (the notifier sends alerts from the probe's log, the default) or "direct" (the probe calls CloudWatch, SNS and DynamoDB itself), got "${delivery}"`,
+  );
+}
+
+/** The probe's schedule, checked, and its period in seconds: the alarms evaluate one run per period. */
+async function scheduleParam(resolveVariable) {
+  const rate = await param(resolveVariable, 'schedule');
+  const match = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(rate);
+  if (!match) {
+    throw new CanaryDeployError(
+      `param schedule: expected a rate() expression like rate(1 minute) or rate(5 minutes), got "${rate}" (the alarm periods are derived from the rate, which a cron() expression does not give)`,
+    );
+  }
+  const count = Number(match[1]);
+  const unit = match[2].replace(/s$/, '');
+  if (count < 1 || (count === 1) !== (match[2] === unit)) {
+    throw new CanaryDeployError(
+      `param schedule: EventBridge accepts rate(1 ${unit}) and rate(<n> ${unit}s) for n > 1, got "${rate}"`,
+    );
+  }
+  return { rate, periodSeconds: count * { minute: 60, hour: 3600, day: 86_400 }[unit] };
+}
+
+async function probeVpcParams(resolveVariable) {
+  const subnetIds = await idListParam(resolveVariable, 'subnetIds', /^subnet-[0-9a-f]{8,17}$/, 'subnet-0123456789abcdef0');
+  const securityGroupIds = await idListParam(resolveVariable, 'securityGroupIds', /^sg-[0-9a-f]{8,17}$/, 'sg-0123456789abcdef0');
+  if (subnetIds.length === 0 || securityGroupIds.length === 0) {
+    throw new CanaryDeployError(
+      `params subnetIds and securityGroupIds are required: the probe runs inside the VPC it watches; ${paramHint('subnetIds', 'subnet-aaa,subnet-bbb')} and --param="securityGroupIds=sg-ccc"`,
+    );
+  }
+  return { subnetIds, securityGroupIds };
+}
+
+/** The topic's key as an ARN (IAM needs the ARN; SNS accepts it too), or null for an unencrypted topic. */
+async function topicKeyArn(resolveVariable) {
+  const key = await param(resolveVariable, 'kmsKeyId');
+  if (key === '') return null;
+  if (KMS_KEY_ARN.test(key)) return key;
+  if (KMS_KEY_ID.test(key)) return { 'Fn::Sub': `arn:\${AWS::Partition}:kms:\${AWS::Region}:\${AWS::AccountId}:key/${key}` };
+  throw new CanaryDeployError(
+    `param kmsKeyId: expected a key id (1234abcd-12ab-34cd-56ef-1234567890ab) or key ARN, got "${key}" (an alias cannot scope the functions' kms:GenerateDataKey and kms:Decrypt permissions)`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The config file
+
+const loaded = new Map();
+
+/** The config named by `${param:configPath}`, read once per path and checked; with its derived settings. */
+async function loadConfig(resolveVariable) {
+  const configPath = (await param(resolveVariable, 'configPath')) || 'canary.config.json';
+  const file = path.resolve(SERVICE_DIR, configPath);
+  if (!loaded.has(file)) loaded.set(file, readConfig(file, configPath));
+  return loaded.get(file);
+}
+
+function readConfig(file, shown) {
+  if (path.extname(file) !== '.json') {
+    throw new CanaryDeployError(`${shown}: the deployed config must be a .json file (it is bundled as JSON)`);
+  }
+  let text;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CanaryDeployError(
+      `${shown}: cannot read the canary config (${error.code ?? error.message}); copy examples/canary.config.json there and edit it, or ${paramHint('configPath', 'path/to/canary.config.json')}`,
+    );
+  }
+  let config;
+  try {
+    config = JSON.parse(text);
+  } catch (error) {
+    throw new CanaryDeployError(`${shown}: not valid JSON: ${error.message}`);
+  }
+  return checkConfig(config, shown);
+}
+
+const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function checkConfig(config, shown) {
+  if (!isObject(config)) throw new CanaryDeployError(`${shown}: expected a JSON object with "region" and "targets"`);
+  const problems = [];
+  if (typeof config.region !== 'string' || !REGION.test(config.region)) {
+    problems.push('region: expected an AWS region like ap-northeast-1');
+  }
+
+  const metrics = config.metrics ?? {};
+  if (!isObject(metrics)) problems.push('metrics: expected an object');
+  const namespace = metrics.namespace ?? DEFAULT_NAMESPACE;
+  if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) {
+    problems.push('metrics.namespace: expected a CloudWatch namespace of 1-255 characters, without "$" or a leading ":"');
+  }
+  const detail = metrics.detail ?? 'basic';
+  if (detail !== 'basic' && detail !== 'phases') problems.push('metrics.detail: expected "basic" or "phases"');
+
+  const alerts = config.alerts ?? {};
+  if (!isObject(alerts)) problems.push('alerts: expected an object');
+  const failuresBeforeAlert = alerts.failuresBeforeAlert ?? DEFAULT_FAILURES_BEFORE_ALERT;
+  if (!Number.isInteger(failuresBeforeAlert) || failuresBeforeAlert < 1 || failuresBeforeAlert > 100) {
+    problems.push('alerts.failuresBeforeAlert: expected an integer between 1 and 100');
+  }
+
+  const targets = Array.isArray(config.targets) ? config.targets : [];
+  if (targets.length === 0) problems.push('targets: expected a list of at least one target');
+  const seen = new Map();
+  targets.forEach((target, index) => {
+    if (!isObject(target)) {
+      problems.push(`targets[${index}]: expected an object with name and roleArn`);
+      return;
+    }
+    if (typeof target.name !== 'string' || !TARGET_NAME.test(target.name)) {
+      problems.push(`targets[${index}].name: expected a target name of 1-64 letters, digits, . _ -`);
+    } else if (seen.has(target.name)) {
+      problems.push(`targets[${index}].name: duplicate target name "${target.name}" (also targets[${seen.get(target.name)}].name)`);
+    } else {
+      seen.set(target.name, index);
+    }
+    if (typeof target.roleArn !== 'string' || !ROLE_ARN.test(target.roleArn)) {
+      problems.push(`targets[${index}].roleArn: expected an IAM role ARN like arn:aws:iam::111111111111:role/Name`);
+    }
+  });
+
+  if (problems.length > 0) {
+    throw new CanaryDeployError(`${shown}: invalid canary config: ${problems.join('; ')}`);
+  }
+  return { config, namespace, detail, failuresBeforeAlert, targets };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// CloudFormation helpers
+
+const ref = (logicalId) => ({ Ref: logicalId });
+const arnOf = (logicalId) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+
+/**
+ * A logical id per target that never changes while the name doesn't: readable words plus a digest of the
+ * exact name, so `team-repo` and `team_repo` cannot collide. Stability matters because the alarms carry
+ * explicit names: a changed logical id makes CloudFormation create the "new" alarm (same name: an
+ * overwrite) and then delete the "old" one, which deletes the alarm.
+ */
+function targetLogicalId(prefix, name) {
+  const words = name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((word) => word[0].toUpperCase() + word.slice(1));
+  const digest = crypto.createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${prefix}${words.join('')}${digest}`;
+}
+
+const heartbeatAlarmName = '${AWS::StackName}-heartbeat';
+const targetAlarmName = (name) => `\${AWS::StackName}-target-${name}`;
+const alarmArn = (alarmName) => `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${alarmName}`;
+
+// ---------------------------------------------------------------------------------------------------------
+// Exports: values
+
+/** provider.region: the config's region (a `--region` option still wins). */
+exports.region = async ({ resolveVariable }) => (await loadConfig(resolveVariable)).config.region;
+
+/** The metric namespace (config `metrics.namespace`, default CodeCommitCanary). */
+exports.namespace = async ({ resolveVariable }) => (await loadConfig(resolveVariable)).namespace;
+
+/**
+ * The esbuild `define` value for `process.env.CANARY_CONFIG_JSON`: the config as a JSON string literal
+ * (the replacement is an expression, so the JSON text is itself JSON-encoded once more).
+ */
+exports.configJsonLiteral = async ({ resolveVariable }) =>
+  JSON.stringify(JSON.stringify((await loadConfig(resolveVariable)).config));
+
+exports.delivery = async ({ resolveVariable }) => deliveryParam(resolveVariable);
+
+exports.scheduleRate = async ({ resolveVariable }) => (await scheduleParam(resolveVariable)).rate;
+
+/** Alarm period = schedule period: one probe run per period. */
+exports.alarmPeriodSeconds = async ({ resolveVariable }) => {
+  const { periodSeconds } = await scheduleParam(resolveVariable);
+  const { failuresBeforeAlert } = await loadConfig(resolveVariable);
+  const periods = Math.max(HEARTBEAT_MISSED_RUNS, failuresBeforeAlert);
+  if (periodSeconds * periods > MAX_ALARM_WINDOW_SECONDS) {
+    throw new CanaryDeployError(
+      `param schedule: ${periods} periods of ${periodSeconds} s exceed CloudWatch's one-day alarm window; use a shorter rate or fewer alerts.failuresBeforeAlert`,
+    );
+  }
+  return periodSeconds;
+};
+
+/**
+ * Periods without a heartbeat before the alarm pages. Two, not one: EventBridge may start a run a little
+ * late, so one run can land in the next period and leave one period empty while nothing is wrong.
+ */
+exports.heartbeatAlarmPeriods = () => HEARTBEAT_MISSED_RUNS;
+
+/** The probe's own environment (on top of provider.environment): the alert path's names in direct mode only. */
+exports.probeEnvironment = async ({ resolveVariable }) =>
+  (await deliveryParam(resolveVariable)) === 'direct'
+    ? { CANARY_TABLE: ref('IncidentTable'), CANARY_TOPIC_ARN: ref('AlertTopic') }
+    : {};
+
+/** functions.probe.vpc */
+exports.probeVpc = async ({ resolveVariable }) => probeVpcParams(resolveVariable);
+
+/** The target roles the probe may assume, from the config: the only resources of its sts:AssumeRole. */
+exports.targetRoleArns = async ({ resolveVariable }) => {
+  const { targets } = await loadConfig(resolveVariable);
+  return [...new Set(targets.map((target) => target.roleArn))].sort();
+};
+
+/**
+ * The probe role's statements. Always: assume the configured target roles, write its own log, attach to
+ * the VPC. In direct mode also what the probe then calls itself: PutMetricData (namespace-bound), Publish
+ * on the alert topic, the incident table's item actions, and the topic key when the topic is encrypted.
+ *
+ * Two statements need Resource "*" because AWS offers nothing narrower:
+ * - cloudwatch:PutMetricData has no resource type; the cloudwatch:namespace condition is the scope.
+ * - the ENI actions: Lambda creates and deletes the function's network interfaces with this role, and
+ *   ec2:Describe* has no resource-level permissions (the managed AWSLambdaENIManagementAccess policy
+ *   grants the same six actions on "*"). AWSLambdaVPCAccessExecutionRole is not used: it adds logs
+ *   actions on every log group.
+ */
+exports.probePolicyStatements = async ({ resolveVariable }) => {
+  const { targets, namespace } = await loadConfig(resolveVariable);
+  const delivery = await deliveryParam(resolveVariable);
+  const keyArn = await topicKeyArn(resolveVariable);
+  const statements = [
+    {
+      Sid: 'AssumeTargetRoles',
+      Effect: 'Allow',
+      Action: 'sts:AssumeRole',
+      Resource: [...new Set(targets.map((target) => target.roleArn))].sort(),
+    },
+    {
+      Sid: 'WriteOwnLog',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: arnOf('ProbeLogGroup'),
+    },
+    { Sid: 'AttachToVpc', Effect: 'Allow', Action: ENI_ACTIONS, Resource: '*' },
+  ];
+  if (delivery === 'direct') {
+    statements.push(
+      {
+        Sid: 'PutMetricDataInOwnNamespace',
+        Effect: 'Allow',
+        Action: 'cloudwatch:PutMetricData',
+        Resource: '*',
+        Condition: { StringEquals: { 'cloudwatch:namespace': namespace } },
+      },
+      { Sid: 'PublishAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: ref('AlertTopic') },
+      { Sid: 'KeepIncidentState', Effect: 'Allow', Action: INCIDENT_TABLE_ACTIONS, Resource: arnOf('IncidentTable') },
+    );
+    if (keyArn) statements.push({ Sid: 'UseTopicKey', Effect: 'Allow', Action: TOPIC_KEY_ACTIONS, Resource: keyArn });
+  }
+  return statements;
+};
+
+/** The notifier role's statements: its own log, the incident table's items, Publish, the topic key if any. */
+exports.notifierPolicyStatements = async ({ resolveVariable }) => {
+  const keyArn = await topicKeyArn(resolveVariable);
+  const statements = [
+    {
+      Sid: 'WriteOwnLog',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: arnOf('NotifyLogGroup'),
+    },
+    { Sid: 'KeepIncidentState', Effect: 'Allow', Action: INCIDENT_TABLE_ACTIONS, Resource: arnOf('IncidentTable') },
+    { Sid: 'PublishAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: ref('AlertTopic') },
+  ];
+  if (keyArn) statements.push({ Sid: 'UseTopicKey', Effect: 'Allow', Action: TOPIC_KEY_ACTIONS, Resource: keyArn });
+  return statements;
+};
+
+/**
+ * The roles the topic policy lets publish. The probe only in direct mode: within one account a resource
+ * policy alone grants access, so listing the probe in log mode would undo its least privilege.
+ */
+exports.topicPublisherRoleArns = async ({ resolveVariable }) => {
+  const delivery = await deliveryParam(resolveVariable);
+  return delivery === 'direct' ? [arnOf('NotifierRole'), arnOf('ProbeRole')] : [arnOf('NotifierRole')];
+};
+
+/**
+ * AlertTopic's properties: encrypted when kmsKeyId is set. The key policy must then let
+ * cloudwatch.amazonaws.com use the key (kms:Decrypt, kms:GenerateDataKey*), or the alarms cannot publish.
+ */
+exports.alertTopicProperties = async ({ resolveVariable }) => {
+  const keyArn = await topicKeyArn(resolveVariable);
+  return { DisplayName: 'CodeCommit canary', ...(keyArn ? { KmsMasterKeyId: keyArn } : {}) };
+};
+
+/** Dashboard body: heartbeat and alarm states, then one row per target (success, duration, phases). */
+exports.dashboardBody = async ({ resolveVariable }) => {
+  const { targets, namespace, detail } = await loadConfig(resolveVariable);
+  const { periodSeconds } = await scheduleParam(resolveVariable);
+  const region = '${AWS::Region}';
+  const metricWidget = (width, title, stat, metrics, extra = {}) => ({
+    type: 'metric',
+    width,
+    height: 6,
+    properties: { title, region, view: 'timeSeries', stat, period: periodSeconds, metrics, ...extra },
+  });
+
+  const alarmArns = [alarmArn(heartbeatAlarmName), ...targets.map((target) => alarmArn(targetAlarmName(target.name)))];
+  const widgets = [
+    metricWidget(8, 'Probe runs (Heartbeat per period)', 'Sum', [[namespace, 'Heartbeat', 'Stack', '${AWS::StackName}']]),
+  ];
+  for (let start = 0; start < alarmArns.length; start += MAX_ALARMS_PER_ALARM_WIDGET) {
+    widgets.push({
+      type: 'alarm',
+      width: start === 0 ? 16 : 24,
+      height: 6,
+      properties: { title: 'Alarms', alarms: alarmArns.slice(start, start + MAX_ALARMS_PER_ALARM_WIDGET) },
+    });
+  }
+  for (const { name } of targets) {
+    const byStep = (metric, step, label) => [namespace, metric, 'Target', name, 'Step', step, { label }];
+    widgets.push(
+      metricWidget(
+        6,
+        `${name}: success`,
+        'Average',
+        [byStep('Success', 'git', 'git (end to end)'), byStep('Success', 'sts', 'sts')],
+        { yAxis: { left: { min: 0, max: 1 } } },
+      ),
+      metricWidget(detail === 'phases' ? 6 : 18, `${name}: duration (ms)`, 'Average', [
+        byStep('Duration', 'sts', 'sts'),
+        byStep('Duration', 'git', 'git'),
+      ]),
+    );
+    if (detail === 'phases') {
+      for (const step of ['sts', 'git']) {
+        widgets.push(
+          metricWidget(
+            6,
+            `${name}: ${step} phases (ms)`,
+            'Average',
+            PHASE_METRICS.map((metric) => byStep(metric, step, metric.replace(/Time$/, ''))),
+            { stacked: true },
+          ),
+        );
+      }
+    }
+  }
+  if (widgets.length > MAX_DASHBOARD_WIDGETS) {
+    throw new CanaryDeployError(
+      `dashboard: ${widgets.length} widgets exceed CloudWatch's ${MAX_DASHBOARD_WIDGETS} per dashboard; use metrics.detail "basic" or split the targets over two stacks`,
+    );
+  }
+  // Names and the namespace cannot contain "$" (checked above), so the only ${...} are the pseudo parameters.
+  return { 'Fn::Sub': JSON.stringify({ widgets }) };
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Exports: resources fragments (items of serverless.yml's `resources` list; `{}` when not wanted)
+
+/**
+ * One alarm per target on Success Step=git, the end-to-end signal (0 also when git was skipped because
+ * sts failed). It opens after as many failed periods as the notifier needs failed runs to open an incident.
+ * Alarm actions only when pageOnTargetAlarms is true: by default the notifier pages, the alarms show state,
+ * and one outage does not page twice. Missing data keeps the alarm out of ALARM: a stopped probe is the
+ * heartbeat alarm's page.
+ */
+exports.targetAlarms = async ({ resolveVariable }) => {
+  const { targets, namespace, failuresBeforeAlert } = await loadConfig(resolveVariable);
+  const periodSeconds = await exports.alarmPeriodSeconds({ resolveVariable });
+  const page = await booleanParam(resolveVariable, 'pageOnTargetAlarms');
+  const actions = page ? { AlarmActions: [ref('AlertTopic')], OKActions: [ref('AlertTopic')] } : {};
+  const Resources = {};
+  for (const target of targets) {
+    Resources[targetLogicalId('TargetAlarm', target.name)] = {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmName: { 'Fn::Sub': targetAlarmName(target.name) },
+        AlarmDescription: `CodeCommit canary: target ${target.name} failed end to end (Success, Step=git) in ${failuresBeforeAlert} consecutive runs. ${page ? 'Pages (pageOnTargetAlarms=true).' : 'State only; the notifier sends the alerts.'}`,
+        Namespace: namespace,
+        MetricName: 'Success',
+        Dimensions: [
+          { Name: 'Target', Value: target.name },
+          { Name: 'Step', Value: 'git' },
+        ],
+        Statistic: 'Minimum',
+        Period: periodSeconds,
+        EvaluationPeriods: failuresBeforeAlert,
+        DatapointsToAlarm: failuresBeforeAlert,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'missing',
+        ...actions,
+      },
+    };
+  }
+  return { Resources };
+};
+
+/** The optional email subscription to the alert topic (confirmed by the recipient). */
+exports.alertEmailSubscription = async ({ resolveVariable }) => {
+  const email = await param(resolveVariable, 'alertEmail');
+  if (email === '') return {};
+  if (!EMAIL.test(email)) throw new CanaryDeployError(`param alertEmail: expected an email address, got "${email}"`);
+  return {
+    Resources: {
+      AlertEmailSubscription: {
+        Type: 'AWS::SNS::Subscription',
+        Properties: { TopicArn: ref('AlertTopic'), Protocol: 'email', Endpoint: email },
+      },
+    },
+  };
+};
+
+/**
+ * Optional consumer-side VPC endpoints (createVpcEndpoints=true): the two the probe tests, sts and
+ * git-codecommit, and in direct mode the ones it then reports through: monitoring, sns (interface) and
+ * dynamodb (gateway, on routeTableIds). Interface endpoints go into the probe's subnets (one per AZ) with
+ * private DNS (the VPC needs DNS hostnames and support enabled), behind a security group that admits 443
+ * from each of the probe's security groups. Endpoint policies stay the AWS default (full access): other
+ * workloads in the VPC resolve the same private DNS names.
+ */
+exports.vpcEndpoints = async ({ resolveVariable }) => {
+  if (!(await booleanParam(resolveVariable, 'createVpcEndpoints'))) return {};
+  const delivery = await deliveryParam(resolveVariable);
+  const { subnetIds, securityGroupIds } = await probeVpcParams(resolveVariable);
+  const vpcIds = await idListParam(resolveVariable, 'vpcId', /^vpc-[0-9a-f]{8,17}$/, 'vpc-0123456789abcdef0');
+  if (vpcIds.length !== 1) {
+    throw new CanaryDeployError(
+      `param vpcId: createVpcEndpoints=true needs the probe's VPC; ${paramHint('vpcId', 'vpc-0123456789abcdef0')}`,
+    );
+  }
+  const routeTableIds =
+    delivery === 'direct'
+      ? await idListParam(resolveVariable, 'routeTableIds', /^rtb-[0-9a-f]{8,17}$/, 'rtb-0123456789abcdef0')
+      : [];
+  if (delivery === 'direct' && routeTableIds.length === 0) {
+    throw new CanaryDeployError(
+      `param routeTableIds: createVpcEndpoints=true with delivery=direct adds a DynamoDB gateway endpoint on the probe subnets' route tables; ${paramHint('routeTableIds', 'rtb-aaa,rtb-bbb')}`,
+    );
+  }
+
+  const interfaceEndpoint = (service) => ({
+    Type: 'AWS::EC2::VPCEndpoint',
+    Properties: {
+      VpcEndpointType: 'Interface',
+      ServiceName: { 'Fn::Sub': `com.amazonaws.\${AWS::Region}.${service}` },
+      VpcId: vpcIds[0],
+      SubnetIds: subnetIds,
+      SecurityGroupIds: [ref('VpcEndpointSecurityGroup')],
+      PrivateDnsEnabled: true,
+    },
+  });
+  const Resources = {
+    VpcEndpointSecurityGroup: {
+      Type: 'AWS::EC2::SecurityGroup',
+      Properties: {
+        GroupDescription: 'CodeCommit canary VPC endpoints: HTTPS from the probe',
+        VpcId: vpcIds[0],
+        SecurityGroupIngress: securityGroupIds.map((groupId) => ({
+          IpProtocol: 'tcp',
+          FromPort: 443,
+          ToPort: 443,
+          SourceSecurityGroupId: groupId,
+          Description: 'HTTPS from the canary probe',
+        })),
+      },
+    },
+    StsVpcEndpoint: interfaceEndpoint('sts'),
+    GitCodeCommitVpcEndpoint: interfaceEndpoint('git-codecommit'),
+  };
+  if (delivery === 'direct') {
+    Resources.MonitoringVpcEndpoint = interfaceEndpoint('monitoring');
+    Resources.SnsVpcEndpoint = interfaceEndpoint('sns');
+    Resources.DynamoDbVpcEndpoint = {
+      Type: 'AWS::EC2::VPCEndpoint',
+      Properties: {
+        VpcEndpointType: 'Gateway',
+        ServiceName: { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.dynamodb' },
+        VpcId: vpcIds[0],
+        RouteTableIds: routeTableIds,
+      },
+    };
+  }
+  return { Resources };
+};

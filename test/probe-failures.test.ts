@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Resolve, serversResolve } from '../lib/net/resolve.ts';
+import { probeTarget } from '../lib/probe.ts';
+import type { FailureKind, Phase, StepName } from '../lib/types.ts';
+import { startDnsServer } from './support/dns-server.ts';
+import {
+  connectHang,
+  type FaultEndpoint,
+  type FaultMode,
+  faultServer,
+  refusedPort,
+  tlsHang,
+  untrustedTls,
+} from './support/faults.ts';
+import { type Sandbox, startSandbox } from './support/sandbox.ts';
+
+// Short deadlines keep the suite fast; the slack covers scheduling on a loaded 2-core machine.
+const DEADLINE_MS = 800;
+const SLACK_MS = 400;
+
+interface Case {
+  name: string;
+  expected: { kind: FailureKind; phase: Phase };
+  /** Starts the misbehaving endpoint; returns its URL. */
+  start: (sandbox: Sandbox) => Promise<{ url: string; stop: () => Promise<void>; silentDns?: string }>;
+}
+
+const fault =
+  (mode: FaultMode) =>
+  async (sandbox: Sandbox): Promise<FaultEndpoint> =>
+    faultServer(sandbox.pki, mode);
+
+const CASES: Case[] = [
+  {
+    name: 'DNS no answer',
+    expected: { kind: 'timeout', phase: 'dns' },
+    start: async () => {
+      const dns = await startDnsServer({});
+      dns.setSilent(true);
+      return { url: 'https://silent.canary.test', stop: () => dns.stop(), silentDns: dns.server };
+    },
+  },
+  {
+    name: 'NXDOMAIN',
+    expected: { kind: 'dns', phase: 'dns' },
+    start: async () => ({ url: 'https://no-such-host.canary.test', stop: async () => {} }),
+  },
+  { name: 'connect never completes', expected: { kind: 'timeout', phase: 'connect' }, start: () => connectHang() },
+  { name: 'connection refused', expected: { kind: 'refused', phase: 'connect' }, start: () => refusedPort() },
+  { name: 'TLS handshake never answered', expected: { kind: 'timeout', phase: 'tls' }, start: () => tlsHang() },
+  { name: 'untrusted certificate', expected: { kind: 'tls', phase: 'tls' }, start: () => untrustedTls() },
+  {
+    name: 'response headers never sent',
+    expected: { kind: 'timeout', phase: 'response' },
+    start: fault({ headersHang: true }),
+  },
+  {
+    name: 'body trickling past the deadline',
+    expected: { kind: 'timeout', phase: 'body' },
+    start: fault({ trickle: { intervalMs: 100, chunk: 'a' } }),
+  },
+  { name: 'HTTP 403', expected: { kind: 'auth', phase: 'response' }, start: fault({ status: 403, body: 'denied' }) },
+  { name: 'HTTP 404', expected: { kind: 'not-found', phase: 'response' }, start: fault({ status: 404 }) },
+  { name: 'HTTP 429', expected: { kind: 'throttled', phase: 'response' }, start: fault({ status: 429 }) },
+  { name: 'HTTP 500', expected: { kind: 'http', phase: 'response' }, start: fault({ status: 500, body: 'oops' }) },
+  { name: 'garbage body', expected: { kind: 'protocol', phase: 'body' }, start: fault({ garbage: true }) },
+  { name: 'endless body', expected: { kind: 'protocol', phase: 'body' }, start: fault({ endless: true }) },
+  { name: 'reset mid-response', expected: { kind: 'reset', phase: 'body' }, start: fault({ resetAfterBytes: 64 }) },
+];
+
+/** The sandbox's resolver, except for one name that goes to a server that never answers. */
+function silentFor(name: string, silentServer: string): Resolve {
+  const silent = serversResolve([silentServer]);
+  return (host, signal) => (host === name ? silent(host, signal) : sandbox.deps.resolve(host, signal));
+}
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await startSandbox();
+});
+afterAll(async () => sandbox?.stop());
+
+describe.each<StepName>(['sts', 'git'])('a fault at the %s endpoint', (step) => {
+  it.each(CASES)('$name → $expected.kind in $expected.phase, within the deadline', async ({ start, expected }) => {
+    // Prepare
+    const endpoint = await start(sandbox);
+    const url = endpoint.url;
+    const target = sandbox.target({
+      ...(step === 'sts' ? { stsEndpoint: url } : { gitEndpoint: url }),
+      timeouts: { stsMs: step === 'sts' ? DEADLINE_MS : 5000, gitMs: DEADLINE_MS },
+    });
+    const deps = {
+      ...sandbox.deps,
+      // A small cap so "endless body" hits it quickly at either step.
+      maxAdvertisementBytes: 256 * 1024,
+      ...(endpoint.silentDns ? { resolve: silentFor('silent.canary.test', endpoint.silentDns) } : {}),
+    };
+    try {
+      // Act
+      const result = await probeTarget(target, deps);
+      // Assess
+      const stepResult = result.steps[step];
+      expect(result.ok).toBe(false);
+      expect(stepResult.failure).toMatchObject(expected);
+      expect(stepResult.durationMs).toBeLessThanOrEqual(DEADLINE_MS + SLACK_MS);
+      if (expected.kind === 'timeout') expect(stepResult.durationMs).toBeGreaterThanOrEqual(DEADLINE_MS - 5);
+      if (step === 'sts') expect(result.steps.git.skipped).toBe(true);
+      else expect(result.steps.sts.ok).toBe(true);
+      expect(stepResult.failure?.message).not.toMatch(/secret|token|password|Basic /i);
+    } finally {
+      await endpoint.stop();
+    }
+  });
+});
