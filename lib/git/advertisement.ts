@@ -9,7 +9,7 @@
  * Empty repositories send no ref lines (git < 2.41) or one `<zero-id> capabilities^{}\0<caps>` line (git ≥ 2.41).
  * A missing `# service=` header is tolerated: the rest is exactly what upload-pack sends over git:// and ssh.
  * Real git refuses it over HTTP, but there the smart/dumb decision belongs to the Content-Type, which the caller
- * checks; a dumb-HTTP `info/refs` (plain text, not pkt-lines) fails here as a framing error.
+ * checks; a dumb-HTTP `info/refs` (plain text, not pkt-lines) fails here (framing error or truncation).
  */
 import { type PktLine, PktLineReader } from './pkt-line.ts';
 
@@ -209,7 +209,13 @@ export class AdvertisementParser {
   }
 }
 
-/** Parses a whole advertisement held in memory. */
+/**
+ * Parses a whole advertisement held in memory.
+ *
+ * @example
+ * const result = parseAdvertisement(readFileSync('info-refs.bin'));
+ * if (result.ok) console.log(result.advertisement.head); // → 'refs/heads/main'
+ */
 export function parseAdvertisement(body: Uint8Array, options?: AdvertisementParserOptions): AdvertisementResult {
   const parser = new AdvertisementParser(options);
   parser.push(body);

@@ -27,8 +27,8 @@ const SPECIAL: Record<number, PktLine> = { 0: { type: 'flush' }, 1: { type: 'del
 
 /**
  * Streaming pkt-line reader: `push` chunks as they arrive (split anywhere, even inside a length prefix),
- * then call `read` until it returns `null` (needs more bytes). Each byte is copied at most twice, so
- * parsing is linear in the stream's length whatever the chunking. An error is final: once `read` returns
+ * then call `read` until it returns `null` (needs more bytes). Chunks are joined only once a whole packet
+ * is there, so each byte is copied a bounded number of times: linear in the stream's length whatever the chunking. An error is final: once `read` returns
  * one, it keeps returning it and drops what it had buffered.
  *
  * @example

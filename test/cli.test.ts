@@ -1,0 +1,211 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAKE_SOURCE_CREDENTIALS } from './support/moto.ts';
+import { runCli } from './support/run-cli.ts';
+import { REGION, ROLE_ARN, type Sandbox, startSandbox } from './support/sandbox.ts';
+
+let sandbox: Sandbox;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  dir = mkdtempSync(join(tmpdir(), 'canary-cli-'));
+  env = {
+    AWS_ACCESS_KEY_ID: FAKE_SOURCE_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: FAKE_SOURCE_CREDENTIALS.secretAccessKey,
+    AWS_CONFIG_FILE: join(dir, 'no-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
+  };
+});
+afterAll(async () => sandbox?.stop());
+
+const writeConfig = (name: string, body: unknown): string => {
+  const file = join(dir, name);
+  writeFileSync(file, typeof body === 'string' ? body : JSON.stringify(body, null, 2));
+  return file;
+};
+
+const sandboxConfig = () => ({
+  region: REGION,
+  timeouts: { stsMs: 5000, gitMs: 5000 },
+  dns: { servers: [sandbox.dns.server] },
+  endpoints: { sts: sandbox.stsEndpoint, git: sandbox.gitEndpoint },
+  tls: { caFile: sandbox.pki.caFile },
+  targets: [
+    { name: 'team-repo', repository: 'test_repo', roleArn: ROLE_ARN },
+    { name: 'by-url', url: `codecommit::${REGION}://empty_repo`, roleArn: ROLE_ARN },
+    { name: 'missing', repository: 'no_such_repo', roleArn: ROLE_ARN },
+  ],
+});
+
+/** Every secret the run could have seen: the caller's key and each assumed role's secret and token. */
+async function secrets(): Promise<string[]> {
+  const roles = await sandbox.moto.assumedRoles();
+  return [FAKE_SOURCE_CREDENTIALS.secretAccessKey, ...roles.flatMap((r) => [r.secret_access_key, r.session_token])];
+}
+
+describe('codecommit-canary probe --config', () => {
+  it('--json prints the report contract and exits 1 when a target failed', async () => {
+    const file = writeConfig('good.json', sandboxConfig());
+    const run = await runCli(['probe', '--config', file, '--json'], env);
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(Object.keys(report).sort()).toEqual(['durationMs', 'ok', 'startedAt', 'targets']);
+    expect(report.ok).toBe(false);
+    expect(report.targets.map((t: { name: string; ok: boolean }) => [t.name, t.ok])).toEqual([
+      ['team-repo', true],
+      ['by-url', true],
+      ['missing', false],
+    ]);
+    const git = report.targets[0].steps.git;
+    for (const key of [
+      'ok',
+      'endpoint',
+      'addresses',
+      'private',
+      'durationMs',
+      'phases',
+      'failure',
+      'refs',
+      'head',
+      'headSha',
+    ]) {
+      expect(git).toHaveProperty(key);
+    }
+    expect(Object.keys(git.phases).sort()).toEqual(['connectMs', 'dnsMs', 'firstByteMs', 'tlsMs', 'transferMs']);
+    expect(git).toMatchObject({ ok: true, head: 'refs/heads/develop', failure: null });
+    expect(report.targets[2].steps.git.failure).toMatchObject({ kind: 'not-found', phase: 'response' });
+    for (const secret of await secrets()) {
+      expect(run.stdout).not.toContain(secret);
+      expect(run.stderr).not.toContain(secret);
+    }
+  });
+
+  it('human output: per target both steps, the waterfall, the failure; no colour when not a terminal', async () => {
+    const file = writeConfig('good.json', sandboxConfig());
+    const run = await runCli(['probe', '--config', file], env);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/✔ team-repo\s+test_repo @ us-east-1/);
+    expect(run.stdout).toMatch(/git\s+ok\s+.*refs, HEAD → refs\/heads\/develop/);
+    expect(run.stdout).toMatch(/✘ missing/);
+    expect(run.stdout).toMatch(/FAIL\s+not-found in response HTTP 404/);
+    for (const phase of ['dns', 'connect', 'tls', 'first byte', 'transfer']) expect(run.stdout).toContain(phase);
+    expect(run.stdout).not.toContain('\u001b[');
+  });
+
+  it('--target probes only the named target; exit 0 when it is ok', async () => {
+    const file = writeConfig('good.json', sandboxConfig());
+    const run = await runCli(['probe', '-c', file, '--target', 'team-repo', '--json'], env);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).targets.map((t: { name: string }) => t.name)).toEqual(['team-repo']);
+  });
+
+  it('a bad config: one message per problem naming the field, exit 2, nothing probed', async () => {
+    const config = sandboxConfig();
+    const bad = {
+      ...config,
+      timeouts: { stsMs: 5, gitMs: 5000 },
+      targets: [...config.targets, { name: 'team-repo', repository: 'x', roleArn: 'arn:aws:iam::1:role/Nope' }],
+    };
+    const file = writeConfig('bad.json', bad);
+    const gitRequests = sandbox.git.requests;
+    const assumed = (await sandbox.moto.assumedRoles()).length;
+    const run = await runCli(['probe', '--config', file], env);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      [
+        `${file}: invalid config`,
+        '  timeouts.stsMs: expected milliseconds between 100 and 60000',
+        '  targets[3].roleArn: expected an IAM role ARN like arn:aws:iam::111111111111:role/Name',
+        '  targets[3].name: duplicate target name "team-repo" (also targets[0].name)',
+        '',
+      ].join('\n'),
+    );
+    expect(sandbox.git.requests).toBe(gitRequests);
+    expect((await sandbox.moto.assumedRoles()).length).toBe(assumed);
+  });
+
+  it('usage errors exit 2 with the usage text', async () => {
+    for (const args of [['probe'], ['frobnicate'], ['probe', '--bogus'], []]) {
+      const run = await runCli(args, env);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr).toContain('Usage:');
+    }
+    const unreadable = await runCli(['probe', '--config', join(dir, 'absent.json')], env);
+    expect(unreadable).toMatchObject({ code: 2 });
+    expect(unreadable.stderr).toContain('cannot read the file: ENOENT');
+  });
+});
+
+describe('codecommit-canary probe codecommit://profile@repo', () => {
+  const profileEnv = (extra: string) => {
+    writeFileSync(
+      join(dir, 'config'),
+      `[profile base]\nregion = ${REGION}\n\n[profile switchrole]\nregion = ${REGION}\nrole_arn = ${ROLE_ARN}\nsource_profile = base\nrole_session_name = from-profile\n${extra}`,
+    );
+    writeFileSync(
+      join(dir, 'credentials'),
+      `[base]\naws_access_key_id = ${FAKE_SOURCE_CREDENTIALS.accessKeyId}\naws_secret_access_key = ${FAKE_SOURCE_CREDENTIALS.secretAccessKey}\n`,
+    );
+    return {
+      PATH: process.env.PATH,
+      AWS_CONFIG_FILE: join(dir, 'config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
+    };
+  };
+  const overrides = () => [
+    '--sts-endpoint',
+    sandbox.stsEndpoint,
+    '--git-endpoint',
+    sandbox.gitEndpoint,
+    '--dns-server',
+    sandbox.dns.server,
+    '--ca-file',
+    sandbox.pki.caFile,
+  ];
+
+  it('resolves role_arn + source_profile through the SDK and assumes the role itself', async () => {
+    const run = await runCli(['probe', 'codecommit://switchrole@test_repo', ...overrides(), '--json'], profileEnv(''));
+    expect(run.stderr).not.toContain('warning');
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.targets[0]).toMatchObject({ name: 'switchrole@test_repo', roleArn: ROLE_ARN, region: REGION });
+    expect((await sandbox.moto.assumedRoles()).at(-1)).toMatchObject({
+      role_arn: ROLE_ARN,
+      session_name: 'from-profile',
+    });
+  });
+
+  it('warns when the profile would send AWS CLI v1 to the global STS endpoint', async () => {
+    const run = await runCli(
+      ['probe', 'codecommit://switchrole@test_repo', ...overrides()],
+      profileEnv('sts_regional_endpoints = legacy\n'),
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('sts_regional_endpoints=legacy');
+    expect(run.stderr).toContain('https://sts.amazonaws.com');
+  });
+
+  it('an unknown profile names the ones that exist; exit 2', async () => {
+    const run = await runCli(['probe', 'codecommit://nobody@test_repo', ...overrides()], profileEnv(''));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('profile "nobody" not found');
+    expect(run.stderr).toContain('known profiles: base, switchrole');
+  });
+
+  it('a bad URL or flag value is a usage error naming it', async () => {
+    const bad = await runCli(['probe', 'codecommit://a/b'], profileEnv(''));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('expected codecommit://[profile@]repository');
+    const flag = await runCli(
+      ['probe', 'codecommit://switchrole@r', '--sts-endpoint', 'http://10.1.2.3'],
+      profileEnv(''),
+    );
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('--sts-endpoint: expected an https:// URL (http:// only for loopback)');
+  });
+});
