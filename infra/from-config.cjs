@@ -128,8 +128,18 @@ async function scheduleParam(resolveVariable) {
 }
 
 async function probeVpcParams(resolveVariable) {
-  const subnetIds = await idListParam(resolveVariable, 'subnetIds', /^subnet-[0-9a-f]{8,17}$/, 'subnet-0123456789abcdef0');
-  const securityGroupIds = await idListParam(resolveVariable, 'securityGroupIds', /^sg-[0-9a-f]{8,17}$/, 'sg-0123456789abcdef0');
+  const subnetIds = await idListParam(
+    resolveVariable,
+    'subnetIds',
+    /^subnet-[0-9a-f]{8,17}$/,
+    'subnet-0123456789abcdef0',
+  );
+  const securityGroupIds = await idListParam(
+    resolveVariable,
+    'securityGroupIds',
+    /^sg-[0-9a-f]{8,17}$/,
+    'sg-0123456789abcdef0',
+  );
   if (subnetIds.length === 0 || securityGroupIds.length === 0) {
     throw new CanaryDeployError(
       `params subnetIds and securityGroupIds are required: the probe runs inside the VPC it watches; ${paramHint('subnetIds', 'subnet-aaa,subnet-bbb')} and --param="securityGroupIds=sg-ccc"`,
@@ -143,7 +153,8 @@ async function topicKeyArn(resolveVariable) {
   const key = await param(resolveVariable, 'kmsKeyId');
   if (key === '') return null;
   if (KMS_KEY_ARN.test(key)) return key;
-  if (KMS_KEY_ID.test(key)) return { 'Fn::Sub': `arn:\${AWS::Partition}:kms:\${AWS::Region}:\${AWS::AccountId}:key/${key}` };
+  if (KMS_KEY_ID.test(key))
+    return { 'Fn::Sub': `arn:\${AWS::Partition}:kms:\${AWS::Region}:\${AWS::AccountId}:key/${key}` };
   throw new CanaryDeployError(
     `param kmsKeyId: expected a key id (1234abcd-12ab-34cd-56ef-1234567890ab) or key ARN, got "${key}" (an alias cannot scope the functions' kms:GenerateDataKey and kms:Decrypt permissions)`,
   );
@@ -196,7 +207,9 @@ function checkConfig(config, shown) {
   if (!isObject(metrics)) problems.push('metrics: expected an object');
   const namespace = metrics.namespace ?? DEFAULT_NAMESPACE;
   if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) {
-    problems.push('metrics.namespace: expected a CloudWatch namespace of 1-255 characters, without "$" or a leading ":"');
+    problems.push(
+      'metrics.namespace: expected a CloudWatch namespace of 1-255 characters, without "$" or a leading ":"',
+    );
   }
   const detail = metrics.detail ?? 'basic';
   if (detail !== 'basic' && detail !== 'phases') problems.push('metrics.detail: expected "basic" or "phases"');
@@ -219,7 +232,9 @@ function checkConfig(config, shown) {
     if (typeof target.name !== 'string' || !TARGET_NAME.test(target.name)) {
       problems.push(`targets[${index}].name: expected a target name of 1-64 letters, digits, . _ -`);
     } else if (seen.has(target.name)) {
-      problems.push(`targets[${index}].name: duplicate target name "${target.name}" (also targets[${seen.get(target.name)}].name)`);
+      problems.push(
+        `targets[${index}].name: duplicate target name "${target.name}" (also targets[${seen.get(target.name)}].name)`,
+      );
     } else {
       seen.set(target.name, index);
     }
@@ -257,7 +272,8 @@ function targetLogicalId(prefix, name) {
 
 const heartbeatAlarmName = '${AWS::StackName}-heartbeat';
 const targetAlarmName = (name) => `\${AWS::StackName}-target-${name}`;
-const alarmArn = (alarmName) => `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${alarmName}`;
+const alarmArn = (alarmName) =>
+  `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${alarmName}`;
 
 // ---------------------------------------------------------------------------------------------------------
 // Exports: values
@@ -410,7 +426,9 @@ exports.dashboardBody = async ({ resolveVariable }) => {
 
   const alarmArns = [alarmArn(heartbeatAlarmName), ...targets.map((target) => alarmArn(targetAlarmName(target.name)))];
   const widgets = [
-    metricWidget(8, 'Probe runs (Heartbeat per period)', 'Sum', [[namespace, 'Heartbeat', 'Stack', '${AWS::StackName}']]),
+    metricWidget(8, 'Probe runs (Heartbeat per period)', 'Sum', [
+      [namespace, 'Heartbeat', 'Stack', '${AWS::StackName}'],
+    ]),
   ];
   for (let start = 0; start < alarmArns.length; start += MAX_ALARMS_PER_ALARM_WIDGET) {
     widgets.push({

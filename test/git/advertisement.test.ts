@@ -239,17 +239,9 @@ describe('AdvertisementParser stops reading', () => {
   });
 });
 
-// The oracle, live: this machine's git serves a fresh repository through http-backend, and `git ls-remote` lists it.
-const hasGit = (() => {
-  try {
-    execFileSync('git', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+// The oracle, live (git is required, like the rest of the suite): this machine's git serves a fresh repository through http-backend, and `git ls-remote` lists it.
 
-describe.skipIf(!hasGit)('AdvertisementParser against this machine’s git http-backend', () => {
+describe('AdvertisementParser against this machine’s git http-backend', () => {
   const root = mkdtempSync(join(tmpdir(), 'canary-advertisement-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
   const env = {
