@@ -5,18 +5,9 @@
  * log, the probe itself in `direct` mode with the records it just wrote. Records → incident store → alert → sink.
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import {
-  type BoundedClientOptions,
-  boundedClientConfig,
-  describeError,
-  failedStep,
-  type IncidentStore,
-  type Logger,
-  type Notification,
-  type NotificationState,
-  untilAborted,
-  type Writer,
-} from './incidents.ts';
+import { type BoundedClientOptions, boundedClientConfig, describeError, untilAborted } from './aws-clients.ts';
+import { failedStep, type IncidentStore, type Notification, type NotificationState } from './incidents.ts';
+import type { Logger, Writer } from './log.ts';
 import { remediationFor } from './remediation.ts';
 import type { FailureKind, Phase, ResultRecord, StepName, StepResult, TargetResult } from './types.ts';
 

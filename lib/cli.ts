@@ -1,12 +1,5 @@
 import { parseArgs } from 'node:util';
-import {
-  ConfigError,
-  configSchema,
-  formatPath,
-  loadConfig,
-  type ResolvedTarget,
-  resolveTargets,
-} from './config.ts';
+import { ConfigError, configSchema, formatPath, loadConfig, type ResolvedTarget, resolveTargets } from './config.ts';
 import { gitEndpoint, regionalStsEndpoint } from './endpoints.ts';
 import { probeAll } from './probe.ts';
 import { loadProfile } from './profile.ts';

@@ -7,10 +7,10 @@
  * delivered twice, two overlapping invocations and records arriving out of order never page twice.
  * When the table cannot be reached the store fails open: a failed result is alerted anyway.
  */
-import { Agent } from 'node:https';
 import { type AttributeValue, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { type BoundedClientOptions, boundedClientConfig, describeError, untilAborted } from './aws-clients.ts';
 import type { Clock } from './clock.ts';
+import type { Logger } from './log.ts';
 import type { FailureKind, Phase, ResultRecord, StepName, StepResult, TargetResult } from './types.ts';
 
 export interface AlertSettings {
@@ -21,35 +21,6 @@ export interface AlertSettings {
 }
 
 export const DEFAULT_ALERT_SETTINGS: AlertSettings = { failuresBeforeAlert: 2, renotifyMinutes: 60 } as const;
-
-/** Structural: the Powertools Logger, `jsonLogger()` and test recorders all fit. */
-export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
-/** Anything with a `write` taking a string: `process.stdout`, a test buffer. */
-export interface Writer {
-  write(chunk: string): unknown;
-}
-
-/**
- * One JSON object per line: `{"type"?, "level", "message", ...fields}`.
- *
- * @example
- * const logger = jsonLogger(); // writes to stdout, which Lambda ships to CloudWatch Logs
- * logger.error('alert not delivered', { type: 'codecommit-canary/undelivered-alert', alert });
- */
-export function jsonLogger(writer: Writer = process.stdout): Logger {
-  const log =
-    (level: 'info' | 'warn' | 'error') =>
-    (message: string, fields: Record<string, unknown> = {}) => {
-      const head = typeof fields.type === 'string' ? { type: fields.type } : {};
-      writer.write(`${JSON.stringify({ ...head, level, message, ...fields })}\n`);
-    };
-  return { info: log('info'), warn: log('warn'), error: log('error') };
-}
 
 export type IncidentStatus = 'ok' | 'failing' | 'incident';
 export type NotificationState = 'ALARM' | 'REMINDER' | 'RECOVERED';
@@ -277,41 +248,6 @@ export class MemoryIncidentStore implements IncidentStore {
 
 // ---- DynamoDB ----
 
-export interface BoundedClientOptions {
-  region: string;
-  /** Override, e.g. `https://127.0.0.1:<port>` in tests. */
-  endpoint?: string;
-  /** Extra CA certificates (PEM) to trust, e.g. a test CA; the system's CAs are used otherwise. */
-  ca?: string | Buffer;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  /** Per-attempt connect and request timeouts (ms). */
-  timeoutMs?: number;
-  maxAttempts?: number;
-}
-
-/**
- * SDK client settings that cannot hang: connect and request timeouts that throw (the SDK's defaults are none),
- * and few attempts. Callers still pass an `abortSignal` per call as the hard deadline.
- *
- * @example
- * new SQSClient(boundedClientConfig({ region, endpoint: moto.url, ca: readFileSync(pki.caFile), credentials }))
- */
-export function boundedClientConfig(options: BoundedClientOptions) {
-  const timeoutMs = options.timeoutMs ?? 2000;
-  return {
-    region: options.region,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-    maxAttempts: options.maxAttempts ?? 2,
-    requestHandler: new NodeHttpHandler({
-      connectionTimeout: timeoutMs,
-      requestTimeout: timeoutMs,
-      throwOnRequestTimeout: true,
-      httpsAgent: new Agent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) }),
-    }),
-  };
-}
-
 /**
  * A DynamoDB client for the incident table; build it once at module load.
  *
@@ -332,53 +268,6 @@ export interface DynamoDbIncidentStoreOptions {
 }
 
 /**
- * Settles with `promise`, or rejects with the signal's reason when it aborts first: the deadline holds even
- * where the SDK does not watch the signal (credential resolution, retry back-off).
- *
- * @example
- * const signal = AbortSignal.timeout(3000);
- * await untilAborted(client.send(command, { abortSignal: signal }), signal);
- */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      promise.catch(() => {}); // the abandoned call's own rejection is expected, not unhandled
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-/** Conditional-write conflicts tolerated per record before giving up (someone else is applying this target). */
-const MAX_CONFLICTS = 4;
-
-/**
- * `Name: message` (plus the network code), for logs; the SDK's errors carry no credentials.
- *
- * @example
- * describeError(error) // 'Error: connect ECONNREFUSED 127.0.0.1:9'
- */
-export const describeError = (error: unknown): string => {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as { code?: unknown }).code;
-  return `${error.name}: ${error.message}${typeof code === 'string' && !error.message.includes(code) ? ` (${code})` : ''}`;
-};
-
-/**
  * Incident state in a DynamoDB table (partition key `target`, S).
  *
  * Every record is applied with read (consistent) → `decide` → `PutItem` conditional on the version read.
@@ -391,6 +280,9 @@ export const describeError = (error: unknown): string => {
  *   settings: config.alerts, clock: systemClock, logger });
  * const { notification } = await store.apply(record);
  */
+/** Conditional-write conflicts tolerated per record before giving up (someone else is applying this target). */
+const MAX_CONFLICTS = 4;
+
 export class DynamoDbIncidentStore implements IncidentStore {
   readonly #options: DynamoDbIncidentStoreOptions;
 

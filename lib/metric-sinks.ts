@@ -13,6 +13,7 @@
  * The format itself is small (CloudWatch "Specification: Embedded metric format"); the limits below are its own.
  */
 import { type CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import type { Writer } from './log.ts';
 import { type Datapoint, DEFAULT_NAMESPACE, datapointProblems, type MetricUnit } from './metrics.ts';
 
 /** EMF: at most 100 metrics in one directive and 100 values in one metric's array. */
@@ -44,9 +45,6 @@ export interface MetricSink {
 }
 
 /** Anything with a `write` taking a string: `process.stdout`, a test buffer. */
-export interface Writer {
-  write(chunk: string): unknown;
-}
 
 /** One EMF log event. Dimension values and metric values sit at the top level beside `_aws`. */
 export interface EmfDocument {

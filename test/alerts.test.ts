@@ -15,14 +15,14 @@ import {
   sanitizeSubject,
   snsMessage,
 } from '../lib/alerts.ts';
+import { boundedClientConfig } from '../lib/aws-clients.ts';
 import {
   type AlertSettings,
-  boundedClientConfig,
   createIncidentTableClient,
   DynamoDbIncidentStore,
-  jsonLogger,
   type Notification,
 } from '../lib/incidents.ts';
+import { jsonLogger } from '../lib/log.ts';
 import type { ResultRecord, TargetResult } from '../lib/types.ts';
 import { FAKE_SOURCE_CREDENTIALS, freePort, type Moto, startMoto } from './support/moto.ts';
 import { createTestPki, type TestPki } from './support/pki.ts';

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { CreateTableCommand, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { boundedClientConfig } from '../lib/aws-clients.ts';
 import {
   type AlertSettings,
   createIncidentTableClient,
@@ -9,10 +10,10 @@ import {
   decide,
   failOpenDecision,
   type IncidentState,
-  jsonLogger,
   MemoryIncidentStore,
   type Notification,
 } from '../lib/incidents.ts';
+import { jsonLogger } from '../lib/log.ts';
 import type { ResultRecord } from '../lib/types.ts';
 import { freePort, type Moto, startMoto } from './support/moto.ts';
 import { createTestPki, type TestPki } from './support/pki.ts';
