@@ -2,11 +2,11 @@
 // AWS CLI credential helper, both against the same CodeCommit stand-in in this run; plus the probe's peak RSS.
 // Run: npm run build && npm run bench
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
 import { gitStep } from '../lib/git/ls-remote.ts';
 import { stsStep } from '../lib/sts-step.ts';
 import { gitLsRemote } from '../test/support/oracle.ts';
@@ -36,7 +36,13 @@ try {
     refs = step.refs;
     probeMs.push(step.durationMs);
     const start = performance.now();
-    const real = await gitLsRemote({ url, credentials, caFile: sandbox.pki.caFile, region: REGION, protocolVersion: 0 });
+    const real = await gitLsRemote({
+      url,
+      credentials,
+      caFile: sandbox.pki.caFile,
+      region: REGION,
+      protocolVersion: 0,
+    });
     gitMs.push(performance.now() - start);
     if (real.refs.length !== refs) throw new Error(`ref count differs: probe ${refs}, git ${real.refs.length}`);
   }
@@ -69,12 +75,16 @@ try {
 
   const p = median(probeMs);
   const g = median(gitMs);
-  console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
+  console.log(
+    `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+  );
   console.log(`repository: ${refs} ls-remote lines; ${ROUNDS} rounds each, medians`);
   console.log(`probe git step (native, in process):        ${p.toFixed(1)} ms`);
   console.log(`git ls-remote + aws credential-helper:       ${g.toFixed(1)} ms`);
   console.log(`ratio probe / git:                           ${(p / g).toFixed(3)}`);
-  console.log(`CLI bundle peak RSS (one full probe):          ${(child.maxRssKb / 1024).toFixed(1)} MiB (git step ${child.gitMs} ms)`);
+  console.log(
+    `CLI bundle peak RSS (one full probe):          ${(child.maxRssKb / 1024).toFixed(1)} MiB (git step ${child.gitMs} ms)`,
+  );
 } finally {
   await sandbox.stop();
 }

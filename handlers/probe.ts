@@ -1,2 +1,53 @@
-// Placeholder: replaced by the scheduled probe handler.
-export const handler = async (): Promise<{ ok: boolean }> => ({ ok: true });
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { createSnsClient, SnsAlertSink } from '../lib/alerts.ts';
+import { systemClock } from '../lib/clock.ts';
+import { resolveTargets } from '../lib/config.ts';
+import { createIncidentTableClient, DynamoDbIncidentStore } from '../lib/incidents.ts';
+import { loadLambdaEnv, requireAlertEnv } from '../lib/lambda-env.ts';
+import { jsonLogger } from '../lib/log.ts';
+import { CloudWatchSink, EmfSink } from '../lib/metric-sinks.ts';
+import { type MonitorDeps, runMonitor } from '../lib/monitor.ts';
+import { probeDeps } from '../lib/runtime.ts';
+
+// Built once per container: config, targets, clients. A bad config fails the cold start, loudly.
+const env = loadLambdaEnv();
+const targets = resolveTargets(env.config);
+const namespace = env.config.metrics.namespace;
+const logger = jsonLogger();
+const emf = new EmfSink({ namespace });
+
+function directDeps(): Pick<MonitorDeps, 'metrics' | 'alerts'> {
+  const { table, topicArn } = requireAlertEnv(env);
+  const cloudWatch = new CloudWatchClient({ region: env.region, maxAttempts: 1 });
+  return {
+    metrics: new CloudWatchSink({ client: cloudWatch, namespace, fallback: emf, timeoutMs: 3000 }),
+    alerts: {
+      incidents: new DynamoDbIncidentStore({
+        client: createIncidentTableClient({ region: env.region }),
+        tableName: table,
+        settings: env.config.alerts,
+        clock: systemClock,
+        logger,
+      }),
+      sink: new SnsAlertSink({ client: createSnsClient({ region: env.region }), topicArn, logger }),
+      logger,
+    },
+  };
+}
+
+const deps: MonitorDeps = {
+  probe: probeDeps(env.config),
+  log: process.stdout,
+  ...(env.delivery === 'direct' ? directDeps() : { metrics: emf }),
+};
+
+/** Time kept back from the probes for writing records, metrics and (direct mode) alerts. */
+const REPORTING_RESERVE_MS = env.delivery === 'direct' ? 12_000 : 2_000;
+
+/** EventBridge schedule → one monitor run. Thin: everything is in lib/monitor.ts. */
+export const handler = async (_event: unknown, context: { getRemainingTimeInMillis(): number }) => {
+  const budgetMs = Math.max(0, context.getRemainingTimeInMillis() - REPORTING_RESERVE_MS);
+  const summary = await runMonitor(env.config, targets, deps, { stack: env.stack, budgetMs });
+  logger.info('run finished', { type: 'codecommit-canary/run', ...summary });
+  return summary;
+};

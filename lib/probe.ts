@@ -11,14 +11,34 @@ export interface ProbeDeps extends NetDeps {
   maxAdvertisementBytes: number;
 }
 
+export interface ProbeOptions {
+  signal?: AbortSignal;
+  /**
+   * Monotonic time (ms, deps.clock) by which every step must have ended: each step's deadline is cut to what is
+   * left, so a run never outlives its budget (a Lambda timeout would be a monitor failing silently).
+   */
+  deadlineAt?: number;
+}
+
+/** The target with one step's deadline cut to the time left before `deadlineAt`. */
+function withinBudget(target: ResolvedTarget, step: 'stsMs' | 'gitMs', deps: ProbeDeps, deadlineAt?: number) {
+  if (deadlineAt === undefined) return target;
+  const left = Math.max(0, Math.floor(deadlineAt - deps.clock.monotonicMs()));
+  if (target.timeouts[step] <= left) return target;
+  return { ...target, timeouts: { ...target.timeouts, [step]: left } };
+}
+
 /** Both steps for one target: AssumeRole, then ls-remote with the role's credentials (skipped when `sts` failed). */
 export async function probeTarget(
   target: ResolvedTarget,
   deps: ProbeDeps,
-  signal?: AbortSignal,
+  { signal, deadlineAt }: ProbeOptions = {},
 ): Promise<TargetResult> {
-  const sts = await stsStep(target, await deps.sourceCredentials(), deps, signal);
-  const git = sts.credentials ? await gitStep(target, sts.credentials, deps, signal) : skippedGitStep(target);
+  const source = await deps.sourceCredentials();
+  const sts = await stsStep(withinBudget(target, 'stsMs', deps, deadlineAt), source, deps, signal);
+  const git = sts.credentials
+    ? await gitStep(withinBudget(target, 'gitMs', deps, deadlineAt), sts.credentials, deps, signal)
+    : skippedGitStep(target);
   return {
     name: target.name,
     ok: sts.result.ok && git.ok,
@@ -51,11 +71,11 @@ export async function mapLimited<T, R>(
 export async function probeAll(
   targets: readonly ResolvedTarget[],
   deps: ProbeDeps,
-  options: { concurrency: number; signal?: AbortSignal },
+  options: ProbeOptions & { concurrency: number },
 ): Promise<Report> {
   const startedAt = deps.clock.now();
   const start = deps.clock.monotonicMs();
-  const results = await mapLimited(targets, options.concurrency, (target) => probeTarget(target, deps, options.signal));
+  const results = await mapLimited(targets, options.concurrency, (target) => probeTarget(target, deps, options));
   return {
     ok: results.every((r) => r.ok),
     startedAt: startedAt.toISOString(),
