@@ -1,11 +1,13 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, configSchema, formatPath, loadConfig, type ResolvedTarget, resolveTargets } from './config.ts';
-import { gitEndpoint, regionalStsEndpoint } from './endpoints.ts';
+import { GLOBAL_STS_ENDPOINT, gitEndpoint, regionalStsEndpoint } from './endpoints.ts';
 import { probeAll } from './probe.ts';
 import { loadProfile } from './profile.ts';
+import { globalStsRemediation, remediationFor } from './remediation.ts';
 import { formatReport, type Hint, styleFor } from './report-text.ts';
 import { probeDeps } from './runtime.ts';
 import { parseCodeCommitUrl } from './target-url.ts';
+import type { Finding } from './types.ts';
 
 export const USAGE = `Usage:
   codecommit-canary probe --config <file> [--target <name>]... [--json]
@@ -32,10 +34,15 @@ export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
-  hint?: Hint;
 }
 
 class UsageError extends Error {}
+
+/** What to change, from the one remediation table the alerts and the runbook use too. */
+const hintFor: Hint = (step, result) => {
+  const failure = result.steps[step].failure;
+  return failure ? remediationFor(step, failure, result.region) : undefined;
+};
 
 const OPTIONS = {
   config: { type: 'string', short: 'c' },
@@ -93,12 +100,19 @@ async function adHoc(url: string, values: Values, io: Io) {
   const profileName = parsed.url.profile ?? io.env.AWS_PROFILE ?? 'default';
   const setup = await loadProfile(profileName, parsed.url.region, io.env);
   const settings = adHocSettings(values, io.env, setup.region);
+  const findings: Finding[] = [];
   if (setup.stsRegionalEndpoints === 'legacy') {
-    io.stderr.write(
-      `warning: sts_regional_endpoints=legacy (profile "${setup.profile}" or AWS_STS_REGIONAL_ENDPOINTS): AWS CLI v1 and ` +
-        'boto3 would call the global endpoint https://sts.amazonaws.com, which hangs in a VPC that only has the regional ' +
-        'sts interface endpoint. Set sts_regional_endpoints = regional in the profile, or use AWS CLI v2.\n',
-    );
+    const finding: Finding = {
+      code: 'profile-uses-global-sts',
+      severity: 'warning',
+      subject: setup.profile,
+      message:
+        `sts_regional_endpoints=legacy (profile "${setup.profile}" or AWS_STS_REGIONAL_ENDPOINTS): AWS CLI v1 and boto3 ` +
+        `would call the global endpoint ${GLOBAL_STS_ENDPOINT}, which hangs in a VPC that only has the regional sts interface endpoint.`,
+      remediation: globalStsRemediation(setup.region),
+    };
+    findings.push(finding);
+    io.stderr.write(`warning: ${finding.message}\n`);
   }
   const target: ResolvedTarget = {
     name: parsed.url.profile ? `${parsed.url.profile}@${parsed.url.repository}` : parsed.url.repository,
@@ -111,7 +125,7 @@ async function adHoc(url: string, values: Values, io: Io) {
     gitEndpoint: settings.endpoints.git ?? gitEndpoint(setup.region),
     timeouts: settings.timeouts,
   };
-  return { settings, targets: [target], sourceCredentials: setup.sourceCredentials };
+  return { settings, targets: [target], sourceCredentials: setup.sourceCredentials, findings };
 }
 
 async function fromConfig(file: string, values: Values) {
@@ -125,7 +139,7 @@ async function fromConfig(file: string, values: Values) {
     }
     targets = targets.filter((t) => values.target?.includes(t.name));
   }
-  return { settings: config, targets, sourceCredentials: undefined };
+  return { settings: config, targets, sourceCredentials: undefined, findings: [] };
 }
 
 async function probeCommand(positionals: string[], values: Values, io: Io): Promise<number> {
@@ -133,13 +147,14 @@ async function probeCommand(positionals: string[], values: Values, io: Io): Prom
   if (positionals.length > 1) throw new UsageError(`unexpected argument: ${positionals[1]}`);
   if (!url && !values.config) throw new UsageError('probe needs --config <file> or a codecommit:// URL');
   if (url && values.config) throw new UsageError('give either --config or a codecommit:// URL, not both');
-  const { settings, targets, sourceCredentials } = url
+  const { settings, targets, sourceCredentials, findings } = url
     ? await adHoc(url, values, io)
     : await fromConfig(values.config ?? '', values);
   const deps = probeDeps(settings, sourceCredentials);
-  const report = await probeAll(targets, deps, { concurrency: 'concurrency' in settings ? settings.concurrency : 1 });
+  const probed = await probeAll(targets, deps, { concurrency: settings.concurrency, diagnosis: settings });
+  const report = { ...probed, findings: [...findings, ...probed.findings] };
   io.stdout.write(
-    values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, styleFor(io.stdout, io.env), io.hint),
+    values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, styleFor(io.stdout, io.env), hintFor),
   );
   return report.ok ? 0 : 1;
 }

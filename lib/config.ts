@@ -58,6 +58,14 @@ const dnsServer = text('a DNS server address like 10.0.0.2 or 127.0.0.1:5353', (
   return !!withPort && isIP(withPort[1] ?? '') === 4 && Number(withPort[2]) <= 65535;
 });
 
+/** `10.0.0.0/16`, `fd00::/8`. */
+const cidr = text('a CIDR block like 10.0.0.0/16', (value) => {
+  const [address = '', bits = '', ...rest] = value.split('/');
+  const family = isIP(address);
+  const max = family === 4 ? 32 : 128;
+  return family !== 0 && rest.length === 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+});
+
 const stsMs = integer('milliseconds between 100 and 60000', 100, 60_000);
 const gitMs = integer('milliseconds between 100 and 120000', 100, 120_000);
 
@@ -84,12 +92,45 @@ const targetSchema = z.strictObject({
 
 export const configSchema = z.strictObject({
   region,
-  timeouts: z.strictObject({ stsMs: stsMs.default(5000), gitMs: gitMs.default(10_000) }).default({
-    stsMs: 5000,
-    gitMs: 10_000,
-  }),
+  timeouts: z
+    .strictObject({
+      stsMs: stsMs.default(5000),
+      gitMs: gitMs.default(10_000),
+      /** The global STS reachability check's own, shorter deadline. */
+      stsGlobalMs: stsMs.default(3000),
+    })
+    .default({ stsMs: 5000, gitMs: 10_000, stsGlobalMs: 3000 }),
   dns: z.strictObject({ servers: z.array(dnsServer).min(1, { error: 'expected at least one server' }) }).optional(),
-  endpoints: endpointsSchema.default({}),
+  endpoints: z
+    .strictObject({ sts: endpointUrl.optional(), git: endpointUrl.optional(), stsGlobal: endpointUrl.optional() })
+    .default({}),
+  checks: z
+    .strictObject({
+      /** One short call per run to the global STS endpoint: do clients that use it hang here? */
+      globalSts: z.boolean({ error: 'expected true or false' }).default(true),
+      /** Resolve the canonical endpoint names: do they lead to private (interface endpoint) addresses? */
+      path: z.boolean({ error: 'expected true or false' }).default(true),
+      /** Days of certificate validity below which a finding is raised. */
+      certificateDays: integer('days between 1 and 365', 1, 365).default(14),
+    })
+    .default({ globalSts: true, path: true, certificateDays: 14 }),
+  network: z
+    .strictObject({
+      /** The VPC's CIDRs: endpoint addresses outside them did not come from this VPC's interface endpoints. */
+      vpcCidrs: z.array(cidr).default([]),
+      /** A closed VPC (no NAT, no internet gateway): public endpoint addresses are critical, not a warning. */
+      closed: z.boolean({ error: 'expected true or false' }).default(false),
+    })
+    .default({ vpcCidrs: [], closed: false }),
+  schedule: z
+    .strictObject({
+      /** Probes per invocation, spaced intervalSeconds apart: detection within seconds instead of minutes. */
+      samplesPerRun: integer('an integer between 1 and 12', 1, 12).default(1),
+      intervalSeconds: integer('seconds between 1 and 60', 1, 60).default(10),
+      /** 1-second storage resolution for the metrics (costs more; see the README's cost table). */
+      highResolution: z.boolean({ error: 'expected true or false' }).default(false),
+    })
+    .default({ samplesPerRun: 1, intervalSeconds: 10, highResolution: false }),
   tls: z.strictObject({ caFile: text('a path to a PEM file of extra trusted CAs').optional() }).default({}),
   /** Cap on the targets probed at once. */
   concurrency: integer('an integer between 1 and 64', 1, 64).default(8),

@@ -1,4 +1,5 @@
 import type { ResolvedTarget } from './config.ts';
+import { type DiagnosisConfig, findingsFor, runChecks } from './diagnosis.ts';
 import { gitStep, skippedGitStep } from './git/ls-remote.ts';
 import type { AwsCredentials } from './git/password.ts';
 import type { NetDeps } from './net/exchange.ts';
@@ -67,19 +68,33 @@ export async function mapLimited<T, R>(
   return results;
 }
 
-/** Probes every target concurrently (bounded) and assembles the report. */
+/**
+ * Probes every target concurrently (bounded) and assembles the report; with `diagnosis`, the run's extra checks
+ * (global STS, endpoint names) run alongside and their findings join the report.
+ */
 export async function probeAll(
   targets: readonly ResolvedTarget[],
   deps: ProbeDeps,
-  options: ProbeOptions & { concurrency: number },
+  options: ProbeOptions & { concurrency: number; diagnosis?: DiagnosisConfig },
 ): Promise<Report> {
   const startedAt = deps.clock.now();
   const start = deps.clock.monotonicMs();
-  const results = await mapLimited(targets, options.concurrency, (target) => probeTarget(target, deps, options));
+  const { diagnosis } = options;
+  const [results, checks] = await Promise.all([
+    mapLimited(targets, options.concurrency, (target) => probeTarget(target, deps, options)),
+    diagnosis
+      ? runChecks(
+          targets.map((t) => t.region),
+          diagnosis,
+          deps,
+        )
+      : null,
+  ]);
   return {
     ok: results.every((r) => r.ok),
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(deps.clock.monotonicMs() - start),
     targets: results,
+    findings: diagnosis && checks ? findingsFor(results, checks, diagnosis) : [],
   };
 }

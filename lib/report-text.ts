@@ -87,5 +87,11 @@ export function formatReport(report: Report, style: Style, hint?: Hint): string 
     out.push('', `${mark} ${style.bold(target.name)}  ${target.repository} @ ${target.region}${role}`);
     out.push(...stepLines('sts', target, style, hint), ...stepLines('git', target, style, hint));
   }
+  if (report.findings.length > 0) out.push('', style.bold('Findings'));
+  for (const finding of report.findings) {
+    const tag = finding.severity === 'info' ? style.dim('info') : style.bad(finding.severity.toUpperCase());
+    out.push(`  ${tag} ${finding.code}${finding.target ? ` (${finding.target})` : ''}: ${finding.message}`);
+    out.push(`       fix: ${finding.remediation}`);
+  }
   return `${out.join('\n')}\n`;
 }

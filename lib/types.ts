@@ -55,6 +55,8 @@ export interface StepResult {
   deadlineMs: number;
   phases: Phases;
   failure: Failure | null;
+  /** Days until the endpoint's TLS certificate expires, when a handshake completed. */
+  certificateDaysLeft?: number;
 }
 
 export interface StsStepResult extends StepResult {
@@ -78,11 +80,42 @@ export interface TargetResult {
   steps: { sts: StsStepResult; git: GitStepResult };
 }
 
+export const FINDING_CODES = [
+  'global-sts-unreachable',
+  'endpoint-not-private',
+  'endpoint-outside-vpc',
+  'certificate-expiring',
+  'profile-uses-global-sts',
+] as const;
+export type FindingCode = (typeof FINDING_CODES)[number];
+export type Severity = 'info' | 'warning' | 'critical';
+
+/** A path problem that is not (yet) a failed probe: a trap other clients fall into, or one about to open. */
+export interface Finding {
+  code: FindingCode;
+  severity: Severity;
+  target?: string;
+  /** What the finding is about (an endpoint host), so two findings of one code stay apart. */
+  subject: string;
+  message: string;
+  remediation: string;
+}
+
 export interface Report {
   ok: boolean;
   startedAt: string;
   durationMs: number;
   targets: TargetResult[];
+  findings: Finding[];
+}
+
+/** The probe's log line with the run's findings (one per run, even when empty, so clearing is seen). */
+export interface FindingsRecord {
+  type: 'codecommit-canary/findings';
+  v: 1;
+  runId: string;
+  at: string;
+  findings: Finding[];
 }
 
 export const zeroPhases = (): Phases => ({ dnsMs: 0, connectMs: 0, tlsMs: 0, firstByteMs: 0, transferMs: 0 });

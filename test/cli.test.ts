@@ -53,7 +53,9 @@ describe('codecommit-canary probe --config', () => {
     const run = await runCli(['probe', '--config', file, '--json'], env);
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout);
-    expect(Object.keys(report).sort()).toEqual(['durationMs', 'ok', 'startedAt', 'targets']);
+    expect(Object.keys(report).sort()).toEqual(['durationMs', 'findings', 'ok', 'startedAt', 'targets']);
+    // The global endpoint's name does not resolve in the sandbox while the regional one answers.
+    expect(report.findings.map((f: { code: string }) => f.code)).toEqual(['global-sts-unreachable']);
     expect(report.ok).toBe(false);
     expect(report.targets.map((t: { name: string; ok: boolean }) => [t.name, t.ok])).toEqual([
       ['team-repo', true],
@@ -94,6 +96,8 @@ describe('codecommit-canary probe --config', () => {
     expect(run.stdout).toMatch(/FAIL\s+not-found in response HTTP 404/);
     for (const phase of ['dns', 'connect', 'tls', 'first byte', 'transfer']) expect(run.stdout).toContain(phase);
     expect(run.stdout).not.toContain('\u001b[');
+    expect(run.stdout).toMatch(/hint: .*repository name/i);
+    expect(run.stdout).toMatch(/WARNING global-sts-unreachable: /);
   });
 
   it('--target probes only the named target; exit 0 when it is ok', async () => {

@@ -36,7 +36,9 @@ describe('valid configs', () => {
 
   it('loads YAML and applies defaults', async () => {
     const config = await loadConfig(`${FIXTURES}valid.yaml`);
-    expect(config.timeouts).toEqual({ stsMs: 5000, gitMs: 10_000 });
+    expect(config.timeouts).toEqual({ stsMs: 5000, gitMs: 10_000, stsGlobalMs: 3000 });
+    expect(config.checks).toEqual({ globalSts: true, path: true, certificateDays: 14 });
+    expect(config.schedule).toEqual({ samplesPerRun: 1, intervalSeconds: 10, highResolution: false });
     expect(config.concurrency).toBe(8);
     expect(config.maxAdvertisementBytes).toBe(16 * 1024 * 1024);
   });

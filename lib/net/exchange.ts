@@ -97,6 +97,13 @@ export async function timedExchange<T>(
     deadlineMs,
     phases: trace.phases(),
     failure,
+    ...(trace.certificateExpiresAt
+      ? {
+          certificateDaysLeft: Math.floor(
+            (trace.certificateExpiresAt.getTime() - deps.clock.now().getTime()) / 86_400_000,
+          ),
+        }
+      : {}),
     ...(value !== undefined ? { value } : {}),
   };
 }

@@ -2,7 +2,7 @@ import type { Agent as HttpAgent } from 'node:http';
 import { Agent as PlainAgent } from 'node:http';
 import { Agent as TlsAgent } from 'node:https';
 import type { LookupFunction, Socket } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import type { Clock } from '../clock.ts';
 import { type Phase, type Phases, zeroPhases } from '../types.ts';
 
@@ -17,6 +17,8 @@ export class Trace {
   tlsDone?: number;
   firstByte?: number;
   end?: number;
+  /** `valid_to` of the server's certificate, read at the handshake. */
+  certificateExpiresAt?: Date;
   /** The connection's own error (reset, cap exceeded): truer than what a client library makes of it. */
   socketError?: Error;
 
@@ -87,7 +89,11 @@ function watch(socket: Socket, trace: Trace, maxResponseBytes: number): Socket {
   socket.once('error', (error) => {
     trace.socketError ??= error;
   });
-  socket.once('secureConnect', () => trace.mark('tlsDone'));
+  socket.once('secureConnect', () => {
+    trace.mark('tlsDone');
+    const validTo = (socket as TLSSocket).getPeerCertificate?.()?.valid_to;
+    if (validTo) trace.certificateExpiresAt = new Date(validTo);
+  });
   let received = 0;
   socket.on('data', (chunk: Buffer) => {
     trace.mark('firstByte');

@@ -22,7 +22,10 @@ export const TEST_SERVER_NAMES = [
   '*.cn-north-1.amazonaws.com.cn',
 ];
 
-/** A CA made for this test run and one server certificate it signed (openssl on PATH). */
+/**
+ * A CA made for this test run and one server certificate it signed (openssl on PATH). Valid a year, so no test
+ * trips the certificate-expiry finding by accident (tests of that finding make their own short-lived certificate).
+ */
 export function createTestPki(dir = mkdtempSync(join(tmpdir(), 'canary-pki-'))): TestPki {
   const san = ['IP:127.0.0.1', 'IP:::1', ...TEST_SERVER_NAMES.map((n) => `DNS:${n}`)].join(',');
   writeFileSync(join(dir, 'ext.cnf'), `subjectAltName=${san}\nbasicConstraints=CA:FALSE\n`);
@@ -44,7 +47,7 @@ export function createTestPki(dir = mkdtempSync(join(tmpdir(), 'canary-pki-'))):
     '-out',
     'ca.pem',
     '-days',
-    '2',
+    '365',
     '-subj',
     '/CN=codecommit-canary test CA',
   ]);
@@ -62,7 +65,7 @@ export function createTestPki(dir = mkdtempSync(join(tmpdir(), 'canary-pki-'))):
     '-out',
     'cert.pem',
     '-days',
-    '2',
+    '365',
     '-extfile',
     'ext.cnf',
   ]);

@@ -1,0 +1,175 @@
+import { BlockList, isIP } from 'node:net';
+import type { Config } from './config.ts';
+import { GLOBAL_STS_ENDPOINT } from './endpoints.ts';
+import { isPrivateAddress } from './net/addresses.ts';
+import type { ProbeDeps } from './probe.ts';
+import { endpointNames, globalStsRemediation } from './remediation.ts';
+import { stsStep } from './sts-step.ts';
+import type { Finding, StsStepResult, TargetResult } from './types.ts';
+
+/** The config a diagnosis reads. */
+export type DiagnosisConfig = Pick<Config, 'checks' | 'network' | 'endpoints' | 'timeouts'>;
+
+/** What the extra checks saw this run, besides the targets' own steps. */
+export interface CheckResults {
+  /** GetCallerIdentity through the global endpoint (null when the check is off). */
+  globalSts: StsStepResult | null;
+  /** The canonical endpoint names, resolved the way clients in the VPC resolve them. */
+  names: Array<{
+    service: 'sts' | 'git-codecommit';
+    region: string;
+    host: string;
+    addresses: string[];
+    error?: string;
+  }>;
+}
+
+const NAME_DEADLINE_MS = 2000;
+
+async function resolveName(host: string, deps: ProbeDeps): Promise<{ addresses: string[]; error?: string }> {
+  const signal = AbortSignal.timeout(NAME_DEADLINE_MS);
+  try {
+    return { addresses: await deps.resolve(host, signal) };
+  } catch (error) {
+    return { addresses: [], error: (error as { code?: string }).code ?? 'lookup failed' };
+  }
+}
+
+/**
+ * The run's extra checks: one short call to the global STS endpoint, and a DNS-only look at the canonical
+ * endpoint names of every region in use (no connection: it must be testable, and cheap).
+ */
+export async function runChecks(
+  regions: readonly string[],
+  config: DiagnosisConfig,
+  deps: ProbeDeps,
+): Promise<CheckResults> {
+  const globalSts = config.checks.globalSts
+    ? stsStep(
+        {
+          region: 'us-east-1',
+          roleArn: null,
+          sessionName: 'codecommit-canary',
+          stsEndpoint: config.endpoints.stsGlobal ?? GLOBAL_STS_ENDPOINT,
+          timeouts: { stsMs: config.timeouts.stsGlobalMs },
+        },
+        await deps.sourceCredentials(),
+        deps,
+      ).then((outcome) => outcome.result)
+    : Promise.resolve(null);
+  const names = config.checks.path
+    ? [...new Set(regions)].flatMap((region) => {
+        const n = endpointNames(region);
+        return [
+          { service: 'sts' as const, region, host: n.stsHost },
+          { service: 'git-codecommit' as const, region, host: n.gitHost },
+        ];
+      })
+    : [];
+  const resolved = await Promise.all(names.map(async (name) => ({ ...name, ...(await resolveName(name.host, deps)) })));
+  return { globalSts: await globalSts, names: resolved };
+}
+
+const isLoopback = (address: string) => address === '::1' || address.startsWith('127.');
+const isPublic = (address: string) => isIP(address) !== 0 && !isPrivateAddress(address) && !isLoopback(address);
+
+function vpcBlockList(cidrs: readonly string[]): BlockList | null {
+  if (cidrs.length === 0) return null;
+  const list = new BlockList();
+  for (const block of cidrs) {
+    const [address = '', bits = '0'] = block.split('/');
+    list.addSubnet(address, Number(bits), isIP(address) === 6 ? 'ipv6' : 'ipv4');
+  }
+  return list;
+}
+
+/** The findings of one run: pure, from the targets' results and the checks. */
+export function findingsFor(
+  targets: readonly TargetResult[],
+  checks: CheckResults,
+  config: DiagnosisConfig,
+): Finding[] {
+  const findings: Finding[] = [];
+  const regionalStsOk = targets.some((t) => t.steps.sts.ok);
+  const global = checks.globalSts;
+  if (global && !global.ok && regionalStsOk && global.failure) {
+    const region = targets.find((t) => t.steps.sts.ok)?.region ?? 'us-east-1';
+    findings.push({
+      code: 'global-sts-unreachable',
+      severity: 'warning',
+      subject: global.endpoint,
+      message:
+        `The regional STS endpoint answers, but the global one (${global.endpoint}) does not: ` +
+        `${global.failure.kind} in ${global.failure.phase}. Clients that use the global endpoint hang here.`,
+      remediation: globalStsRemediation(region),
+    });
+  }
+
+  // Every endpoint name seen this run: the canonical ones (path check) and each step's own (overrides included).
+  const seen = new Map<string, { service: string; region: string; addresses: string[]; target?: string }>();
+  for (const name of checks.names)
+    seen.set(name.host, { service: name.service, region: name.region, addresses: name.addresses });
+  for (const target of targets) {
+    for (const [service, step] of [
+      ['sts', target.steps.sts],
+      ['git-codecommit', target.steps.git],
+    ] as const) {
+      const host = new URL(step.endpoint).hostname;
+      if (!seen.has(host) && step.addresses.length > 0) {
+        seen.set(host, { service, region: target.region, addresses: step.addresses, target: target.name });
+      }
+    }
+  }
+  const vpc = vpcBlockList(config.network.vpcCidrs);
+  for (const [host, { service, region, addresses, target }] of seen) {
+    const names = endpointNames(region);
+    const serviceName = service === 'sts' ? names.stsService : names.gitService;
+    const publicAddresses = addresses.filter(isPublic);
+    if (publicAddresses.length > 0) {
+      findings.push({
+        code: 'endpoint-not-private',
+        severity: config.network.closed ? 'critical' : 'warning',
+        ...(target ? { target } : {}),
+        subject: host,
+        message: `${host} resolves to public addresses (${publicAddresses.join(', ')}): calls leave the VPC instead of using the interface endpoint.`,
+        remediation:
+          `Enable private DNS on the ${serviceName} interface endpoint, or create the endpoint if it is missing ` +
+          '(and check that the VPC has enableDnsSupport and enableDnsHostnames).',
+      });
+      continue;
+    }
+    const outside = vpc
+      ? addresses.filter((a) => isPrivateAddress(a) && !vpc.check(a, isIP(a) === 6 ? 'ipv6' : 'ipv4'))
+      : [];
+    if (outside.length > 0) {
+      findings.push({
+        code: 'endpoint-outside-vpc',
+        severity: 'warning',
+        ...(target ? { target } : {}),
+        subject: host,
+        message: `${host} resolves to private addresses outside the VPC's CIDRs (${outside.join(', ')}).`,
+        remediation: `Check which VPC's ${serviceName} endpoint answers: a shared resolver rule or a peered VPC's private hosted zone may be in the way.`,
+      });
+    }
+  }
+
+  const certificates = new Map<string, number>();
+  for (const step of [...targets.flatMap((t) => [t.steps.sts, t.steps.git]), ...(global ? [global] : [])]) {
+    if (step.certificateDaysLeft === undefined) continue;
+    const host = new URL(step.endpoint).host;
+    certificates.set(host, Math.min(step.certificateDaysLeft, certificates.get(host) ?? Number.POSITIVE_INFINITY));
+  }
+  for (const [host, days] of certificates) {
+    if (days >= config.checks.certificateDays) continue;
+    findings.push({
+      code: 'certificate-expiring',
+      severity: days < 3 ? 'critical' : 'warning',
+      subject: host,
+      message: `The TLS certificate of ${host} expires in ${days} day(s).`,
+      remediation:
+        'AWS rotates its endpoint certificates: a certificate close to expiry means a TLS-inspecting proxy or a custom ' +
+        'endpoint name is presenting its own certificate. Renew it there.',
+    });
+  }
+  return findings;
+}
