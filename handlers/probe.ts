@@ -2,6 +2,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { createSnsClient, SnsAlertSink } from '../lib/alerts.ts';
 import { systemClock } from '../lib/clock.ts';
 import { resolveTargets } from '../lib/config.ts';
+import { DynamoDbFindingStore } from '../lib/finding-state.ts';
 import { createIncidentTableClient, DynamoDbIncidentStore } from '../lib/incidents.ts';
 import { loadLambdaEnv, requireAlertEnv } from '../lib/lambda-env.ts';
 import { jsonLogger } from '../lib/log.ts';
@@ -17,14 +18,16 @@ const logger = jsonLogger();
 const emf = new EmfSink({ namespace });
 
 function directDeps(): Pick<MonitorDeps, 'metrics' | 'alerts'> {
-  const { table, topicArn } = requireAlertEnv(env);
+  const { table: tableName, topicArn } = requireAlertEnv(env);
   const cloudWatch = new CloudWatchClient({ region: env.region, maxAttempts: 1 });
+  const table = createIncidentTableClient({ region: env.region });
   return {
     metrics: new CloudWatchSink({ client: cloudWatch, namespace, fallback: emf, timeoutMs: 3000 }),
     alerts: {
+      findings: new DynamoDbFindingStore({ client: table, tableName, logger }),
       incidents: new DynamoDbIncidentStore({
-        client: createIncidentTableClient({ region: env.region }),
-        tableName: table,
+        client: table,
+        tableName,
         settings: env.config.alerts,
         clock: systemClock,
         logger,

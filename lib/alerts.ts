@@ -9,7 +9,7 @@ import { type BoundedClientOptions, boundedClientConfig, describeError, untilAbo
 import { failedStep, type IncidentStore, type Notification, type NotificationState } from './incidents.ts';
 import type { Logger, Writer } from './log.ts';
 import { remediationFor } from './remediation.ts';
-import type { FailureKind, Phase, ResultRecord, StepName, StepResult, TargetResult } from './types.ts';
+import type { FailureKind, Finding, Phase, ResultRecord, StepName, StepResult, TargetResult } from './types.ts';
 
 /** SNS rejects longer subjects (moto and the service accept 100; the docs say "less than 100"). */
 export const SUBJECT_MAX_LENGTH = 100;
@@ -52,12 +52,28 @@ export interface AlertFacts {
   text: string;
 }
 
-export interface Alert {
+export interface Alert<Facts extends object = AlertFacts> {
   subject: string;
   text: string;
-  facts: AlertFacts;
+  /** A result's facts, or a finding's (see lib/finding-state.ts). */
+  facts: Facts;
   /** SNS MessageAttributes (String) for subscription filter policies. */
-  attributes: { target: string; step: string; kind: string; state: NotificationState };
+  attributes: { target: string; step: string; kind: string; state: AlertState; severity?: string };
+}
+
+/** Anything a sink delivers: a page about a target, or a finding notification. */
+export type AnyAlert = Alert<AlertFacts> | Alert<FindingFacts>;
+
+/** A page's states, plus a finding appearing or clearing (low severity: not a page). */
+export type AlertState = NotificationState | 'FINDING' | 'CLEARED';
+
+/** A finding notification's facts for machine subscribers. */
+export interface FindingFacts {
+  finding: Finding;
+  state: 'FINDING' | 'CLEARED';
+  runId: string;
+  at: string;
+  text: string;
 }
 
 // ---- Formatting (pure) ----
@@ -284,7 +300,7 @@ export function buildAlert(notification: Notification, result: TargetResult): Al
  * or a second topic (two things to deploy, subscribe and keep in sync). With RawMessageDelivery off, machine
  * subscribers also get Subject and MessageAttributes in the SNS envelope.
  */
-export function snsMessage(alert: Alert): string {
+export function snsMessage(alert: AnyAlert): string {
   // e.g. JSON.parse(snsMessage(alert)).sqs is JSON.stringify(alert.facts)
   const json = JSON.stringify(alert.facts);
   return JSON.stringify({
@@ -306,7 +322,7 @@ export type Delivery = { delivered: true; messageId?: string } | { delivered: fa
 
 /** Where alerts go. `send` never throws: an alert it cannot deliver it logs in full. */
 export interface AlertSink {
-  send(alert: Alert): Promise<Delivery>;
+  send(alert: AnyAlert): Promise<Delivery>;
 }
 
 /**
@@ -316,7 +332,7 @@ export interface AlertSink {
  * logUndeliveredAlert(logger, alert, 'SNS Publish failed: TimeoutError: …')
  * // {"type":"codecommit-canary/undelivered-alert","level":"error","message":"alert not delivered: [ALARM] …","facts":{…}}
  */
-export function logUndeliveredAlert(logger: Logger, alert: Alert, reason: string): void {
+export function logUndeliveredAlert(logger: Logger, alert: AnyAlert, reason: string): void {
   logger.error(`alert not delivered: ${alert.subject}`, {
     type: 'codecommit-canary/undelivered-alert',
     reason: redact(reason),
@@ -356,7 +372,7 @@ export class SnsAlertSink implements AlertSink {
     this.#options = options;
   }
 
-  async send(alert: Alert): Promise<Delivery> {
+  async send(alert: AnyAlert): Promise<Delivery> {
     const { client, topicArn, logger } = this.#options;
     const attribute = (value: string) => ({ DataType: 'String', StringValue: value || 'none' });
     const abortSignal = AbortSignal.timeout(this.#options.deadlineMs ?? 5000);
@@ -373,6 +389,7 @@ export class SnsAlertSink implements AlertSink {
               step: attribute(alert.attributes.step),
               kind: attribute(alert.attributes.kind),
               state: attribute(alert.attributes.state),
+              ...(alert.attributes.severity ? { severity: attribute(alert.attributes.severity) } : {}),
             },
           }),
           { abortSignal },
@@ -402,7 +419,7 @@ export class SnsAlertSink implements AlertSink {
 export class ConsoleAlertSink implements AlertSink {
   constructor(private readonly writer: Writer = process.stdout) {}
 
-  async send(alert: Alert): Promise<Delivery> {
+  async send(alert: AnyAlert): Promise<Delivery> {
     this.writer.write(`\n=== ${alert.subject} ===\n${alert.text}`);
     return { delivered: true };
   }

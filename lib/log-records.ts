@@ -1,11 +1,31 @@
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
-import type { ResultRecord } from './types.ts';
+import type { FindingsRecord, ResultRecord } from './types.ts';
 
 export const RESULT_RECORD_TYPE = 'codecommit-canary/result';
+export const FINDINGS_RECORD_TYPE = 'codecommit-canary/findings';
 
 /** The probe's log line for one target and run: one JSON object, no prefix, so a subscription filter can match it. */
 export const resultRecordLine = (record: ResultRecord): string => `${JSON.stringify(record)}\n`;
+
+/** The probe's log line with the run's findings (written every run, so a cleared finding is seen). */
+export const findingsRecordLine = (record: FindingsRecord): string => `${JSON.stringify(record)}\n`;
+
+const findingsSchema = z.looseObject({
+  type: z.literal(FINDINGS_RECORD_TYPE),
+  v: z.literal(1),
+  runId: z.string().min(1),
+  at: z.iso.datetime(),
+  findings: z.array(
+    z.looseObject({
+      code: z.string(),
+      severity: z.string(),
+      subject: z.string(),
+      message: z.string(),
+      remediation: z.string(),
+    }),
+  ),
+});
 
 /** Checked at the notifier's door: the fields incidents and alerts rely on. Extra fields pass through. */
 const recordSchema = z.looseObject({
@@ -29,6 +49,7 @@ export interface AwsLogsEvent {
 
 export interface DecodedRecords {
   records: ResultRecord[];
+  findings: FindingsRecord[];
   /** Log lines that were not result records (or not valid ones): counted, never fatal. */
   rejected: number;
   messageType: string;
@@ -41,6 +62,7 @@ export function decodeSubscriptionEvent(event: AwsLogsEvent): DecodedRecords {
     logEvents?: Array<{ message: string }>;
   };
   const records: ResultRecord[] = [];
+  const findings: FindingsRecord[] = [];
   let rejected = 0;
   // CONTROL_MESSAGE is CloudWatch Logs checking that the destination is reachable: nothing to do.
   for (const { message } of payload.logEvents ?? []) {
@@ -52,8 +74,10 @@ export function decodeSubscriptionEvent(event: AwsLogsEvent): DecodedRecords {
       parsed = undefined;
     }
     const checked = recordSchema.safeParse(parsed);
+    const checkedFindings = checked.success ? undefined : findingsSchema.safeParse(parsed);
     if (checked.success) records.push(checked.data as unknown as ResultRecord);
+    else if (checkedFindings?.success) findings.push(checkedFindings.data as unknown as FindingsRecord);
     else rejected++;
   }
-  return { records, rejected, messageType: payload.messageType };
+  return { records, findings, rejected, messageType: payload.messageType };
 }

@@ -5,8 +5,8 @@
  * `PutMetricData`, a console table). Alarms and the dashboard are built on the names in `METRIC_CATALOGUE`:
  * renaming one is a breaking change.
  */
-import type { Phases, StepResult, TargetResult } from './types.ts';
-import { STEP_NAMES } from './types.ts';
+import type { Finding, Phases, StepResult, TargetResult } from './types.ts';
+import { FINDING_CODES, STEP_NAMES } from './types.ts';
 
 export const DEFAULT_NAMESPACE = 'CodeCommitCanary';
 
@@ -81,10 +81,18 @@ export const METRIC = {
   TransferTime: 'TransferTime',
   Timeout: 'Timeout',
   Heartbeat: 'Heartbeat',
+  Finding: 'Finding',
+  CertDaysLeft: 'CertDaysLeft',
 } as const;
 export type CatalogueMetricName = (typeof METRIC)[keyof typeof METRIC];
 
-export const DIMENSION = { Target: 'Target', Step: 'Step', Stack: 'Stack' } as const;
+export const DIMENSION = {
+  Target: 'Target',
+  Step: 'Step',
+  Stack: 'Stack',
+  Code: 'Code',
+  Endpoint: 'Endpoint',
+} as const;
 
 /** Phase field → metric name; every phase is emitted at the `phases` level (0 when it never happened). */
 export const PHASE_METRICS = {
@@ -100,8 +108,8 @@ export interface MetricDefinition {
   unit: MetricUnit;
   /** Dimension names, in the order they are emitted. */
   dimensions: readonly string[];
-  /** `step`: one per target and step; `run`: one per probe run. */
-  scope: 'step' | 'run';
+  /** `step`: one per target and step; `run`: one per probe run; `code`: one per finding code; `endpoint`: per host. */
+  scope: 'step' | 'run' | 'code' | 'endpoint';
   /** The lowest detail level that emits the metric. */
   detail: DetailLevel;
   description: string;
@@ -156,7 +164,54 @@ export const METRIC_CATALOGUE: readonly MetricDefinition[] = [
     detail: 'basic',
     description: '1 per probe run; its alarm treats missing data as breaching, so a probe that stops running pages.',
   },
+  {
+    name: METRIC.Finding,
+    unit: 'Count',
+    dimensions: [DIMENSION.Stack, DIMENSION.Code],
+    scope: 'code',
+    detail: 'basic',
+    description:
+      'Per finding code, the number of such findings this run (0 when none): alarm on it if a finding should page.',
+  },
+  {
+    name: METRIC.CertDaysLeft,
+    unit: 'Count',
+    dimensions: [DIMENSION.Endpoint],
+    scope: 'endpoint',
+    detail: 'basic',
+    description: "Days until the endpoint's TLS certificate expires, from the handshakes of the run.",
+  },
 ];
+
+/**
+ * Per finding code, how many findings of it this run (0 included, so alarms see the all-clear), and each endpoint's
+ * certificate days left.
+ */
+export function diagnosisDatapoints(
+  stack: string,
+  findings: readonly Finding[],
+  targets: readonly TargetResult[],
+  at: Date,
+  options: Pick<DatapointOptions, 'storageResolution'> = {},
+): Datapoint[] {
+  const points = FINDING_CODES.map((code) =>
+    pointMaker({ [DIMENSION.Stack]: stack, [DIMENSION.Code]: code }, at, options)(
+      METRIC.Finding,
+      'Count',
+      findings.filter((f) => f.code === code).length,
+    ),
+  );
+  const days = new Map<string, number>();
+  for (const step of targets.flatMap((t) => [t.steps.sts, t.steps.git])) {
+    if (step.certificateDaysLeft === undefined) continue;
+    const host = new URL(step.endpoint).host;
+    days.set(host, Math.min(step.certificateDaysLeft, days.get(host) ?? Number.POSITIVE_INFINITY));
+  }
+  for (const [host, value] of days) {
+    points.push(pointMaker({ [DIMENSION.Endpoint]: host }, at, options)(METRIC.CertDaysLeft, 'Count', value));
+  }
+  return points;
+}
 
 const includes = (level: DetailLevel, wanted: DetailLevel): boolean =>
   DETAIL_LEVELS.indexOf(level) >= DETAIL_LEVELS.indexOf(wanted);
@@ -165,14 +220,16 @@ const includes = (level: DetailLevel, wanted: DetailLevel): boolean =>
  * Custom metrics (billed per month) one target adds at a detail level, and the per-stack ones.
  *
  * @example
- * customMetricCount('basic') // → { perTarget: 4, perStack: 1 }
- * customMetricCount('phases') // → { perTarget: 16, perStack: 1 }
+ * customMetricCount('basic') // → { perTarget: 4, perStack: 6, perEndpoint: 1 }
+ * customMetricCount('phases') // → { perTarget: 16, perStack: 6, perEndpoint: 1 }
  */
-export function customMetricCount(detail: DetailLevel): { perTarget: number; perStack: number } {
+export function customMetricCount(detail: DetailLevel): { perTarget: number; perStack: number; perEndpoint: number } {
   const emitted = METRIC_CATALOGUE.filter((m) => includes(detail, m.detail));
+  const count = (scope: MetricDefinition['scope']) => emitted.filter((m) => m.scope === scope).length;
   return {
-    perTarget: emitted.filter((m) => m.scope === 'step').length * STEP_NAMES.length,
-    perStack: emitted.filter((m) => m.scope === 'run').length,
+    perTarget: count('step') * STEP_NAMES.length,
+    perStack: count('run') + count('code') * FINDING_CODES.length,
+    perEndpoint: count('endpoint'),
   };
 }
 

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { type ProcessResultsDeps, type ProcessSummary, processResults } from './alerts.ts';
 import type { Config, ResolvedTarget } from './config.ts';
+import type { DiagnosisConfig } from './diagnosis.ts';
+import { type FindingChanges, type FindingStore, findingAlert } from './finding-state.ts';
 import type { Writer } from './log.ts';
-import { resultRecordLine } from './log-records.ts';
+import { findingsRecordLine, resultRecordLine } from './log-records.ts';
 import type { MetricSink, PublishOutcome } from './metric-sinks.ts';
-import { datapointsFor, heartbeat } from './metrics.ts';
+import { type Datapoint, datapointsFor, diagnosisDatapoints, heartbeat } from './metrics.ts';
 import { type ProbeDeps, probeAll } from './probe.ts';
-import type { ResultRecord } from './types.ts';
+import type { Finding, FindingsRecord, ResultRecord } from './types.ts';
 
 export type DeliveryMode = 'log' | 'direct';
 
@@ -15,18 +17,30 @@ export interface MonitorDeps {
   probe: ProbeDeps;
   /** Log mode: EMF on stdout. Direct mode: PutMetricData with EMF as the fallback. */
   metrics: MetricSink;
-  /** Where result records go: stdout, which Lambda ships to the log group the notifier subscribes to. */
+  /** Where records go: stdout, which Lambda ships to the log group the notifier subscribes to. */
   log: Writer;
-  /** Direct mode only: the probe raises incidents itself, with the notifier's own code. */
-  alerts?: ProcessResultsDeps;
+  /** Direct mode only: the probe raises incidents and announces findings itself, with the notifier's code. */
+  alerts?: ProcessResultsDeps & { findings: FindingStore };
   newRunId?: () => string;
+  /** Waits between samples; injected so tests run sub-minute sampling on a virtual clock. */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+export type MonitorConfig = Pick<Config, 'concurrency' | 'metrics' | 'schedule'> & DiagnosisConfig;
 
 export interface RunOptions {
   /** The stack's name: the Heartbeat metric's dimension. */
   stack: string;
   /** Milliseconds this run may spend probing (the handler leaves room for reporting). */
   budgetMs: number;
+}
+
+export interface SampleSummary {
+  runId: string;
+  ok: boolean;
+  failed: string[];
+  metrics: PublishOutcome;
+  alerts?: ProcessSummary;
 }
 
 export interface RunSummary {
@@ -36,53 +50,128 @@ export interface RunSummary {
   durationMs: number;
   targets: number;
   failed: string[];
+  findings: Finding[];
+  samples: SampleSummary[];
+  /** The first sample's metric outcome (all of them: `samples`). */
   metrics: PublishOutcome;
   alerts?: ProcessSummary;
 }
 
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Findings that appeared or cleared → one low-severity notification each (direct mode; the notifier does the same). */
+export async function announceFindings(
+  record: FindingsRecord,
+  deps: Pick<NonNullable<MonitorDeps['alerts']>, 'findings' | 'sink'>,
+): Promise<FindingChanges> {
+  const changes = await deps.findings.apply(record);
+  for (const finding of changes.appeared) await deps.sink.send(findingAlert(finding, 'FINDING', record));
+  for (const finding of changes.cleared) await deps.sink.send(findingAlert(finding, 'CLEARED', record));
+  return changes;
+}
+
 /**
- * One scheduled run: probe every target within the budget, write one result record per target to the log,
- * publish the metrics and the heartbeat, and (direct mode) raise incidents. Reporting happens even when
- * probing throws: a run that reports nothing looks like a healthy run to everyone downstream.
+ * One sample: probe every target within the budget, write one result record per target (and, with diagnosis,
+ * the findings record), publish the metrics and the heartbeat, and (direct mode) raise incidents. Reporting
+ * happens even when probing throws: a run that reports nothing looks like a healthy run downstream.
+ */
+async function runSample(
+  config: MonitorConfig,
+  targets: readonly ResolvedTarget[],
+  deps: MonitorDeps,
+  options: RunOptions & { runId: string; deadlineAt: number; diagnose: boolean },
+): Promise<SampleSummary & { findings: Finding[] }> {
+  const startedAt = deps.probe.clock.now();
+  const resolution = config.schedule.highResolution ? { storageResolution: 1 as const } : {};
+  let records: ResultRecord[] = [];
+  let findingsRecord: FindingsRecord | undefined;
+  const points: Datapoint[] = [];
+  let metrics: PublishOutcome;
+  try {
+    const report = await probeAll(targets, deps.probe, {
+      concurrency: config.concurrency,
+      deadlineAt: options.deadlineAt,
+      ...(options.diagnose ? { diagnosis: config } : {}),
+    });
+    const stamp = { v: 1 as const, runId: options.runId, at: report.startedAt };
+    records = report.targets.map((result) => ({ type: 'codecommit-canary/result', ...stamp, result }));
+    for (const record of records) deps.log.write(resultRecordLine(record));
+    if (options.diagnose) {
+      findingsRecord = { type: 'codecommit-canary/findings', ...stamp, findings: report.findings };
+      deps.log.write(findingsRecordLine(findingsRecord));
+      points.push(...diagnosisDatapoints(options.stack, report.findings, report.targets, startedAt, resolution));
+    }
+  } finally {
+    points.push(
+      ...records.flatMap((r) => datapointsFor(r.result, { detail: config.metrics.detail, ...resolution }, startedAt)),
+      heartbeat(options.stack, startedAt, resolution),
+    );
+    metrics = await deps.metrics.publish(points);
+  }
+  const alerts = deps.alerts ? await processResults(records, deps.alerts) : undefined;
+  if (deps.alerts && findingsRecord) await announceFindings(findingsRecord, deps.alerts);
+  return {
+    runId: options.runId,
+    ok: records.every((r) => r.result.ok),
+    failed: records.filter((r) => !r.result.ok).map((r) => r.result.name),
+    findings: findingsRecord?.findings ?? [],
+    metrics,
+    ...(alerts ? { alerts } : {}),
+  };
+}
+
+/**
+ * One scheduled invocation: `schedule.samplesPerRun` samples spaced `intervalSeconds` apart (one by default),
+ * each a full probe of every target, all within the budget. The global STS and path checks run once per
+ * invocation (the first sample), not per sample or target.
  */
 export async function runMonitor(
-  config: Pick<Config, 'concurrency' | 'metrics'>,
+  config: MonitorConfig,
   targets: readonly ResolvedTarget[],
   deps: MonitorDeps,
   options: RunOptions,
 ): Promise<RunSummary> {
   const runId = (deps.newRunId ?? randomUUID)();
   const clock = deps.probe.clock;
+  const sleep = deps.sleep ?? realSleep;
   const startedAt = clock.now();
-  const deadlineAt = clock.monotonicMs() + options.budgetMs;
-  let records: ResultRecord[] = [];
-  let metrics: PublishOutcome;
-  try {
-    const report = await probeAll(targets, deps.probe, { concurrency: config.concurrency, deadlineAt });
-    records = report.targets.map((result) => ({
-      type: 'codecommit-canary/result',
-      v: 1,
-      runId,
-      at: report.startedAt,
-      result,
-    }));
-    for (const record of records) deps.log.write(resultRecordLine(record));
-  } finally {
-    const points = [
-      ...records.flatMap((r) => datapointsFor(r.result, { detail: config.metrics.detail }, startedAt)),
-      heartbeat(options.stack, startedAt),
-    ];
-    metrics = await deps.metrics.publish(points);
+  const start = clock.monotonicMs();
+  const deadlineAt = start + options.budgetMs;
+  const intervalMs = config.schedule.intervalSeconds * 1000;
+  const longestStepMs = Math.max(0, ...targets.map((t) => t.timeouts.stsMs + t.timeouts.gitMs));
+  const samples: Array<SampleSummary & { findings: Finding[] }> = [];
+  for (let index = 0; index < config.schedule.samplesPerRun; index++) {
+    if (index > 0) {
+      // A sample starts on its slot, and only if its probes can finish before the budget ends.
+      const slot = start + index * intervalMs;
+      if (slot + longestStepMs > deadlineAt) break;
+      await sleep(Math.max(0, slot - clock.monotonicMs()));
+    }
+    const sampleId = config.schedule.samplesPerRun > 1 ? `${runId}/${index}` : runId;
+    samples.push(
+      await runSample(config, targets, deps, { ...options, runId: sampleId, deadlineAt, diagnose: index === 0 }),
+    );
   }
-  const alerts = deps.alerts ? await processResults(records, deps.alerts) : undefined;
+  const [first] = samples;
+  if (!first) throw new Error('runMonitor: no sample ran');
+  const alertSummaries = samples.flatMap((s) => (s.alerts ? [s.alerts] : []));
   return {
     runId,
-    ok: records.every((r) => r.result.ok),
+    ok: samples.every((s) => s.ok),
     startedAt: startedAt.toISOString(),
-    durationMs: Math.round(clock.monotonicMs() - (deadlineAt - options.budgetMs)),
-    targets: records.length,
-    failed: records.filter((r) => !r.result.ok).map((r) => r.result.name),
-    metrics,
-    ...(alerts ? { alerts } : {}),
+    durationMs: Math.round(clock.monotonicMs() - start),
+    targets: targets.length,
+    failed: [...new Set(samples.flatMap((s) => s.failed))],
+    findings: first.findings,
+    samples: samples.map(({ findings: _, ...sample }) => sample),
+    metrics: first.metrics,
+    ...(alertSummaries.length > 0
+      ? {
+          alerts: {
+            records: alertSummaries.reduce((n, a) => n + a.records, 0),
+            notifications: alertSummaries.flatMap((a) => a.notifications),
+          },
+        }
+      : {}),
   };
 }

@@ -4,6 +4,7 @@ import {
   type Datapoint,
   datapointProblems,
   datapointsFor,
+  diagnosisDatapoints,
   heartbeat,
   METRIC_CATALOGUE,
 } from '../lib/metrics.ts';
@@ -219,8 +220,14 @@ describe('heartbeat', () => {
 });
 
 describe('the catalogue', () => {
-  it('describes exactly what datapointsFor and heartbeat emit (name, unit, dimension names)', () => {
-    const emitted = [...datapointsFor(target('a'), { detail: 'phases' }, AT), heartbeat('s', AT)];
+  it('describes exactly what datapointsFor, heartbeat and diagnosisDatapoints emit (name, unit, dimension names)', () => {
+    const withCertificate = target('a');
+    withCertificate.steps.git.certificateDaysLeft = 40;
+    const emitted = [
+      ...datapointsFor(withCertificate, { detail: 'phases' }, AT),
+      heartbeat('s', AT),
+      ...diagnosisDatapoints('s', [], [withCertificate], AT),
+    ];
     const described = new Map(METRIC_CATALOGUE.map((m) => [m.name, m]));
 
     for (const point of emitted) {
@@ -235,8 +242,8 @@ describe('the catalogue', () => {
   it('counts the custom metrics a target adds at each level', () => {
     const distinct = (points: Datapoint[]) => new Set(points.map((p) => `${p.name}|${JSON.stringify(p.dimensions)}`));
 
-    expect(customMetricCount('basic')).toEqual({ perTarget: 4, perStack: 1 });
-    expect(customMetricCount('phases')).toEqual({ perTarget: 16, perStack: 1 });
+    expect(customMetricCount('basic')).toEqual({ perTarget: 4, perStack: 6, perEndpoint: 1 });
+    expect(customMetricCount('phases')).toEqual({ perTarget: 16, perStack: 6, perEndpoint: 1 });
     expect(distinct(datapointsFor(target('a'), { detail: 'basic' }, AT)).size).toBe(4);
     expect(distinct(datapointsFor(target('a'), { detail: 'phases' }, AT)).size).toBe(16);
   });

@@ -24,6 +24,7 @@ const temporaryKeyId = (): string =>
 
 export class CredentialStore {
   readonly #secrets = new Map<string, { secret: string; expiresAt: number }>();
+  readonly #tokens: string[] = [];
 
   constructor(private readonly now: () => Date = () => new Date()) {
     this.#secrets.set(DEMO_SOURCE_CREDENTIALS.accessKeyId, {
@@ -47,8 +48,6 @@ export class CredentialStore {
     this.#tokens.push(credentials.sessionToken);
     return credentials;
   }
-
-  readonly #tokens: string[] = [];
 
   /** The secret key of a known, unexpired access key id. */
   secretFor(accessKeyId: string): string | undefined {

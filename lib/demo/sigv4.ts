@@ -16,9 +16,14 @@ export interface SignedRequest {
 
 export type SignatureCheck =
   | { ok: true; accessKeyId: string }
-  | { ok: false; code: 'MissingAuthenticationToken' | 'InvalidClientTokenId' | 'SignatureDoesNotMatch'; message: string };
+  | {
+      ok: false;
+      code: 'MissingAuthenticationToken' | 'InvalidClientTokenId' | 'SignatureDoesNotMatch';
+      message: string;
+    };
 
-const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
+const AUTHORIZATION =
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
 const MAX_SKEW_MS = 15 * 60_000;
 
 const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -50,7 +55,8 @@ export function verifySigV4(
   expected: { region: string; service: string; secretFor: (accessKeyId: string) => string | undefined; now?: Date },
 ): SignatureCheck {
   const header = request.headers.authorization;
-  if (!header) return { ok: false, code: 'MissingAuthenticationToken', message: 'Request is missing Authentication Token' };
+  if (!header)
+    return { ok: false, code: 'MissingAuthenticationToken', message: 'Request is missing Authentication Token' };
   const m = AUTHORIZATION.exec(header);
   const amzDate = String(request.headers['x-amz-date'] ?? '');
   const at = parseAmzDate(amzDate);
@@ -58,10 +64,19 @@ export function verifySigV4(
   const [, accessKeyId = '', date = '', region, service, signedHeaders = '', signature = ''] = m;
   const secret = expected.secretFor(accessKeyId);
   if (!secret) {
-    return { ok: false, code: 'InvalidClientTokenId', message: 'The security token included in the request is invalid.' };
+    return {
+      ok: false,
+      code: 'InvalidClientTokenId',
+      message: 'The security token included in the request is invalid.',
+    };
   }
   const skew = Math.abs((expected.now ?? new Date()).getTime() - at.getTime());
-  if (region !== expected.region || service !== expected.service || date !== amzDate.slice(0, 8) || skew > MAX_SKEW_MS) {
+  if (
+    region !== expected.region ||
+    service !== expected.service ||
+    date !== amzDate.slice(0, 8) ||
+    skew > MAX_SKEW_MS
+  ) {
     return { ok: false, code: 'SignatureDoesNotMatch', message: 'Credential scope or date does not match' };
   }
   const url = new URL(request.url, 'http://placeholder');

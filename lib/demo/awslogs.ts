@@ -1,0 +1,46 @@
+/**
+ * The hop between the probe and the notifier in the deployed stack: the probe writes result records to its log,
+ * a CloudWatch Logs subscription filter picks them out and delivers them to the notifier as a gzipped, base64
+ * `awslogs` event. The demo builds that event from the probe's log lines exactly so, then decodes it with the
+ * notifier's own `decodeSubscriptionEvent`.
+ */
+import { gzipSync } from 'node:zlib';
+import { type AwsLogsEvent, RESULT_RECORD_TYPE } from '../log-records.ts';
+
+/** The stack's subscription filter pattern, for display. */
+export const RESULT_FILTER_PATTERN = `{ $.type = "${RESULT_RECORD_TYPE}" }`;
+
+export interface LogSource {
+  owner: string;
+  logGroup: string;
+  logStream: string;
+}
+
+/** What `RESULT_FILTER_PATTERN` matches: a JSON log line whose `type` is the result record type. */
+function matchesFilter(line: string): boolean {
+  try {
+    return (JSON.parse(line) as { type?: unknown })?.type === RESULT_RECORD_TYPE;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The subscription delivery for some log lines: only the matching ones, as CloudWatch Logs sends them.
+ *
+ * @example
+ * const event = subscriptionEvent(probeLogLines, source);
+ * decodeSubscriptionEvent(event).records // the result records the probe wrote
+ */
+export function subscriptionEvent(lines: readonly string[], source: LogSource, now = Date.now()): AwsLogsEvent {
+  const logEvents = lines
+    .filter(matchesFilter)
+    .map((message, i) => ({ id: `${now}${String(i).padStart(4, '0')}`, timestamp: now, message }));
+  const payload = {
+    messageType: 'DATA_MESSAGE',
+    ...source,
+    subscriptionFilters: ['codecommit-canary-results'],
+    logEvents,
+  };
+  return { awslogs: { data: gzipSync(JSON.stringify(payload)).toString('base64') } };
+}

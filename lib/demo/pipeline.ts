@@ -1,0 +1,130 @@
+/**
+ * One scheduled run the way the deployed stack does it, in one process: the probe Lambda's `runMonitor` (log
+ * mode: records to its log, metrics to a sink), the log subscription hop (gzip + base64), and the notifier's
+ * decode → incident store → alert sink. Only the transports are local: a buffer for the log, memory for
+ * DynamoDB, the console for SNS and CloudWatch.
+ */
+import {
+  type Alert,
+  type AlertSink,
+  ConsoleAlertSink,
+  type Delivery,
+  type ProcessSummary,
+  processResults,
+} from '../alerts.ts';
+import { type IncidentState, MemoryIncidentStore } from '../incidents.ts';
+import { jsonLogger, type Writer } from '../log.ts';
+import { decodeSubscriptionEvent } from '../log-records.ts';
+import { type RunSummary, runMonitor } from '../monitor.ts';
+import type { Report } from '../types.ts';
+import { subscriptionEvent } from './awslogs.ts';
+import { MetricLineSink } from './metric-line.ts';
+import { PROBE_ACCOUNT, type Sandbox } from './sandbox.ts';
+
+export const DEMO_STACK = 'codecommit-canary-demo';
+
+/** Collects what is written to it; `take` empties it. */
+class TextBuffer implements Writer {
+  #text = '';
+  write(chunk: string): boolean {
+    this.#text += chunk;
+    return true;
+  }
+  take(): string {
+    const text = this.#text;
+    this.#text = '';
+    return text;
+  }
+}
+
+/** Remembers every alert, then hands it on: the summary and the test list what was sent. */
+class RecordingAlertSink implements AlertSink {
+  readonly sent: Alert[] = [];
+  constructor(private readonly inner: AlertSink) {}
+  async send(alert: Alert): Promise<Delivery> {
+    this.sent.push(alert);
+    return this.inner.send(alert);
+  }
+}
+
+export interface RunOutcome {
+  summary: RunSummary;
+  /** The report as the notifier saw it: built from the records decoded out of the subscription event. */
+  report: Report;
+  /** What the subscription hop carried. */
+  delivery: { records: number; rejected: number; base64Bytes: number };
+  notifications: ProcessSummary['notifications'];
+  /** This run's alerts, exactly as `ConsoleAlertSink` prints them ('' when none). */
+  alertText: string;
+  alerts: Alert[];
+  /** Incident state per target after this run. */
+  incidents: IncidentState[];
+  metricLine: string;
+  /** Whatever the notifier logged (normally nothing). */
+  notifierLog: string[];
+}
+
+export class DemoPipeline {
+  readonly #sandbox: Sandbox;
+  readonly #log = new TextBuffer();
+  readonly #alertOutput = new TextBuffer();
+  readonly #notifierOutput = new TextBuffer();
+  readonly #metrics: MetricLineSink;
+  readonly #incidents: MemoryIncidentStore;
+  readonly #alerts: RecordingAlertSink;
+
+  constructor(sandbox: Sandbox) {
+    this.#sandbox = sandbox;
+    this.#metrics = new MetricLineSink(sandbox.config.metrics.namespace);
+    this.#incidents = new MemoryIncidentStore(sandbox.config.alerts);
+    this.#alerts = new RecordingAlertSink(new ConsoleAlertSink(this.#alertOutput));
+  }
+
+  /** Every alert sent so far, oldest first. */
+  get alerts(): readonly Alert[] {
+    return this.#alerts.sent;
+  }
+
+  async run(): Promise<RunOutcome> {
+    const { config, targets, deps } = this.#sandbox;
+    const { stsMs, gitMs } = config.timeouts;
+    const sentBefore = this.#alerts.sent.length;
+    // Probe Lambda, log mode: records go to its log, metrics to the sink; no alerts from here.
+    const summary = await runMonitor(
+      config,
+      targets,
+      { probe: deps, metrics: this.#metrics, log: this.#log },
+      { stack: DEMO_STACK, budgetMs: stsMs + gitMs + 500 },
+    );
+    const lines = this.#log.take().split('\n').filter(Boolean);
+    const event = subscriptionEvent(lines, {
+      owner: PROBE_ACCOUNT,
+      logGroup: `/aws/lambda/${DEMO_STACK}-probe`,
+      logStream: `${summary.startedAt.slice(0, 10).replace(/-/g, '/')}/[$LATEST]demo`,
+    });
+    // Notifier Lambda: decode the delivery, apply it to incident state, send what that causes.
+    const { records, rejected } = decodeSubscriptionEvent(event);
+    const processed = await processResults(records, {
+      incidents: this.#incidents,
+      sink: this.#alerts,
+      logger: jsonLogger(this.#notifierOutput),
+    });
+    const results = records.map((record) => record.result);
+    return {
+      summary,
+      report: {
+        ok: results.every((r) => r.ok),
+        startedAt: summary.startedAt,
+        durationMs: summary.durationMs,
+        targets: results,
+      },
+      delivery: { records: records.length, rejected, base64Bytes: event.awslogs.data.length },
+      notifications: processed.notifications,
+      alertText: this.#alertOutput.take(),
+      alerts: this.#alerts.sent.slice(sentBefore),
+      incidents: targets.flatMap((t) => this.#incidents.states.get(t.name) ?? []),
+      metricLine: this.#metrics.line,
+      notifierLog: this.#notifierOutput.take().split('\n').filter(Boolean),
+    };
+  }
+}

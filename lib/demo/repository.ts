@@ -1,0 +1,73 @@
+/**
+ * The demo's in-memory repository and its smart-HTTP ref advertisement (protocol v0), byte for byte what
+ * `git http-backend` sends for `GET <repo>/info/refs?service=git-upload-pack`.
+ */
+
+export interface DemoRef {
+  name: string;
+  oid: string;
+  /** For an annotated tag: the commit it points at, advertised as `<name>^{}`. */
+  peeled?: string;
+}
+
+export interface DemoRepository {
+  name: string;
+  /** The branch HEAD points at. */
+  head: string;
+  refs: readonly DemoRef[];
+}
+
+/** Fixed object ids (invented), so every run advertises the same refs. */
+export const DEMO_REPOSITORY: DemoRepository = {
+  name: 'test_repo',
+  head: 'refs/heads/main',
+  refs: [
+    { name: 'refs/heads/develop', oid: '5b1e0d43c29a8f6e7d1c0b9a8f7e6d5c4b3a2918' },
+    { name: 'refs/heads/main', oid: 'b5f18fe3a2bb4c6d8e0f1a2b3c4d5e6f7a8b9c0d' },
+    { name: 'refs/heads/release/1.4', oid: '0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d' },
+    {
+      name: 'refs/tags/v1.4.0',
+      oid: '7e4f1d2c3b4a5968778695a4b3c2d1e0f9a8b7c6',
+      peeled: '0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d',
+    },
+  ],
+};
+
+const CAPABILITIES = [
+  'multi_ack',
+  'thin-pack',
+  'side-band',
+  'side-band-64k',
+  'ofs-delta',
+  'shallow',
+  'no-progress',
+  'include-tag',
+  'multi_ack_detailed',
+  'no-done',
+  'object-format=sha1',
+  'agent=git/2.43.0',
+];
+
+/** One pkt-line: four hex digits of length (including themselves), then the payload. */
+const pkt = (payload: string): string => `${(payload.length + 4).toString(16).padStart(4, '0')}${payload}`;
+const FLUSH = '0000';
+
+/**
+ * The advertisement: service header, flush, HEAD with the capabilities, the refs in name order (peeled tags
+ * right after their tag), flush.
+ *
+ * @example
+ * advertisement(DEMO_REPOSITORY).toString().slice(0, 30) // '001e# service=git-upload-pack\n0000…'
+ */
+export function advertisement(repository: DemoRepository): Buffer {
+  const head = repository.refs.find((ref) => ref.name === repository.head);
+  const capabilities = [...CAPABILITIES, `symref=HEAD:${repository.head}`].join(' ');
+  const lines = [pkt('# service=git-upload-pack\n'), FLUSH];
+  if (head) lines.push(pkt(`${head.oid} HEAD\0${capabilities}\n`));
+  for (const [i, ref] of [...repository.refs].sort((a, b) => (a.name < b.name ? -1 : 1)).entries()) {
+    lines.push(pkt(`${ref.oid} ${ref.name}${!head && i === 0 ? `\0${capabilities}` : ''}\n`));
+    if (ref.peeled) lines.push(pkt(`${ref.peeled} ${ref.name}^{}\n`));
+  }
+  lines.push(FLUSH);
+  return Buffer.from(lines.join(''), 'utf8');
+}

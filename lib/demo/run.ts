@@ -1,0 +1,153 @@
+/**
+ * The demo: start the sandbox, then play the scenes (or, `--interactive`, let keys flip the faults) on a fast
+ * schedule, each run going through the deployed stack's path (pipeline.ts), and end with a summary.
+ */
+import { performance } from 'node:perf_hooks';
+import { styleFor } from '../report-text.ts';
+import { setFaults } from './faults.ts';
+import { isolateFromAwsConfig } from './isolation.ts';
+import { KEY_HELP, type KeyInput, listenForKeys } from './keys.ts';
+import { DemoPipeline } from './pipeline.ts';
+import { type Sandbox, startSandbox } from './sandbox.ts';
+import { SCENES, type Scene, sceneProblem } from './scenes.ts';
+import { type DemoSummary, DemoView, faultLine, type SceneOutcome, type ViewOutput } from './view.ts';
+
+/** At speed 1: a run every 2.5 s, each step given 1.5 s; the scenes take about half a minute. */
+export const BASE_INTERVAL_MS = 2500;
+export const BASE_DEADLINE_MS = 1500;
+/** Faster tempos shorten the schedule, not the deadlines below this: a healthy run must never time out. */
+const MIN_DEADLINE_MS = 1000;
+
+export interface DemoOptions {
+  interactive?: boolean;
+  /** Tempo: 2 plays twice as fast (tests use more). Default 1. */
+  speed?: number;
+  scenes?: readonly Scene[];
+  /** Where keys come from in interactive mode. Default process.stdin. */
+  input?: KeyInput;
+}
+
+export interface DemoIo {
+  stdout: ViewOutput;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface DemoResult {
+  /** 0 when every scene sent exactly its alerts (interactive: on quit), 1 when one did not, 130 on Ctrl-C. */
+  exitCode: number;
+  summary: DemoSummary;
+  /** The sandbox the demo ran against, already stopped: its endpoints, logs and issued secrets stay readable. */
+  sandbox: Sandbox;
+}
+
+/** A quit request that also cuts short the wait between runs. */
+class Quit {
+  requested = false;
+  #wake: () => void = () => {};
+  request(): void {
+    this.requested = true;
+    this.#wake();
+  }
+  sleep(ms: number): Promise<void> {
+    if (this.requested || ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+/**
+ * Runs the demo to its end and returns the exit code with what happened.
+ *
+ * @example
+ * const { exitCode } = await runDemo({}, { stdout: process.stdout, env: process.env });
+ */
+export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoResult> {
+  const speed = options.speed ?? 1;
+  const intervalMs = BASE_INTERVAL_MS / speed;
+  const deadlineMs = Math.max(MIN_DEADLINE_MS, Math.round(BASE_DEADLINE_MS / speed));
+  const scenes = options.interactive ? [] : (options.scenes ?? SCENES);
+  const started = performance.now();
+  const restoreEnv = isolateFromAwsConfig();
+  const quit = new Quit();
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+    quit.request();
+  };
+  process.once('SIGINT', onSigint);
+  let sandbox: Sandbox | undefined;
+  let stopKeys = () => {};
+  try {
+    sandbox = await startSandbox({ deadlineMs });
+    const box = sandbox;
+    const style = styleFor(io.stdout, io.env);
+    const view = new DemoView(io.stdout, style, { threshold: box.config.alerts.failuresBeforeAlert });
+    const pipeline = new DemoPipeline(box);
+    let runs = 0;
+    const runOnce = async () => {
+      const begun = performance.now();
+      const outcome = await pipeline.run();
+      runs += 1;
+      view.run(runs, outcome);
+      return performance.now() - begun;
+    };
+
+    view.start({
+      endpoints: box.endpoints,
+      repository: box.targets[0]?.repository ?? '',
+      intervalMs,
+      deadlineMs,
+      failuresBeforeAlert: box.config.alerts.failuresBeforeAlert,
+      ...(options.interactive ? { keys: KEY_HELP } : {}),
+    });
+
+    const outcomes: SceneOutcome[] = [];
+    if (options.interactive) {
+      view.note(`faults: ${faultLine(box.faults, style)}`);
+      stopKeys = listenForKeys(options.input ?? process.stdin, (action) => {
+        if (action.type === 'quit') return quit.request();
+        if (action.type === 'recover') setFaults(box.faults, {});
+        else {
+          const fault = box.faults[action.binding.endpoint];
+          fault.fault = fault.fault === action.binding.fault ? 'none' : action.binding.fault;
+        }
+        view.note(`faults: ${faultLine(box.faults, style)}  (from the next run on)`);
+      });
+      while (!quit.requested) await quit.sleep(intervalMs - (await runOnce()));
+    } else {
+      for (const [index, scene] of scenes.entries()) {
+        if (quit.requested) break;
+        setFaults(box.faults, scene.faults);
+        view.scene(scene, index, scenes);
+        const before = pipeline.alerts.length;
+        for (let run = 1; run <= scene.runs && !quit.requested; run++) {
+          const took = await runOnce();
+          const last = index === scenes.length - 1 && run === scene.runs;
+          if (!last) await quit.sleep(intervalMs - took);
+        }
+        const alerts = pipeline.alerts.slice(before);
+        outcomes.push({ scene, alerts, problem: sceneProblem(scene, alerts.map((a) => a.facts)) });
+      }
+    }
+
+    const summary: DemoSummary = {
+      scenes: outcomes,
+      runs,
+      alerts: [...pipeline.alerts],
+      durationMs: performance.now() - started,
+    };
+    view.finish(summary);
+    const exitCode = interrupted ? 130 : outcomes.some((o) => o.problem) ? 1 : 0;
+    return { exitCode, summary, sandbox: box };
+  } finally {
+    stopKeys();
+    process.off('SIGINT', onSigint);
+    restoreEnv();
+    await sandbox?.stop();
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The demo's script: each scene sets the sandbox's fault switches, lets the schedule run a few times, and says
+ * which alerts it must cause. The list is data: add a scene by adding an entry (the summary and the test check
+ * `alerts` for every scene, whatever the list holds).
+ */
+import type { NotificationState } from '../incidents.ts';
+import type { FailureKind, StepName } from '../types.ts';
+import type { EndpointName, Fault } from './faults.ts';
+
+export interface ExpectedAlert {
+  state: NotificationState;
+  /** ALARM: the failed step; RECOVERED: the step that had failed. */
+  step: StepName;
+  kind: FailureKind;
+}
+
+export interface Scene {
+  id: string;
+  /** One line at the scene's start: what is happening and what to look for. */
+  caption: string;
+  /** The whole fault state while the scene plays; endpoints not named answer normally. */
+  faults: Partial<Record<EndpointName, Fault>>;
+  /** Scheduled runs the scene lasts. */
+  runs: number;
+  /** The alerts the scene must send, in order (none: it must send none). */
+  alerts: readonly ExpectedAlert[];
+}
+
+export const SCENES: readonly Scene[] = [
+  {
+    id: 'healthy',
+    caption:
+      'All healthy: AssumeRole, then git ls-remote with the role. Look for every phase timed (dns, connect, tls, first byte, transfer) and incident "ok".',
+    faults: {},
+    runs: 2,
+    alerts: [],
+  },
+  {
+    id: 'sts-hang',
+    caption:
+      'The STS endpoint accepts connections and never answers: the classic PrivateLink hang. Look for sts "timeout in response" at the deadline and git skipped; the 1st failed run only counts, the 2nd opens the incident and pages (ALARM below), the 3rd does not page again.',
+    faults: { sts: 'hang' },
+    runs: 3,
+    alerts: [{ state: 'ALARM', step: 'sts', kind: 'timeout' }],
+  },
+  {
+    id: 'sts-recovered',
+    caption:
+      'STS answers again. Look for the RECOVERED message: what had failed, for how long, and how fast it is now.',
+    faults: {},
+    runs: 2,
+    alerts: [{ state: 'RECOVERED', step: 'sts', kind: 'timeout' }],
+  },
+  {
+    id: 'git-denied',
+    caption:
+      'git-codecommit refuses the role (HTTP 403: no codecommit:GitPull, an endpoint policy, an SCP). Look for sts ok but git "auth … HTTP 403"; the ALARM names the step and what to check.',
+    faults: { git: 'deny' },
+    runs: 3,
+    alerts: [{ state: 'ALARM', step: 'git', kind: 'auth' }],
+  },
+  {
+    id: 'git-recovered',
+    caption: 'The role may pull again. Look for the RECOVERED message and refs/HEAD back in the git step.',
+    faults: {},
+    runs: 2,
+    alerts: [{ state: 'RECOVERED', step: 'git', kind: 'auth' }],
+  },
+  // Next scene (to be added): "a client configured for the global STS endpoint hangs while the regional one works",
+  // the `global-sts-unreachable` finding (remediation text: globalStsRemediation in lib/remediation.ts).
+  // The sandbox already serves https://sts-global.demo.test:<port> (sandbox.endpoints['sts-global']) with its own
+  // switch, so the fault is `faults: { 'sts-global': 'hang' }`; the regional endpoint keeps answering, the target
+  // stays ok, and the scene expects no alert — what it must show is the finding, from whatever check produces it.
+];
+
+/**
+ * What went differently from the scene's `alerts`, or null when it sent exactly those, in order.
+ *
+ * @example
+ * sceneProblem(scene, []) // 'expected ALARM sts timeout, got no alerts'
+ */
+export function sceneProblem(scene: Scene, sent: readonly { state: NotificationState; step: StepName | null; kind: FailureKind | null }[]): string | null {
+  const describe = (a: { state: string; step: string | null; kind: string | null }) => `${a.state} ${a.step} ${a.kind}`;
+  const expected = scene.alerts.map(describe);
+  const got = sent.map(describe);
+  if (expected.join('|') === got.join('|')) return null;
+  const list = (items: string[]) => (items.length === 0 ? 'no alerts' : items.join(', '));
+  return `expected ${list(expected)}, got ${list(got)}`;
+}

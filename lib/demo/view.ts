@@ -1,0 +1,278 @@
+/**
+ * The demo's screen. On a terminal one frame is redrawn in place after every run (header, scene, the probe
+ * report with its waterfalls, incident state, the last alert in full). Elsewhere (a pipe, CI, a test) each run
+ * appends one compact block, and each alert is printed in full where it happened.
+ */
+import type { Alert } from '../alerts.ts';
+import { formatSeconds } from '../failure.ts';
+import type { IncidentState, NotificationState } from '../incidents.ts';
+import type { Writer } from '../log.ts';
+import { formatReport, type Style } from '../report-text.ts';
+import type { Phases, StepName, StepResult, TargetResult } from '../types.ts';
+import type { FaultSwitches } from './faults.ts';
+import type { RunOutcome } from './pipeline.ts';
+import type { Scene } from './scenes.ts';
+
+export interface ViewOutput extends Writer {
+  isTTY?: boolean;
+  rows?: number;
+  columns?: number;
+}
+
+export interface HeaderInfo {
+  endpoints: { dns: string; sts: string; git: string };
+  repository: string;
+  intervalMs: number;
+  deadlineMs: number;
+  failuresBeforeAlert: number;
+  /** The key help line, in interactive mode. */
+  keys?: string;
+}
+
+export interface SceneOutcome {
+  scene: Scene;
+  alerts: Alert[];
+  /** null when the scene sent exactly the alerts it should. */
+  problem: string | null;
+}
+
+export interface DemoSummary {
+  scenes: SceneOutcome[];
+  runs: number;
+  alerts: readonly Alert[];
+  durationMs: number;
+}
+
+const PHASE_NAMES: Array<[keyof Phases, string]> = [
+  ['dnsMs', 'dns'],
+  ['connectMs', 'connect'],
+  ['tlsMs', 'tls'],
+  ['firstByteMs', 'first byte'],
+  ['transferMs', 'transfer'],
+];
+
+const ms = (value: number): string => (value >= 100 ? `${Math.round(value)} ms` : `${value.toFixed(1)} ms`);
+const clockTime = (iso: string | null): string => (iso ? iso.slice(11, 19) : '?');
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point
+const visibleLength = (line: string): number => line.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').length;
+
+/** The header: what runs where, and how the records travel. */
+export function headerLines(info: HeaderInfo, style: Style): string[] {
+  const width = Math.max(info.endpoints.sts.length, info.endpoints.git.length, info.endpoints.dns.length);
+  const row = (name: string, where: string, what: string) => `  ${name}  ${where.padEnd(width)}  ${style.dim(what)}`;
+  return [
+    `${style.bold('codecommit-canary demo')}  the real probe, metric and alert code against a sandbox in this process`,
+    row('dns', info.endpoints.dns, 'answers sts.demo.test and git.demo.test with 127.0.0.1'),
+    row('sts', info.endpoints.sts, 'AssumeRole, SigV4-checked, fresh random credentials per call'),
+    row('git', info.endpoints.git, `CodeCommit ls-remote with the SigV4 git password check (${info.repository})`),
+    `  HTTPS with a CA made in memory for this run (verification on); no AWS account, nothing leaves 127.0.0.1`,
+    `  a run every ${formatSeconds(info.intervalMs)}, deadlines ${formatSeconds(info.deadlineMs)}; result records → log → ` +
+      `subscription event (gzip+base64) → notifier → incident store (alert after ${info.failuresBeforeAlert} failed runs) → console`,
+    style.dim('  (127.0.0.1 shows as "public": through a real interface endpoint the addresses are private, e.g. 10.x)'),
+    ...(info.keys ? [`  ${style.bold('keys')}: ${info.keys}`] : []),
+  ];
+}
+
+function stepLine(name: StepName, step: StepResult, result: TargetResult, style: Style): string {
+  const label = `  ${name.padEnd(4)}`;
+  if (step.skipped) return `${label}${style.dim('skipped (sts failed: no credentials to sign with)')}`;
+  const phases = PHASE_NAMES.map(([key, text]) => `${text} ${step.phases[key] > 0 ? ms(step.phases[key]) : '–'}`);
+  const f = step.failure;
+  const status = f
+    ? style.bad(
+        `FAIL ${f.kind} in ${f.phase}${f.status ? ` HTTP ${f.status}` : ''} after ${formatSeconds(step.durationMs)}`,
+      )
+    : style.ok(`ok ${ms(step.durationMs)}`);
+  const git = result.steps.git;
+  const refs = name === 'git' && !f ? `  ${git.refs} refs, HEAD → ${git.head ?? '(none)'}` : '';
+  return `${label}${status}${refs}  ${style.dim(`[${phases.join(' · ')}]`)}`;
+}
+
+function incidentText(
+  state: IncidentState | undefined,
+  threshold: number,
+  sent: NotificationState[],
+  style: Style,
+): string {
+  const now = sent.length > 0 ? style.bold(` → ${sent.join(', ')} sent`) : '';
+  if (!state || state.status === 'ok') return `${style.ok('ok')}${now}`;
+  if (state.status === 'failing') {
+    return `${style.bad('failing')}: ${state.consecutiveFailures} of ${threshold} failed runs before an alert${now}`;
+  }
+  return (
+    `${style.bad('INCIDENT')} since ${clockTime(state.failingSince)}, ${state.consecutiveFailures} failed runs, ` +
+    `ALARM sent at ${clockTime(state.incidentOpenedAt)}${now}`
+  );
+}
+
+/** Per target: incident state; then the metrics line and the subscription hop. */
+function statusLines(outcome: RunOutcome, threshold: number, style: Style): string[] {
+  const lines = outcome.report.targets.map((result) => {
+    const state = outcome.incidents.find((s) => s.target === result.name);
+    const sent = outcome.notifications.filter((n) => n.target === result.name).map((n) => n.state);
+    return `  ${style.dim('incident')}  ${result.name}: ${incidentText(state, threshold, sent, style)}`;
+  });
+  const { records, base64Bytes } = outcome.delivery;
+  lines.push(
+    `  ${style.dim('metrics ')}  ${outcome.metricLine}`,
+    `  ${style.dim('notifier')}  ${records} record(s) in a ${base64Bytes}-byte subscription event → ` +
+      `${outcome.alerts.length === 0 ? 'no alert' : outcome.alerts.map((a) => a.facts.state).join(', ')}`,
+    ...outcome.notifierLog.map((line) => `  ${style.dim('notifier log')}  ${line}`),
+  );
+  return lines;
+}
+
+/** One run, compact: a line per target and step, then status. */
+export function compactRunLines(run: number, outcome: RunOutcome, threshold: number, style: Style): string[] {
+  const lines = [`${style.bold(`run ${run}`)}  ${clockTime(outcome.summary.startedAt)}`];
+  for (const result of outcome.report.targets) {
+    const mark = result.ok ? style.ok('✔') : style.bad('✘');
+    lines.push(
+      `  ${mark} ${result.name}`,
+      `  ${stepLine('sts', result.steps.sts, result, style)}`,
+      `  ${stepLine('git', result.steps.git, result, style)}`,
+    );
+  }
+  return [...lines, ...statusLines(outcome, threshold, style)];
+}
+
+export function summaryLines(summary: DemoSummary, style: Style): string[] {
+  const counts = (['ALARM', 'REMINDER', 'RECOVERED'] as const)
+    .map((state) => [state, summary.alerts.filter((a) => a.facts.state === state).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([state, n]) => `${n} ${state}`);
+  const lines = [
+    style.bold(
+      `demo finished: ${summary.scenes.length > 0 ? `${summary.scenes.length} scenes, ` : ''}${summary.alerts.length} alerts sent` +
+        `${counts.length > 0 ? ` (${counts.join(', ')})` : ''}, ${summary.runs} runs in ${formatSeconds(summary.durationMs)}`,
+    ),
+  ];
+  const idWidth = Math.max(0, ...summary.scenes.map((s) => s.scene.id.length));
+  for (const { scene, alerts, problem } of summary.scenes) {
+    const mark = problem ? style.bad('✘') : style.ok('✔');
+    const what = problem ?? (alerts.length === 0 ? 'no alerts' : alerts.map((a) => a.subject).join('; '));
+    lines.push(`  ${mark} ${scene.id.padEnd(idWidth)}  ${scene.runs} runs  ${what}`);
+  }
+  const failed = summary.scenes.filter((s) => s.problem).length;
+  if (summary.scenes.length > 0) {
+    lines.push(
+      failed === 0
+        ? 'Every scene did what it should. Next: README.md (config, deploy) and docs/runbook.md (what each alert means).'
+        : style.bad(`${failed} scene(s) did not go as scripted (a slow machine?): see above.`),
+    );
+  }
+  return lines;
+}
+
+/** Fault switch states for the interactive status line: `sts HANG · git ok …`. */
+export const faultLine = (faults: FaultSwitches, style: Style): string =>
+  Object.values(faults)
+    .map((s) => `${s.endpoint} ${s.fault === 'none' ? style.ok('ok') : style.bad(s.fault.toUpperCase())}`)
+    .join(' · ');
+
+/**
+ * The live view. Call `scene` when a scene starts, `run` after every run, `note` for interactive feedback,
+ * `finish` at the end.
+ */
+export class DemoView {
+  readonly #out: ViewOutput;
+  readonly #style: Style;
+  readonly #live: boolean;
+  readonly #threshold: number;
+  #header: string[] = [];
+  #scene: string[] = [];
+  #run: { number: number; outcome: RunOutcome } | null = null;
+  #lastAlert = '';
+  #alertCount = 0;
+  #note = '';
+
+  constructor(out: ViewOutput, style: Style, options: { threshold: number }) {
+    this.#out = out;
+    this.#style = style;
+    this.#live = out.isTTY === true;
+    this.#threshold = options.threshold;
+  }
+
+  start(info: HeaderInfo): void {
+    this.#header = headerLines(info, this.#style);
+    if (this.#live) this.#out.write('\u001b[?25l\u001b[2J');
+    this.#emit(this.#header, '');
+  }
+
+  scene(scene: Scene, index: number, scenes: readonly Scene[]): void {
+    const progress = scenes
+      .map((s, i) => (i < index ? this.#style.ok(`✔ ${s.id}`) : i === index ? this.#style.bold(`▶ ${s.id}`) : `· ${s.id}`))
+      .join('  ');
+    this.#scene = [
+      this.#live ? progress : this.#style.bold(`▶ scene ${index + 1}/${scenes.length} ${scene.id}`),
+      `  ${scene.caption}`,
+    ];
+    this.#emit(['', ...this.#scene], '');
+  }
+
+  run(number: number, outcome: RunOutcome): void {
+    this.#run = { number, outcome };
+    if (outcome.alertText) {
+      this.#lastAlert = outcome.alertText.replace(/^\n/, '');
+      this.#alertCount += outcome.alerts.length;
+    }
+    this.#emit(compactRunLines(number, outcome, this.#threshold, this.#style), outcome.alertText);
+  }
+
+  /** Interactive feedback (a fault toggled); shown in the frame, or as a line. */
+  note(text: string): void {
+    this.#note = text;
+    this.#emit([`  ${text}`], '');
+  }
+
+  finish(summary: DemoSummary): void {
+    if (this.#live) this.#redraw();
+    this.#out.write(`\n${summaryLines(summary, this.#style).join('\n')}\n`);
+    if (this.#live) this.#out.write('\u001b[?25h');
+  }
+
+  /** Appends (not a terminal) or redraws the frame (terminal). */
+  #emit(lines: string[], alertText: string): void {
+    if (this.#live) this.#redraw();
+    else this.#out.write(`${lines.join('\n')}\n${alertText}`);
+  }
+
+  #frame(detailed: boolean, alertLines: number): string[] {
+    const lines = [...this.#header, '', ...this.#scene];
+    if (this.#note) lines.push(`  ${this.#note}`);
+    if (this.#run) {
+      const { number, outcome } = this.#run;
+      lines.push('');
+      if (detailed) {
+        const [title = '', ...report] = formatReport(outcome.report, this.#style).trimEnd().split('\n');
+        lines.push(
+          `${this.#style.bold(`run ${number}`)}  ${title}`,
+          ...report,
+          ...statusLines(outcome, this.#threshold, this.#style),
+        );
+      } else lines.push(...compactRunLines(number, outcome, this.#threshold, this.#style));
+    }
+    if (this.#lastAlert) {
+      const alert = this.#lastAlert.trimEnd().split('\n');
+      const shown = alert.length > alertLines ? [...alert.slice(0, alertLines), '…'] : alert;
+      lines.push('', this.#style.dim(`alerts sent: ${this.#alertCount}; the last one, as on-call receives it:`), ...shown);
+    }
+    return lines;
+  }
+
+  /** The most detailed frame that fits the terminal: waterfalls first, then the alert's full text. */
+  #redraw(): void {
+    const rows = this.#out.rows ?? 50;
+    const columns = this.#out.columns ?? 120;
+    const height = (lines: string[]) =>
+      lines.reduce((sum, line) => sum + Math.max(1, Math.ceil(visibleLength(line) / columns)), 0);
+    const candidates = [
+      this.#frame(true, 100),
+      this.#frame(false, 100),
+      this.#frame(false, 8),
+      this.#frame(false, 2),
+    ];
+    const frame = candidates.find((lines) => height(lines) < rows) ?? candidates[candidates.length - 1] ?? [];
+    this.#out.write(`\u001b[H${frame.map((line) => `${line}\u001b[K`).join('\n')}\n\u001b[J`);
+  }
+}
