@@ -5,10 +5,13 @@
  * notifier's own `decodeSubscriptionEvent`.
  */
 import { gzipSync } from 'node:zlib';
-import { type AwsLogsEvent, RESULT_RECORD_TYPE } from '../log-records.ts';
+import { type AwsLogsEvent, FINDINGS_RECORD_TYPE, RESULT_RECORD_TYPE } from '../log-records.ts';
 
-/** The stack's subscription filter pattern, for display. */
-export const RESULT_FILTER_PATTERN = `{ $.type = "${RESULT_RECORD_TYPE}" }`;
+/** The record types the notifier reads: what the subscription filter lets through. */
+const DELIVERED_TYPES: readonly unknown[] = [RESULT_RECORD_TYPE, FINDINGS_RECORD_TYPE];
+
+/** The subscription filter pattern that delivers them, for display. */
+export const RECORD_FILTER_PATTERN = `{ $.type = "${RESULT_RECORD_TYPE}" || $.type = "${FINDINGS_RECORD_TYPE}" }`;
 
 export interface LogSource {
   owner: string;
@@ -16,10 +19,10 @@ export interface LogSource {
   logStream: string;
 }
 
-/** What `RESULT_FILTER_PATTERN` matches: a JSON log line whose `type` is the result record type. */
+/** What `RECORD_FILTER_PATTERN` matches: a JSON log line whose `type` is one of the record types. */
 function matchesFilter(line: string): boolean {
   try {
-    return (JSON.parse(line) as { type?: unknown })?.type === RESULT_RECORD_TYPE;
+    return DELIVERED_TYPES.includes((JSON.parse(line) as { type?: unknown })?.type);
   } catch {
     return false;
   }

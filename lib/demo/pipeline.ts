@@ -1,21 +1,15 @@
 /**
  * One scheduled run the way the deployed stack does it, in one process: the probe Lambda's `runMonitor` (log
  * mode: records to its log, metrics to a sink), the log subscription hop (gzip + base64), and the notifier's
- * decode → incident store → alert sink. Only the transports are local: a buffer for the log, memory for
- * DynamoDB, the console for SNS and CloudWatch.
+ * decode → incident and finding state → alert sink. Only the transports are local: a buffer for the log, memory
+ * for DynamoDB, the console for SNS and CloudWatch.
  */
-import {
-  type Alert,
-  type AlertSink,
-  ConsoleAlertSink,
-  type Delivery,
-  type ProcessSummary,
-  processResults,
-} from '../alerts.ts';
+import { type AlertSink, type AnyAlert, ConsoleAlertSink, type Delivery, processResults } from '../alerts.ts';
+import { MemoryFindingStore } from '../finding-state.ts';
 import { type IncidentState, MemoryIncidentStore } from '../incidents.ts';
 import { jsonLogger, type Writer } from '../log.ts';
 import { decodeSubscriptionEvent } from '../log-records.ts';
-import { type RunSummary, runMonitor } from '../monitor.ts';
+import { announceFindings, type RunSummary, runMonitor } from '../monitor.ts';
 import type { Report } from '../types.ts';
 import { subscriptionEvent } from './awslogs.ts';
 import { MetricLineSink } from './metric-line.ts';
@@ -39,9 +33,9 @@ class TextBuffer implements Writer {
 
 /** Remembers every alert, then hands it on: the summary and the test list what was sent. */
 class RecordingAlertSink implements AlertSink {
-  readonly sent: Alert[] = [];
+  readonly sent: AnyAlert[] = [];
   constructor(private readonly inner: AlertSink) {}
-  async send(alert: Alert): Promise<Delivery> {
+  async send(alert: AnyAlert): Promise<Delivery> {
     this.sent.push(alert);
     return this.inner.send(alert);
   }
@@ -49,14 +43,13 @@ class RecordingAlertSink implements AlertSink {
 
 export interface RunOutcome {
   summary: RunSummary;
-  /** The report as the notifier saw it: built from the records decoded out of the subscription event. */
+  /** The report as the notifier saw it: rebuilt from the records decoded out of the subscription event. */
   report: Report;
   /** What the subscription hop carried. */
   delivery: { records: number; rejected: number; base64Bytes: number };
-  notifications: ProcessSummary['notifications'];
-  /** This run's alerts, exactly as `ConsoleAlertSink` prints them ('' when none). */
+  /** This run's alerts (pages and finding notifications), and exactly what `ConsoleAlertSink` printed for them. */
+  alerts: AnyAlert[];
   alertText: string;
-  alerts: Alert[];
   /** Incident state per target after this run. */
   incidents: IncidentState[];
   metricLine: string;
@@ -71,6 +64,7 @@ export class DemoPipeline {
   readonly #notifierOutput = new TextBuffer();
   readonly #metrics: MetricLineSink;
   readonly #incidents: MemoryIncidentStore;
+  readonly #findings = new MemoryFindingStore();
   readonly #alerts: RecordingAlertSink;
 
   constructor(sandbox: Sandbox) {
@@ -81,7 +75,7 @@ export class DemoPipeline {
   }
 
   /** Every alert sent so far, oldest first. */
-  get alerts(): readonly Alert[] {
+  get alerts(): readonly AnyAlert[] {
     return this.#alerts.sent;
   }
 
@@ -102,13 +96,11 @@ export class DemoPipeline {
       logGroup: `/aws/lambda/${DEMO_STACK}-probe`,
       logStream: `${summary.startedAt.slice(0, 10).replace(/-/g, '/')}/[$LATEST]demo`,
     });
-    // Notifier Lambda: decode the delivery, apply it to incident state, send what that causes.
-    const { records, rejected } = decodeSubscriptionEvent(event);
-    const processed = await processResults(records, {
-      incidents: this.#incidents,
-      sink: this.#alerts,
-      logger: jsonLogger(this.#notifierOutput),
-    });
+    // Notifier Lambda (handlers/notify.ts): decode the delivery, apply it to incident and finding state, send.
+    const { records, findings, rejected } = decodeSubscriptionEvent(event);
+    const sink = this.#alerts;
+    await processResults(records, { incidents: this.#incidents, sink, logger: jsonLogger(this.#notifierOutput) });
+    for (const record of findings) await announceFindings(record, { findings: this.#findings, sink });
     const results = records.map((record) => record.result);
     return {
       summary,
@@ -117,11 +109,11 @@ export class DemoPipeline {
         startedAt: summary.startedAt,
         durationMs: summary.durationMs,
         targets: results,
+        findings: findings.flatMap((record) => record.findings),
       },
-      delivery: { records: records.length, rejected, base64Bytes: event.awslogs.data.length },
-      notifications: processed.notifications,
-      alertText: this.#alertOutput.take(),
+      delivery: { records: records.length + findings.length, rejected, base64Bytes: event.awslogs.data.length },
       alerts: this.#alerts.sent.slice(sentBefore),
+      alertText: this.#alertOutput.take(),
       incidents: targets.flatMap((t) => this.#incidents.states.get(t.name) ?? []),
       metricLine: this.#metrics.line,
       notifierLog: this.#notifierOutput.take().split('\n').filter(Boolean),

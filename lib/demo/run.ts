@@ -131,7 +131,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
           if (!last) await quit.sleep(intervalMs - took);
         }
         const alerts = pipeline.alerts.slice(before);
-        outcomes.push({ scene, alerts, problem: sceneProblem(scene, alerts.map((a) => a.facts)) });
+        outcomes.push({ scene, alerts, problem: sceneProblem(scene, alerts) });
       }
     }
 

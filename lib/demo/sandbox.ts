@@ -16,6 +16,8 @@ import { DEMO_REPOSITORY } from './repository.ts';
 import { type DemoStsServer, startStsServer } from './sts-server.ts';
 
 export const DEMO_REGION = 'ap-northeast-1';
+/** The region the global STS endpoint signs for, as sts.amazonaws.com does. */
+const GLOBAL_STS_REGION = 'us-east-1';
 /** The repository's account (A) and the probe's own account (B): both invented. */
 export const REPOSITORY_ACCOUNT = '111111111111';
 export const PROBE_ACCOUNT = '222222222222';
@@ -62,12 +64,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const pki = createDemoPki(Object.values(DEMO_NAMES));
   const faults = createFaultSwitches();
   const credentials = new CredentialStore();
-  const sts = { pki, region: DEMO_REGION, credentials, roles: [DEMO_ROLE_ARN], callerAccount: PROBE_ACCOUNT };
+  const sts = { pki, credentials, roles: [DEMO_ROLE_ARN], callerAccount: PROBE_ACCOUNT };
   const zone = Object.fromEntries(Object.values(DEMO_NAMES).map((name) => [name, [LOOPBACK]]));
   const started = await Promise.allSettled([
     startDnsServer(zone, faults.dns),
-    startStsServer({ ...sts, faults: faults.sts }),
-    startStsServer({ ...sts, faults: faults['sts-global'] }),
+    startStsServer({ ...sts, region: DEMO_REGION, faults: faults.sts }),
+    startStsServer({ ...sts, region: GLOBAL_STS_REGION, faults: faults['sts-global'] }),
     startGitServer({ pki, region: DEMO_REGION, credentials, repositories: [DEMO_REPOSITORY], faults: faults.git }),
   ]);
   const stopAll = () =>
@@ -93,9 +95,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const config = parseConfig(
     {
       region: DEMO_REGION,
-      timeouts: { stsMs: options.deadlineMs, gitMs: options.deadlineMs },
+      timeouts: { stsMs: options.deadlineMs, gitMs: options.deadlineMs, stsGlobalMs: options.deadlineMs },
       dns: { servers: [dns.server] },
-      endpoints: { sts: endpoints.sts, git: endpoints.git },
+      // The global STS check calls the sandbox's stand-in, never sts.amazonaws.com.
+      endpoints: { sts: endpoints.sts, git: endpoints.git, stsGlobal: endpoints['sts-global'] },
+      // The path check resolves the real AWS names; the demo's names are its own, so it has nothing to say here.
+      checks: { globalSts: true, path: false },
       metrics: { namespace: 'CodeCommitCanaryDemo', detail: 'basic' },
       alerts: { failuresBeforeAlert: 2, renotifyMinutes: 60 },
       targets: [{ name: 'team-repo', repository: DEMO_REPOSITORY.name, roleArn: DEMO_ROLE_ARN }],

@@ -3,15 +3,16 @@
  * which alerts it must cause. The list is data: add a scene by adding an entry (the summary and the test check
  * `alerts` for every scene, whatever the list holds).
  */
-import type { NotificationState } from '../incidents.ts';
-import type { FailureKind, StepName } from '../types.ts';
+import type { AlertState, AnyAlert } from '../alerts.ts';
 import type { EndpointName, Fault } from './faults.ts';
 
+/** An alert as its SNS attributes describe it: pages and finding notifications alike. */
 export interface ExpectedAlert {
-  state: NotificationState;
-  /** ALARM: the failed step; RECOVERED: the step that had failed. */
-  step: StepName;
-  kind: FailureKind;
+  state: AlertState;
+  /** ALARM: the failed step; RECOVERED: the step that had failed; a finding: 'none'. */
+  step: string;
+  /** The failure kind (`timeout`, `auth`, …) or the finding code (`global-sts-unreachable`, …). */
+  kind: string;
 }
 
 export interface Scene {
@@ -38,15 +39,14 @@ export const SCENES: readonly Scene[] = [
   {
     id: 'sts-hang',
     caption:
-      'The STS endpoint accepts connections and never answers: the classic PrivateLink hang. Look for sts "timeout in response" at the deadline and git skipped; the 1st failed run only counts, the 2nd opens the incident and pages (ALARM below), the 3rd does not page again.',
+      'The STS endpoint accepts connections and never answers: the classic PrivateLink hang. Look for sts "timeout in response" at the deadline, git skipped; the 1st failed run only counts, the 2nd opens the incident and pages (ALARM below), the 3rd does not page again.',
     faults: { sts: 'hang' },
     runs: 3,
     alerts: [{ state: 'ALARM', step: 'sts', kind: 'timeout' }],
   },
   {
     id: 'sts-recovered',
-    caption:
-      'STS answers again. Look for the RECOVERED message: what had failed, for how long, and how fast it is now.',
+    caption: 'STS answers again. Look for the RECOVERED message: what had failed, for how long, and how fast it is now.',
     faults: {},
     runs: 2,
     alerts: [{ state: 'RECOVERED', step: 'sts', kind: 'timeout' }],
@@ -67,11 +67,14 @@ export const SCENES: readonly Scene[] = [
     alerts: [{ state: 'RECOVERED', step: 'git', kind: 'auth' }],
   },
   // Next scene (to be added): "a client configured for the global STS endpoint hangs while the regional one works",
-  // the `global-sts-unreachable` finding (remediation text: globalStsRemediation in lib/remediation.ts).
-  // The sandbox already serves https://sts-global.demo.test:<port> (sandbox.endpoints['sts-global']) with its own
-  // switch, so the fault is `faults: { 'sts-global': 'hang' }`; the regional endpoint keeps answering, the target
-  // stays ok, and the scene expects no alert — what it must show is the finding, from whatever check produces it.
+  // the `global-sts-unreachable` finding. The sandbox serves a global STS stand-in (sts-global.demo.test, its own
+  // switch) and the demo config points the probe's global STS check at it, so the entry is:
+  //   { id: 'global-sts-hang', faults: { 'sts-global': 'hang' }, runs: 2, caption: '…',
+  //     alerts: [{ state: 'FINDING', step: 'none', kind: 'global-sts-unreachable' }] },
+  // followed by a scene with `faults: {}` expecting `{ state: 'CLEARED', step: 'none', kind: 'global-sts-unreachable' }`.
 ];
+
+const describe = (a: ExpectedAlert): string => `${a.state} ${a.step} ${a.kind}`;
 
 /**
  * What went differently from the scene's `alerts`, or null when it sent exactly those, in order.
@@ -79,10 +82,9 @@ export const SCENES: readonly Scene[] = [
  * @example
  * sceneProblem(scene, []) // 'expected ALARM sts timeout, got no alerts'
  */
-export function sceneProblem(scene: Scene, sent: readonly { state: NotificationState; step: StepName | null; kind: FailureKind | null }[]): string | null {
-  const describe = (a: { state: string; step: string | null; kind: string | null }) => `${a.state} ${a.step} ${a.kind}`;
+export function sceneProblem(scene: Scene, sent: readonly AnyAlert[]): string | null {
   const expected = scene.alerts.map(describe);
-  const got = sent.map(describe);
+  const got = sent.map((alert) => describe(alert.attributes));
   if (expected.join('|') === got.join('|')) return null;
   const list = (items: string[]) => (items.length === 0 ? 'no alerts' : items.join(', '));
   return `expected ${list(expected)}, got ${list(got)}`;

@@ -3,9 +3,9 @@
  * report with its waterfalls, incident state, the last alert in full). Elsewhere (a pipe, CI, a test) each run
  * appends one compact block, and each alert is printed in full where it happened.
  */
-import type { Alert } from '../alerts.ts';
+import type { AnyAlert } from '../alerts.ts';
 import { formatSeconds } from '../failure.ts';
-import type { IncidentState, NotificationState } from '../incidents.ts';
+import type { IncidentState } from '../incidents.ts';
 import type { Writer } from '../log.ts';
 import { formatReport, type Style } from '../report-text.ts';
 import type { Phases, StepName, StepResult, TargetResult } from '../types.ts';
@@ -31,7 +31,7 @@ export interface HeaderInfo {
 
 export interface SceneOutcome {
   scene: Scene;
-  alerts: Alert[];
+  alerts: AnyAlert[];
   /** null when the scene sent exactly the alerts it should. */
   problem: string | null;
 }
@@ -39,7 +39,7 @@ export interface SceneOutcome {
 export interface DemoSummary {
   scenes: SceneOutcome[];
   runs: number;
-  alerts: readonly Alert[];
+  alerts: readonly AnyAlert[];
   durationMs: number;
 }
 
@@ -91,7 +91,7 @@ function stepLine(name: StepName, step: StepResult, result: TargetResult, style:
 function incidentText(
   state: IncidentState | undefined,
   threshold: number,
-  sent: NotificationState[],
+  sent: string[],
   style: Style,
 ): string {
   const now = sent.length > 0 ? style.bold(` → ${sent.join(', ')} sent`) : '';
@@ -109,14 +109,14 @@ function incidentText(
 function statusLines(outcome: RunOutcome, threshold: number, style: Style): string[] {
   const lines = outcome.report.targets.map((result) => {
     const state = outcome.incidents.find((s) => s.target === result.name);
-    const sent = outcome.notifications.filter((n) => n.target === result.name).map((n) => n.state);
+    const sent = outcome.alerts.filter((a) => a.attributes.target === result.name).map((a) => a.attributes.state);
     return `  ${style.dim('incident')}  ${result.name}: ${incidentText(state, threshold, sent, style)}`;
   });
   const { records, base64Bytes } = outcome.delivery;
   lines.push(
     `  ${style.dim('metrics ')}  ${outcome.metricLine}`,
     `  ${style.dim('notifier')}  ${records} record(s) in a ${base64Bytes}-byte subscription event → ` +
-      `${outcome.alerts.length === 0 ? 'no alert' : outcome.alerts.map((a) => a.facts.state).join(', ')}`,
+      `${outcome.alerts.length === 0 ? 'no alert' : outcome.alerts.map((a) => a.attributes.state).join(', ')}`,
     ...outcome.notifierLog.map((line) => `  ${style.dim('notifier log')}  ${line}`),
   );
   return lines;
@@ -137,8 +137,8 @@ export function compactRunLines(run: number, outcome: RunOutcome, threshold: num
 }
 
 export function summaryLines(summary: DemoSummary, style: Style): string[] {
-  const counts = (['ALARM', 'REMINDER', 'RECOVERED'] as const)
-    .map((state) => [state, summary.alerts.filter((a) => a.facts.state === state).length] as const)
+  const counts = (['ALARM', 'REMINDER', 'RECOVERED', 'FINDING', 'CLEARED'] as const)
+    .map((state) => [state, summary.alerts.filter((a) => a.attributes.state === state).length] as const)
     .filter(([, n]) => n > 0)
     .map(([state, n]) => `${n} ${state}`);
   const lines = [

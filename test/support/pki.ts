@@ -71,3 +71,39 @@ export function createTestPki(dir = mkdtempSync(join(tmpdir(), 'canary-pki-'))):
   ]);
   return { dir, caFile: join(dir, 'ca.pem'), certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') };
 }
+
+/** Another server certificate from the same test CA, valid `days` days (for the certificate-expiry finding). */
+export function issueServerCertificate(pki: TestPki, days: number): TestPki {
+  const name = `short-${days}d`;
+  const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: pki.dir, stdio: 'pipe' });
+  openssl([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+    '-subj',
+    '/CN=localhost',
+  ]);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    `${name}.pem`,
+    '-days',
+    String(days),
+    '-extfile',
+    'ext.cnf',
+  ]);
+  return { ...pki, certFile: join(pki.dir, `${name}.pem`), keyFile: join(pki.dir, `${name}.key`) };
+}
