@@ -1,0 +1,183 @@
+// What the deployed monitor costs to run: bundle sizes, cold init on Node 24, probe duration and peak RSS for
+// 1, 10 and 100 targets against the test servers, and the monthly cost per target at a 1-minute schedule.
+// Run: npm run bench:deploy   (builds the bundles and packages the stack with osls first)
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { customMetricCount } from '../lib/metrics.ts';
+// @ts-expect-error: a plain .mjs helper shared with the tests
+import { ensureNode24 } from '../scripts/node24.mjs';
+import { FAKE_SOURCE_CREDENTIALS } from '../test/support/moto.ts';
+import { REGION, ROLE_ARN, startSandbox } from '../test/support/sandbox.ts';
+
+const run = promisify(execFile);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const node24: string = ensureNode24();
+
+// Prices (us-east-1, as published for 2026; change here if yours differ).
+const PRICE = {
+  lambdaGbSecondArm: 0.0000133334,
+  lambdaRequest: 0.2 / 1_000_000,
+  customMetricMonth: 0.3,
+  logIngestGb: 0.5,
+  interfaceEndpointHour: 0.01,
+  standardAlarmMonth: 0.1,
+  highResAlarmMonth: 0.3,
+  syntheticsRun: 0.0012,
+};
+const RUNS_PER_MONTH = 43_800; // one a minute, 730 hours
+const MEMORY_GB = 256 / 1024;
+
+// 1. Zipped bundles, as osls packages them for Lambda.
+const packageDir = mkdtempSync(join(tmpdir(), 'canary-package-'));
+execFileSync(
+  'npx',
+  [
+    'serverless',
+    'package',
+    '--stage',
+    'bench',
+    '--package',
+    packageDir,
+    '--param=configPath=examples/canary.config.json',
+    '--param=subnetIds=subnet-00000000000000001,subnet-00000000000000002',
+    '--param=securityGroupIds=sg-00000000000000001',
+  ],
+  { stdio: 'ignore', env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIAFAKE', AWS_SECRET_ACCESS_KEY: 'fake' } },
+);
+const zips = readdirSync(packageDir).filter((f) => f.endsWith('.zip'));
+execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'ignore' });
+
+const sandbox = await startSandbox();
+try {
+  const dir = mkdtempSync(join(tmpdir(), 'canary-bench-'));
+  const configFor = (n: number) => {
+    const file = join(dir, `targets-${n}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        region: REGION,
+        dns: { servers: [sandbox.dns.server] },
+        endpoints: { sts: sandbox.stsEndpoint, git: sandbox.gitEndpoint, stsGlobal: sandbox.stsEndpoint },
+        concurrency: 8,
+        targets: Array.from({ length: n }, (_, i) => ({ name: `t${i}`, repository: 'test_repo', roleArn: ROLE_ARN })),
+      }),
+    );
+    return file;
+  };
+  const env = {
+    PATH: process.env.PATH,
+    AWS_ACCESS_KEY_ID: FAKE_SOURCE_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: FAKE_SOURCE_CREDENTIALS.secretAccessKey,
+    AWS_REGION: REGION,
+    NODE_EXTRA_CA_CERTS: sandbox.pki.caFile,
+    CANARY_STACK: 'bench',
+  };
+
+  // 2. Cold init: import of each bundle in a fresh Node 24 process (module load + config + clients).
+  const initMs = async (bundle: string) => {
+    const times: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const out = await run(
+        node24,
+        [
+          '--input-type=module',
+          '-e',
+          `const t = performance.now(); await import('./dist/handlers/${bundle}'); console.log(performance.now() - t);`,
+        ],
+        {
+          env: {
+            ...env,
+            CANARY_CONFIG: configFor(1),
+            CANARY_TABLE: 't',
+            CANARY_TOPIC_ARN: 'arn:aws:sns:us-east-1:111111111111:t',
+          },
+        },
+      );
+      times.push(Number(out.stdout.trim()));
+    }
+    return median(times);
+  };
+  const init = { probe: await initMs('probe.mjs'), notify: await initMs('notify.mjs') };
+
+  // 3. One scheduled run of the probe bundle for 1, 10, 100 targets: duration and peak RSS.
+  const runs: Array<{ targets: number; durationMs: number; rssMiB: number }> = [];
+  for (const n of [1, 10, 100]) {
+    const out = await run(
+      node24,
+      [
+        '--import',
+        './bench/peak-rss.mjs',
+        '--input-type=module',
+        '-e',
+        `const { handler } = await import('./dist/handlers/probe.mjs');
+         const s = await handler({}, { getRemainingTimeInMillis: () => 60000 });
+         if (s.failed.length) throw new Error('failed: ' + s.failed.join());
+         process.stderr.write('duration ' + s.durationMs + '\\n');`,
+      ],
+      { env: { ...env, CANARY_CONFIG: configFor(n) }, maxBuffer: 64 * 1024 * 1024 },
+    );
+    runs.push({
+      targets: n,
+      durationMs: Number(/duration (\d+)/.exec(out.stderr)?.[1]),
+      rssMiB: Number(/peak-rss-kb (\d+)/.exec(out.stderr)?.[1]) / 1024,
+    });
+  }
+
+  const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`;
+  console.log(
+    `machine: ${machine}; bundles run on Node ${execFileSync(node24, ['--version'], { encoding: 'utf8' }).trim()}`,
+  );
+  console.log('\nzipped bundles (osls + serverless-esbuild):');
+  for (const zip of zips)
+    console.log(`  ${zip.padEnd(28)} ${(statSync(join(packageDir, zip)).size / 1024).toFixed(0)} KiB`);
+  console.log(`\ncold init, median of 7: probe ${init.probe.toFixed(0)} ms, notify ${init.notify.toFixed(0)} ms`);
+  console.log('\none scheduled run (probe bundle, log mode, concurrency 8, moto STS + git stand-in on loopback):');
+  console.log('  targets  duration   peak RSS   duration/target');
+  for (const r of runs) {
+    console.log(
+      `  ${String(r.targets).padStart(7)}  ${`${r.durationMs} ms`.padStart(8)}  ${`${r.rssMiB.toFixed(0)} MiB`.padStart(8)}   ${(r.durationMs / r.targets).toFixed(1)} ms`,
+    );
+  }
+
+  // 4. Monthly cost per target at a 1-minute schedule (100-target run's per-target share; real endpoints are slower).
+  const perTargetSeconds = (runs.at(-1)?.durationMs ?? 0) / 100 / 1000;
+  const lambda = perTargetSeconds * MEMORY_GB * RUNS_PER_MONTH * PRICE.lambdaGbSecondArm;
+  const logs = ((2.2 * 1024 * RUNS_PER_MONTH) / 2 ** 30) * PRICE.logIngestGb; // ~2.2 KB of records + EMF per target-run
+  const basic = customMetricCount('basic').perTarget * PRICE.customMetricMonth;
+  const phases = customMetricCount('phases').perTarget * PRICE.customMetricMonth;
+  const alarm = PRICE.standardAlarmMonth;
+  const endpointsDirect = 2 * 2 * 730 * PRICE.interfaceEndpointHour; // monitoring + sns, 2 AZs
+  const requests = RUNS_PER_MONTH * PRICE.lambdaRequest;
+  const synthetics = RUNS_PER_MONTH * PRICE.syntheticsRun;
+  const usd = (x: number) => `$${x.toFixed(2)}`;
+  console.log('\nmonthly cost per target, 1-minute schedule (USD):');
+  console.log(`  Lambda arm64 GB-s (${(perTargetSeconds * 1000).toFixed(0)} ms x 256 MB)   ${usd(lambda)}`);
+  console.log(`  log ingestion (records + EMF)               ${usd(logs)}`);
+  console.log(`  custom metrics, basic (4) / phases (16)    ${usd(basic)} / ${usd(phases)}`);
+  console.log(`  per-target alarm                            ${usd(alarm)}`);
+  console.log(
+    `  total, basic / phases                       ${usd(lambda + logs + basic + alarm)} / ${usd(lambda + logs + phases + alarm)}`,
+  );
+  console.log(`  CloudWatch Synthetics at $0.0012 per run    ${usd(synthetics)}`);
+  console.log(
+    'per stack: Lambda requests',
+    usd(requests),
+    '+ Heartbeat/Finding metrics',
+    usd(customMetricCount('basic').perStack * PRICE.customMetricMonth),
+    '+ heartbeat alarm',
+    usd(alarm),
+  );
+  console.log(
+    `direct mode adds the monitoring and sns interface endpoints (2 AZs): ${usd(endpointsDirect)} per VPC; log mode adds none`,
+  );
+  const sampled = 6;
+  console.log(
+    `samplesPerRun 6 + high resolution: the probe runs ~60 s each minute (${usd(60 * MEMORY_GB * RUNS_PER_MONTH * PRICE.lambdaGbSecondArm)} per stack),` +
+      ` ${sampled}x log ingestion per target (${usd(logs * sampled)}), high-resolution alarms ${usd(PRICE.highResAlarmMonth)} instead of ${usd(alarm)}`,
+  );
+} finally {
+  await sandbox.stop();
+}
