@@ -5,6 +5,7 @@
  * The most specific matching rule wins (step + kind + phase beats step + kind beats kind alone),
  * so every (step, kind, phase) has a hint and the table stays short.
  */
+import { dnsSuffix } from './endpoints.ts';
 import type { Failure, FailureKind, Phase, StepName } from './types.ts';
 
 /** Interface endpoint service and DNS names for a region (`amazonaws.com.cn` in the China regions). */
@@ -25,7 +26,7 @@ export interface EndpointNames {
  * endpointNames('ap-northeast-1').gitService // 'com.amazonaws.ap-northeast-1.git-codecommit'
  */
 export const endpointNames = (region: string): EndpointNames => {
-  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  const domain = dnsSuffix(region);
   return {
     region,
     stsService: `com.amazonaws.${region}.sts`,
