@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, configSchema, formatPath, loadConfig, type ResolvedTarget, resolveTargets } from './config.ts';
+import { demoCommand } from './demo/command.ts';
 import { GLOBAL_STS_ENDPOINT, gitEndpoint, regionalStsEndpoint } from './endpoints.ts';
 import { probeAll } from './probe.ts';
 import { loadProfile } from './profile.ts';
@@ -12,6 +13,7 @@ import type { Finding } from './types.ts';
 export const USAGE = `Usage:
   codecommit-canary probe --config <file> [--target <name>]... [--json]
   codecommit-canary probe codecommit://[profile@]repo | codecommit::<region>://[profile@]repo [options] [--json]
+  codecommit-canary demo [--interactive] [--speed <n>]   (a self-contained sandbox on 127.0.0.1; demo --help)
 
 Probes each target: AssumeRole through the STS endpoint, then git ls-remote against git-codecommit,
 timing DNS, connect, TLS, first byte and transfer. Exit 0 when all are ok, 1 when any failed, 2 on bad input.
@@ -162,6 +164,8 @@ async function probeCommand(positionals: string[], values: Values, io: Io): Prom
 /** The CLI: returns the exit code; writes only to the streams it is given. */
 export async function main(argv: string[], io: Io): Promise<number> {
   try {
+    // The demo parses its own options (lib/demo/command.ts).
+    if (argv[0] === 'demo') return await demoCommand(argv.slice(1), io);
     const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     const [command, ...rest] = positionals;
     if (values.help || command === 'help' || command === undefined) {

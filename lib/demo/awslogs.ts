@@ -1,5 +1,5 @@
 /**
- * The hop between the probe and the notifier in the deployed stack: the probe writes result records to its log,
+ * The hop between the probe and the notifier in the deployed stack: the probe writes records to its log,
  * a CloudWatch Logs subscription filter picks them out and delivers them to the notifier as a gzipped, base64
  * `awslogs` event. The demo builds that event from the probe's log lines exactly so, then decodes it with the
  * notifier's own `decodeSubscriptionEvent`.
@@ -7,11 +7,8 @@
 import { gzipSync } from 'node:zlib';
 import { type AwsLogsEvent, FINDINGS_RECORD_TYPE, RESULT_RECORD_TYPE } from '../log-records.ts';
 
-/** The record types the notifier reads: what the subscription filter lets through. */
+/** The record types the notifier reads: what the stack's subscription filter (serverless.yml) lets through. */
 const DELIVERED_TYPES: readonly unknown[] = [RESULT_RECORD_TYPE, FINDINGS_RECORD_TYPE];
-
-/** The subscription filter pattern that delivers them, for display. */
-export const RECORD_FILTER_PATTERN = `{ $.type = "${RESULT_RECORD_TYPE}" || $.type = "${FINDINGS_RECORD_TYPE}" }`;
 
 export interface LogSource {
   owner: string;
@@ -19,7 +16,7 @@ export interface LogSource {
   logStream: string;
 }
 
-/** What `RECORD_FILTER_PATTERN` matches: a JSON log line whose `type` is one of the record types. */
+/** What `{ $.type = "codecommit-canary/result" || $.type = "codecommit-canary/findings" }` matches. */
 function matchesFilter(line: string): boolean {
   try {
     return DELIVERED_TYPES.includes((JSON.parse(line) as { type?: unknown })?.type);

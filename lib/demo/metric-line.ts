@@ -12,12 +12,35 @@ const value = (point: Datapoint): string => {
 };
 
 /**
- * Keeps the last run's datapoints as one line: `Success sts=1 git=1 · Duration sts=45.8 ms git=12.2 ms · Heartbeat=1`.
+ * One metric's datapoints: per step `Success sts=1 git=0`; per anything else (finding code, endpoint) the
+ * common value and the exceptions (`Finding 0 ×4, global-sts-unreachable=1`).
+ */
+function describe(name: string, points: readonly Datapoint[], manyTargets: boolean): string {
+  const [first] = points;
+  if (points.length === 1 && first && !first.dimensions.Step) return `${name}=${value(first)}`;
+  const label = (p: Datapoint) =>
+    p.dimensions.Step
+      ? [manyTargets ? p.dimensions.Target : undefined, p.dimensions.Step].filter(Boolean).join('/')
+      : Object.entries(p.dimensions)
+          .filter(([d]) => d !== 'Stack')
+          .map(([, v]) => v)
+          .join('/');
+  if (first?.dimensions.Step) return `${name} ${points.map((p) => `${label(p)}=${value(p)}`).join(' ')}`;
+  // Many similar series (one per finding code, per endpoint): the common value, then the exceptions.
+  const counts = new Map<string, number>();
+  for (const p of points) counts.set(value(p), (counts.get(value(p)) ?? 0) + 1);
+  const [common = '', times = 0] = [...counts].sort((x, y) => y[1] - x[1])[0] ?? [];
+  const exceptions = points.filter((p) => value(p) !== common).map((p) => `${label(p)}=${value(p)}`);
+  return [`${name} ${common} ×${times}`, ...exceptions].join(', ');
+}
+
+/**
+ * Keeps the last run's datapoints as one line: `Success sts=1 git=1 · Duration sts=45.8 ms git=12.2 ms · …`.
  *
  * @example
  * const sink = new MetricLineSink('CodeCommitCanaryDemo');
  * await sink.publish(points);
- * sink.line // 'CodeCommitCanaryDemo ← 5 datapoints: Success sts=1 …'
+ * sink.line // 'CodeCommitCanaryDemo ← 12 datapoints: Success sts=1 git=1 · …'
  */
 export class MetricLineSink implements MetricSink {
   readonly name = 'console';
@@ -27,16 +50,13 @@ export class MetricLineSink implements MetricSink {
 
   async publish(points: readonly Datapoint[]): Promise<PublishOutcome> {
     const started = performance.now();
-    const targets = new Set(points.map((p) => p.dimensions.Target).filter(Boolean));
-    const byName = new Map<string, string[]>();
-    for (const point of points) {
-      const where = [targets.size > 1 ? point.dimensions.Target : undefined, point.dimensions.Step].filter(Boolean);
-      const entry = where.length > 0 ? `${where.join('/')}=${value(point)}` : `=${value(point)}`;
-      byName.set(point.name, [...(byName.get(point.name) ?? []), entry]);
+    const manyTargets = new Set(points.map((p) => p.dimensions.Target).filter(Boolean)).size > 1;
+    const byName = new Map<string, Datapoint[]>();
+    // Per-step metrics first: they are what a run is about.
+    for (const point of [...points].sort((a, b) => Number(!a.dimensions.Step) - Number(!b.dimensions.Step))) {
+      byName.set(point.name, [...(byName.get(point.name) ?? []), point]);
     }
-    const parts = [...byName].map(([name, entries]) =>
-      entries.map((e, i) => (e.startsWith('=') ? `${name}${e}` : i === 0 ? `${name} ${e}` : e)).join(' '),
-    );
+    const parts = [...byName].map(([name, group]) => describe(name, group, manyTargets));
     this.line = `${this.namespace} ← ${points.length} datapoints: ${parts.join(' · ')}`;
     return {
       sink: this.name,

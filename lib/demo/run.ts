@@ -10,7 +10,8 @@ import { KEY_HELP, type KeyInput, listenForKeys } from './keys.ts';
 import { DemoPipeline } from './pipeline.ts';
 import { type Sandbox, startSandbox } from './sandbox.ts';
 import { SCENES, type Scene, sceneProblem } from './scenes.ts';
-import { type DemoSummary, DemoView, faultLine, type SceneOutcome, type ViewOutput } from './view.ts';
+import type { DemoSummary, SceneOutcome } from './summary.ts';
+import { DemoView, faultLine, type ViewOutput } from './view.ts';
 
 /** At speed 1: a run every 2.5 s, each step given 1.5 s; the scenes take about half a minute. */
 export const BASE_INTERVAL_MS = 2500;
@@ -82,22 +83,24 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
   process.once('SIGINT', onSigint);
   let sandbox: Sandbox | undefined;
   let stopKeys = () => {};
+  let view: DemoView | undefined;
   try {
     sandbox = await startSandbox({ deadlineMs });
     const box = sandbox;
     const style = styleFor(io.stdout, io.env);
-    const view = new DemoView(io.stdout, style, { threshold: box.config.alerts.failuresBeforeAlert });
+    const shown = new DemoView(io.stdout, style, { threshold: box.config.alerts.failuresBeforeAlert });
+    view = shown;
     const pipeline = new DemoPipeline(box);
     let runs = 0;
     const runOnce = async () => {
       const begun = performance.now();
       const outcome = await pipeline.run();
       runs += 1;
-      view.run(runs, outcome);
+      shown.run(runs, outcome);
       return performance.now() - begun;
     };
 
-    view.start({
+    shown.start({
       endpoints: box.endpoints,
       repository: box.targets[0]?.repository ?? '',
       intervalMs,
@@ -108,7 +111,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
 
     const outcomes: SceneOutcome[] = [];
     if (options.interactive) {
-      view.note(`faults: ${faultLine(box.faults, style)}`);
+      shown.note(`faults: ${faultLine(box.faults, style)}`);
       stopKeys = listenForKeys(options.input ?? process.stdin, (action) => {
         if (action.type === 'quit') return quit.request();
         if (action.type === 'recover') setFaults(box.faults, {});
@@ -116,35 +119,47 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
           const fault = box.faults[action.binding.endpoint];
           fault.fault = fault.fault === action.binding.fault ? 'none' : action.binding.fault;
         }
-        view.note(`faults: ${faultLine(box.faults, style)}  (from the next run on)`);
+        shown.note(`faults: ${faultLine(box.faults, style)}  (from the next run on)`);
       });
       while (!quit.requested) await quit.sleep(intervalMs - (await runOnce()));
     } else {
       for (const [index, scene] of scenes.entries()) {
         if (quit.requested) break;
         setFaults(box.faults, scene.faults);
-        view.scene(scene, index, scenes);
+        shown.scene(scene, index, scenes);
         const before = pipeline.alerts.length;
-        for (let run = 1; run <= scene.runs && !quit.requested; run++) {
+        let played = 0;
+        while (played < scene.runs && !quit.requested) {
           const took = await runOnce();
-          const last = index === scenes.length - 1 && run === scene.runs;
+          played += 1;
+          const last = index === scenes.length - 1 && played === scene.runs;
           if (!last) await quit.sleep(intervalMs - took);
         }
         const alerts = pipeline.alerts.slice(before);
-        outcomes.push({ scene, alerts, problem: sceneProblem(scene, alerts) });
+        // A scene cut short by Ctrl-C is not judged: it did not get its runs.
+        const complete = played === scene.runs;
+        outcomes.push({
+          scene,
+          runs: played,
+          alerts,
+          problem: complete ? sceneProblem(scene, alerts) : null,
+          complete,
+        });
       }
     }
 
     const summary: DemoSummary = {
       scenes: outcomes,
+      interrupted,
       runs,
       alerts: [...pipeline.alerts],
       durationMs: performance.now() - started,
     };
-    view.finish(summary);
+    shown.finish(summary);
     const exitCode = interrupted ? 130 : outcomes.some((o) => o.problem) ? 1 : 0;
     return { exitCode, summary, sandbox: box };
   } finally {
+    view?.release();
     stopKeys();
     process.off('SIGINT', onSigint);
     restoreEnv();

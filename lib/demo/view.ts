@@ -3,7 +3,6 @@
  * report with its waterfalls, incident state, the last alert in full). Elsewhere (a pipe, CI, a test) each run
  * appends one compact block, and each alert is printed in full where it happened.
  */
-import type { AnyAlert } from '../alerts.ts';
 import { formatSeconds } from '../failure.ts';
 import type { IncidentState } from '../incidents.ts';
 import type { Writer } from '../log.ts';
@@ -12,6 +11,7 @@ import type { Phases, StepName, StepResult, TargetResult } from '../types.ts';
 import type { FaultSwitches } from './faults.ts';
 import type { RunOutcome } from './pipeline.ts';
 import type { Scene } from './scenes.ts';
+import { type DemoSummary, summaryLines } from './summary.ts';
 
 export interface ViewOutput extends Writer {
   isTTY?: boolean;
@@ -20,27 +20,13 @@ export interface ViewOutput extends Writer {
 }
 
 export interface HeaderInfo {
-  endpoints: { dns: string; sts: string; git: string };
+  endpoints: { dns: string; sts: string; 'sts-global': string; git: string };
   repository: string;
   intervalMs: number;
   deadlineMs: number;
   failuresBeforeAlert: number;
   /** The key help line, in interactive mode. */
   keys?: string;
-}
-
-export interface SceneOutcome {
-  scene: Scene;
-  alerts: AnyAlert[];
-  /** null when the scene sent exactly the alerts it should. */
-  problem: string | null;
-}
-
-export interface DemoSummary {
-  scenes: SceneOutcome[];
-  runs: number;
-  alerts: readonly AnyAlert[];
-  durationMs: number;
 }
 
 const PHASE_NAMES: Array<[keyof Phases, string]> = [
@@ -58,17 +44,21 @@ const visibleLength = (line: string): number => line.replace(/\u001b\[[0-9;?]*[A
 
 /** The header: what runs where, and how the records travel. */
 export function headerLines(info: HeaderInfo, style: Style): string[] {
-  const width = Math.max(info.endpoints.sts.length, info.endpoints.git.length, info.endpoints.dns.length);
-  const row = (name: string, where: string, what: string) => `  ${name}  ${where.padEnd(width)}  ${style.dim(what)}`;
+  const width = Math.max(...Object.values(info.endpoints).map((e) => e.length));
+  const row = (name: string, where: string, what: string) =>
+    `  ${name.padEnd(10)}  ${where.padEnd(width)}  ${style.dim(what)}`;
   return [
     `${style.bold('codecommit-canary demo')}  the real probe, metric and alert code against a sandbox in this process`,
-    row('dns', info.endpoints.dns, 'answers sts.demo.test and git.demo.test with 127.0.0.1'),
+    row('dns', info.endpoints.dns, 'answers the *.demo.test names below with 127.0.0.1'),
     row('sts', info.endpoints.sts, 'AssumeRole, SigV4-checked, fresh random credentials per call'),
     row('git', info.endpoints.git, `CodeCommit ls-remote with the SigV4 git password check (${info.repository})`),
+    row('sts-global', info.endpoints['sts-global'], "stand-in for sts.amazonaws.com: each run's global STS check"),
     `  HTTPS with a CA made in memory for this run (verification on); no AWS account, nothing leaves 127.0.0.1`,
     `  a run every ${formatSeconds(info.intervalMs)}, deadlines ${formatSeconds(info.deadlineMs)}; result records → log → ` +
       `subscription event (gzip+base64) → notifier → incident store (alert after ${info.failuresBeforeAlert} failed runs) → console`,
-    style.dim('  (127.0.0.1 shows as "public": through a real interface endpoint the addresses are private, e.g. 10.x)'),
+    style.dim(
+      '  (127.0.0.1 shows as "public": through a real interface endpoint the addresses are private, e.g. 10.x)',
+    ),
     ...(info.keys ? [`  ${style.bold('keys')}: ${info.keys}`] : []),
   ];
 }
@@ -79,21 +69,14 @@ function stepLine(name: StepName, step: StepResult, result: TargetResult, style:
   const phases = PHASE_NAMES.map(([key, text]) => `${text} ${step.phases[key] > 0 ? ms(step.phases[key]) : '–'}`);
   const f = step.failure;
   const status = f
-    ? style.bad(
-        `FAIL ${f.kind} in ${f.phase}${f.status ? ` HTTP ${f.status}` : ''} after ${formatSeconds(step.durationMs)}`,
-      )
+    ? style.bad(`FAIL ${f.kind} in ${f.phase}${f.status ? ` HTTP ${f.status}` : ''} after ${ms(step.durationMs)}`)
     : style.ok(`ok ${ms(step.durationMs)}`);
   const git = result.steps.git;
   const refs = name === 'git' && !f ? `  ${git.refs} refs, HEAD → ${git.head ?? '(none)'}` : '';
   return `${label}${status}${refs}  ${style.dim(`[${phases.join(' · ')}]`)}`;
 }
 
-function incidentText(
-  state: IncidentState | undefined,
-  threshold: number,
-  sent: string[],
-  style: Style,
-): string {
+function incidentText(state: IncidentState | undefined, threshold: number, sent: string[], style: Style): string {
   const now = sent.length > 0 ? style.bold(` → ${sent.join(', ')} sent`) : '';
   if (!state || state.status === 'ok') return `${style.ok('ok')}${now}`;
   if (state.status === 'failing') {
@@ -106,7 +89,7 @@ function incidentText(
 }
 
 /** Per target: incident state; then the metrics line and the subscription hop. */
-function statusLines(outcome: RunOutcome, threshold: number, style: Style): string[] {
+function statusLines(outcome: RunOutcome, threshold: number, style: Style, findings = true): string[] {
   const lines = outcome.report.targets.map((result) => {
     const state = outcome.incidents.find((s) => s.target === result.name);
     const sent = outcome.alerts.filter((a) => a.attributes.target === result.name).map((a) => a.attributes.state);
@@ -118,6 +101,9 @@ function statusLines(outcome: RunOutcome, threshold: number, style: Style): stri
     `  ${style.dim('notifier')}  ${records} record(s) in a ${base64Bytes}-byte subscription event → ` +
       `${outcome.alerts.length === 0 ? 'no alert' : outcome.alerts.map((a) => a.attributes.state).join(', ')}`,
     ...outcome.notifierLog.map((line) => `  ${style.dim('notifier log')}  ${line}`),
+    ...(findings ? outcome.report.findings : []).map(
+      (f) => `  ${style.dim('finding ')}  ${style.bad(f.severity.toUpperCase())} ${f.code}: ${f.message}`,
+    ),
   );
   return lines;
 }
@@ -134,34 +120,6 @@ export function compactRunLines(run: number, outcome: RunOutcome, threshold: num
     );
   }
   return [...lines, ...statusLines(outcome, threshold, style)];
-}
-
-export function summaryLines(summary: DemoSummary, style: Style): string[] {
-  const counts = (['ALARM', 'REMINDER', 'RECOVERED', 'FINDING', 'CLEARED'] as const)
-    .map((state) => [state, summary.alerts.filter((a) => a.attributes.state === state).length] as const)
-    .filter(([, n]) => n > 0)
-    .map(([state, n]) => `${n} ${state}`);
-  const lines = [
-    style.bold(
-      `demo finished: ${summary.scenes.length > 0 ? `${summary.scenes.length} scenes, ` : ''}${summary.alerts.length} alerts sent` +
-        `${counts.length > 0 ? ` (${counts.join(', ')})` : ''}, ${summary.runs} runs in ${formatSeconds(summary.durationMs)}`,
-    ),
-  ];
-  const idWidth = Math.max(0, ...summary.scenes.map((s) => s.scene.id.length));
-  for (const { scene, alerts, problem } of summary.scenes) {
-    const mark = problem ? style.bad('✘') : style.ok('✔');
-    const what = problem ?? (alerts.length === 0 ? 'no alerts' : alerts.map((a) => a.subject).join('; '));
-    lines.push(`  ${mark} ${scene.id.padEnd(idWidth)}  ${scene.runs} runs  ${what}`);
-  }
-  const failed = summary.scenes.filter((s) => s.problem).length;
-  if (summary.scenes.length > 0) {
-    lines.push(
-      failed === 0
-        ? 'Every scene did what it should. Next: README.md (config, deploy) and docs/runbook.md (what each alert means).'
-        : style.bad(`${failed} scene(s) did not go as scripted (a slow machine?): see above.`),
-    );
-  }
-  return lines;
 }
 
 /** Fault switch states for the interactive status line: `sts HANG · git ok …`. */
@@ -201,7 +159,9 @@ export class DemoView {
 
   scene(scene: Scene, index: number, scenes: readonly Scene[]): void {
     const progress = scenes
-      .map((s, i) => (i < index ? this.#style.ok(`✔ ${s.id}`) : i === index ? this.#style.bold(`▶ ${s.id}`) : `· ${s.id}`))
+      .map((s, i) =>
+        i < index ? this.#style.ok(`✔ ${s.id}`) : i === index ? this.#style.bold(`▶ ${s.id}`) : `· ${s.id}`,
+      )
       .join('  ');
     this.#scene = [
       this.#live ? progress : this.#style.bold(`▶ scene ${index + 1}/${scenes.length} ${scene.id}`),
@@ -228,6 +188,10 @@ export class DemoView {
   finish(summary: DemoSummary): void {
     if (this.#live) this.#redraw();
     this.#out.write(`\n${summaryLines(summary, this.#style).join('\n')}\n`);
+  }
+
+  /** Gives the terminal its cursor back, however the demo ended. */
+  release(): void {
     if (this.#live) this.#out.write('\u001b[?25h');
   }
 
@@ -248,14 +212,18 @@ export class DemoView {
         lines.push(
           `${this.#style.bold(`run ${number}`)}  ${title}`,
           ...report,
-          ...statusLines(outcome, this.#threshold, this.#style),
+          ...statusLines(outcome, this.#threshold, this.#style, false),
         );
       } else lines.push(...compactRunLines(number, outcome, this.#threshold, this.#style));
     }
     if (this.#lastAlert) {
       const alert = this.#lastAlert.trimEnd().split('\n');
       const shown = alert.length > alertLines ? [...alert.slice(0, alertLines), '…'] : alert;
-      lines.push('', this.#style.dim(`alerts sent: ${this.#alertCount}; the last one, as on-call receives it:`), ...shown);
+      lines.push(
+        '',
+        this.#style.dim(`alerts sent: ${this.#alertCount}; the last one, as on-call receives it:`),
+        ...shown,
+      );
     }
     return lines;
   }
@@ -266,12 +234,7 @@ export class DemoView {
     const columns = this.#out.columns ?? 120;
     const height = (lines: string[]) =>
       lines.reduce((sum, line) => sum + Math.max(1, Math.ceil(visibleLength(line) / columns)), 0);
-    const candidates = [
-      this.#frame(true, 100),
-      this.#frame(false, 100),
-      this.#frame(false, 8),
-      this.#frame(false, 2),
-    ];
+    const candidates = [this.#frame(true, 100), this.#frame(false, 100), this.#frame(false, 8), this.#frame(false, 2)];
     const frame = candidates.find((lines) => height(lines) < rows) ?? candidates[candidates.length - 1] ?? [];
     this.#out.write(`\u001b[H${frame.map((line) => `${line}\u001b[K`).join('\n')}\n\u001b[J`);
   }
