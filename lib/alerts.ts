@@ -6,6 +6,7 @@
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { type BoundedClientOptions, boundedClientConfig, describeError, untilAborted } from './aws-clients.ts';
+import { formatSeconds } from './failure.ts';
 import { failedStep, type IncidentStore, type Notification, type NotificationState } from './incidents.ts';
 import type { Logger, Writer } from './log.ts';
 import { remediationFor } from './remediation.ts';
@@ -78,10 +79,16 @@ export interface FindingFacts {
 
 // ---- Formatting (pure) ----
 
+/** Private: through an interface endpoint. Loopback: a local stand-in (tests, the demo). Else public. */
+const addressKind = (addresses: readonly string[], isPrivate: boolean): string =>
+  isPrivate
+    ? 'private'
+    : addresses.every((a) => a === '::1' || a.startsWith('127.'))
+      ? 'loopback'
+      : 'public: not through an interface endpoint';
+
 const STEP_LABELS: Record<StepName, string> = { sts: 'sts AssumeRole', git: 'git ls-remote' };
 const SUBJECT_TAGS: Record<NotificationState, string> = { ALARM: 'ALARM', REMINDER: 'REMINDER', RECOVERED: 'OK' };
-
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 /**
  * A duration for people.
@@ -135,7 +142,7 @@ export function describeFailure(step: StepName, stepResult: StepResult): string 
   const label = STEP_LABELS[step];
   const failure = stepResult.failure;
   if (!failure) return `${label} failed`;
-  const after = `after ${seconds(stepResult.durationMs)}`;
+  const after = `after ${formatSeconds(stepResult.durationMs)}`;
   const http = failure.status !== undefined ? ` (HTTP ${failure.status})` : '';
   switch (failure.kind) {
     case 'timeout':
@@ -167,7 +174,7 @@ const accountOf = (result: TargetResult): string | null =>
 const addressesLine = (step: StepResult): string =>
   step.addresses.length === 0
     ? '(none resolved)'
-    : `${step.addresses.join(', ')} (${step.private ? 'private' : 'public: not through an interface endpoint'})`;
+    : `${step.addresses.join(', ')} (${addressKind(step.addresses, step.private)})`;
 
 const field = (label: string, value: string): string => `${`${label}:`.padEnd(15)}${value}`;
 
@@ -222,7 +229,7 @@ export function buildAlert(notification: Notification, result: TargetResult): Al
     lines.push(
       field(
         'Now',
-        `${STEP_LABELS.sts} ${seconds(result.steps.sts.durationMs)}, ${STEP_LABELS.git} ${seconds(result.steps.git.durationMs)} (${result.steps.git.refs} refs)`,
+        `${STEP_LABELS.sts} ${formatSeconds(result.steps.sts.durationMs)}, ${STEP_LABELS.git} ${formatSeconds(result.steps.git.durationMs)} (${result.steps.git.refs} refs)`,
       ),
     );
   } else if (failed && stepResult) {
@@ -230,11 +237,11 @@ export function buildAlert(notification: Notification, result: TargetResult): Al
       field(
         'Step',
         failed.step === 'git'
-          ? `${STEP_LABELS.git} (${STEP_LABELS.sts} ok in ${seconds(result.steps.sts.durationMs)})`
+          ? `${STEP_LABELS.git} (${STEP_LABELS.sts} ok in ${formatSeconds(result.steps.sts.durationMs)})`
           : STEP_LABELS.sts,
       ),
       field('Failure', failure ? `${failure.kind} in ${failure.phase}: ${message}` : 'unknown'),
-      field('Elapsed', `${seconds(stepResult.durationMs)} of ${seconds(stepResult.deadlineMs)} deadline`),
+      field('Elapsed', `${formatSeconds(stepResult.durationMs)} of ${formatSeconds(stepResult.deadlineMs)} deadline`),
     );
   }
   if (stepResult) lines.push(field('Endpoint', endpoint ?? ''), field('Addresses', addressesLine(stepResult)));

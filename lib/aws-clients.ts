@@ -1,5 +1,14 @@
 import { Agent } from 'node:https';
+import type { Socket } from 'node:net';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ResponseTooLarge } from './net/trace.ts';
+
+/**
+ * Bytes one response may bring (headers and body). The SDK buffers a whole body before parsing it, so without a
+ * cap a broken endpoint (or a proxy) streaming an endless body fills the memory of a 256 MB function within a
+ * second, and the alert being sent is lost with the process. SNS, DynamoDB and CloudWatch answers are a few KB.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 export interface BoundedClientOptions {
   region: string;
@@ -11,11 +20,39 @@ export interface BoundedClientOptions {
   /** Per-attempt connect and request timeouts (ms). */
   timeoutMs?: number;
   maxAttempts?: number;
+  /** Cap on the bytes of one response; past it the connection is cut. Default 8 MiB. */
+  maxResponseBytes?: number;
+}
+
+/**
+ * A keep-alive agent whose connections are cut when one response goes past `maxResponseBytes`. The count
+ * restarts when a response is done and the socket goes back to the pool (`free`), so a long-lived connection
+ * carries any number of small answers.
+ */
+function cappedAgent(options: { ca?: string | Buffer; maxResponseBytes: number }): Agent {
+  const agent = new Agent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) });
+  const create = (agent as unknown as { createConnection: (o: object, cb?: unknown) => Socket }).createConnection.bind(
+    agent,
+  );
+  (agent as unknown as { createConnection: unknown }).createConnection = (opts: object, cb?: unknown) => {
+    const socket = create(opts, cb);
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > options.maxResponseBytes) socket.destroy(new ResponseTooLarge(options.maxResponseBytes));
+    });
+    socket.on('free', () => {
+      received = 0;
+    });
+    return socket;
+  };
+  return agent;
 }
 
 /**
  * SDK client settings that cannot hang: connect and request timeouts that throw (the SDK's defaults are none),
- * and few attempts. Callers still pass an `abortSignal` per call as the hard deadline.
+ * few attempts, and a cap on the bytes of a response. Callers still pass an `abortSignal` per call as the hard
+ * deadline.
  *
  * @example
  * new SQSClient(boundedClientConfig({ region, endpoint: moto.url, ca: readFileSync(pki.caFile), credentials }))
@@ -31,7 +68,10 @@ export function boundedClientConfig(options: BoundedClientOptions) {
       connectionTimeout: timeoutMs,
       requestTimeout: timeoutMs,
       throwOnRequestTimeout: true,
-      httpsAgent: new Agent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) }),
+      httpsAgent: cappedAgent({
+        ...(options.ca ? { ca: options.ca } : {}),
+        maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      }),
     }),
   };
 }

@@ -59,4 +59,6 @@ export function classifyError(error: unknown, phase: Phase, timedOut: boolean, d
   return failure('protocol', phase, `unexpected error in ${phase}: ${code || message}`.slice(0, 300));
 }
 
-export const formatSeconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+/** A duration for subjects and messages: `850 ms` below a second, `10.0 s` above. */
+export const formatSeconds = (ms: number): string =>
+  ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;

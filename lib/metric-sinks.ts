@@ -12,7 +12,8 @@
  * - holds one timestamp per flush, so per-group timestamps would mean a flush per group anyway.
  * The format itself is small (CloudWatch "Specification: Embedded metric format"); the limits below are its own.
  */
-import { type CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { type BoundedClientOptions, boundedClientConfig } from './aws-clients.ts';
 import type { Writer } from './log.ts';
 import { type Datapoint, DEFAULT_NAMESPACE, datapointProblems, type MetricUnit } from './metrics.ts';
 
@@ -260,10 +261,22 @@ export class EmfSink implements MetricSink {
   }
 }
 
+/**
+ * The CloudWatch client for `CloudWatchSink`; build it once at module load. One attempt (a retry would outlive the
+ * sink's deadline), connect and request timeouts, and a cap on the bytes of an answer: the SDK buffers whole
+ * bodies, and a default client fed an endless body by a broken endpoint holds hundreds of MB within the sink's
+ * deadline (measured: ~1.9 GB in 3 s on loopback), which a 256 MB function does not survive.
+ *
+ * @example
+ * const sink = new CloudWatchSink({ client: createMetricsClient({ region }), namespace, fallback: emf });
+ */
+export const createMetricsClient = (options: BoundedClientOptions): CloudWatchClient =>
+  new CloudWatchClient(boundedClientConfig({ maxAttempts: 1, ...options }));
+
 export interface CloudWatchSinkOptions {
   /**
-   * Built by the caller, once, with `maxAttempts: 1` (a retry would outlive the deadline) and a
-   * `NodeHttpHandler`; the sink only calls `send`.
+   * Built by the caller, once, with `createMetricsClient` (one attempt, timeouts, a response byte cap);
+   * the sink only calls `send`.
    */
   client: CloudWatchClient;
   /** Default `CodeCommitCanary`. */
@@ -282,8 +295,8 @@ export interface CloudWatchSinkOptions {
  * timed out may still have been stored: delivery is at least once, like EMF's own.
  *
  * @example
- * const client = new CloudWatchClient({ region, maxAttempts: 1, requestHandler: new NodeHttpHandler({ httpsAgent }) });
- * const sink = new CloudWatchSink({ client, namespace, timeoutMs: 2000, fallback: new EmfSink({ namespace }) });
+ * const sink = new CloudWatchSink({ client: createMetricsClient({ region }), namespace, timeoutMs: 2000,
+ *   fallback: new EmfSink({ namespace }) });
  * const outcome = await sink.publish(points); // { published: 9, fallback: 0, failed: 0, reason: null, … }
  */
 export class CloudWatchSink implements MetricSink {

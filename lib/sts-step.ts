@@ -63,6 +63,9 @@ export async function stsStep(
         region: target.region,
         endpoint: url.origin,
         credentials: sourceCredentials,
+        // The endpoint is explicit: FIPS or dual-stack settings from the environment must not override it.
+        useFipsEndpoint: false,
+        useDualstackEndpoint: false,
         // Retries would hide exactly the latency and hangs being measured.
         maxAttempts: 1,
         requestHandler: new NodeHttpHandler({ httpAgent: agent, httpsAgent: agent }),

@@ -48,7 +48,7 @@ export interface StepResult {
   endpoint: string;
   /** Addresses the endpoint's host name resolved to. */
   addresses: string[];
-  /** True when every resolved address is private (RFC 1918 / RFC 6598 / ULA / loopback). */
+  /** True when every resolved address is private (RFC 1918 / RFC 6598 / IPv6 ULA; loopback is not). */
   private: boolean;
   durationMs: number;
   /** The deadline this step ran against. */

@@ -80,7 +80,7 @@ describe('buildAlert', () => {
         'Repository:    team-repo',
         'Account/role:  111122223333 / arn:aws:iam::111122223333:role/canary-reader',
         'Region:        us-east-1',
-        'Step:          git ls-remote (sts AssumeRole ok in 0.2 s)',
+        'Step:          git ls-remote (sts AssumeRole ok in 180 ms)',
         'Failure:       timeout in tls: TLS handshake with git-codecommit.us-east-1.amazonaws.com did not finish within 10000 ms',
         'Elapsed:       10.0 s of 10.0 s deadline',
         'Endpoint:      https://git-codecommit.us-east-1.amazonaws.com/v1/repos/team-repo',
@@ -124,7 +124,7 @@ describe('buildAlert', () => {
     expect(alert.subject).toBe('[OK] team-repo: recovered after 12 min');
     expect(alert.attributes).toEqual({ target: 'team-repo', step: 'git', kind: 'timeout', state: 'RECOVERED' });
     expect(alert.text).toContain('Was:           git ls-remote: timeout in tls\n');
-    expect(alert.text).toContain('Now:           sts AssumeRole 0.2 s, git ls-remote 0.4 s (3 refs)\n');
+    expect(alert.text).toContain('Now:           sts AssumeRole 180 ms, git ls-remote 420 ms (3 refs)\n');
     expect(alert.text).toContain('Recovered at:  2026-11-27T06:13:00.000Z\n');
     expect(alert.facts.remediation).toBeNull();
   });
