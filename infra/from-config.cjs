@@ -142,7 +142,7 @@ async function probeVpcParams(resolveVariable) {
   );
   if (subnetIds.length === 0 || securityGroupIds.length === 0) {
     throw new CanaryDeployError(
-      `params subnetIds and securityGroupIds are required: the probe runs inside the VPC it watches; ${paramHint('subnetIds', 'subnet-aaa,subnet-bbb')} and --param="securityGroupIds=sg-ccc"`,
+      'params subnetIds and securityGroupIds are required: the probe runs inside the VPC it watches; pass --param="subnetIds=subnet-aaa,subnet-bbb" --param="securityGroupIds=sg-ccc", or set both under params.<stage> in serverless.yml',
     );
   }
   return { subnetIds, securityGroupIds };
@@ -270,7 +270,7 @@ function targetLogicalId(prefix, name) {
   return `${prefix}${words.join('')}${digest}`;
 }
 
-const heartbeatAlarmName = '${AWS::StackName}-heartbeat';
+const heartbeatAlarmName = `\${AWS::StackName}-heartbeat`;
 const targetAlarmName = (name) => `\${AWS::StackName}-target-${name}`;
 const alarmArn = (alarmName) =>
   `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${alarmName}`;
@@ -416,7 +416,7 @@ exports.alertTopicProperties = async ({ resolveVariable }) => {
 exports.dashboardBody = async ({ resolveVariable }) => {
   const { targets, namespace, detail } = await loadConfig(resolveVariable);
   const { periodSeconds } = await scheduleParam(resolveVariable);
-  const region = '${AWS::Region}';
+  const region = `\${AWS::Region}`;
   const metricWidget = (width, title, stat, metrics, extra = {}) => ({
     type: 'metric',
     width,
@@ -427,7 +427,7 @@ exports.dashboardBody = async ({ resolveVariable }) => {
   const alarmArns = [alarmArn(heartbeatAlarmName), ...targets.map((target) => alarmArn(targetAlarmName(target.name)))];
   const widgets = [
     metricWidget(8, 'Probe runs (Heartbeat per period)', 'Sum', [
-      [namespace, 'Heartbeat', 'Stack', '${AWS::StackName}'],
+      [namespace, 'Heartbeat', 'Stack', `\${AWS::StackName}`],
     ]),
   ];
   for (let start = 0; start < alarmArns.length; start += MAX_ALARMS_PER_ALARM_WIDGET) {
@@ -597,7 +597,7 @@ exports.vpcEndpoints = async ({ resolveVariable }) => {
       Type: 'AWS::EC2::VPCEndpoint',
       Properties: {
         VpcEndpointType: 'Gateway',
-        ServiceName: { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.dynamodb' },
+        ServiceName: { 'Fn::Sub': `com.amazonaws.\${AWS::Region}.dynamodb` },
         VpcId: vpcIds[0],
         RouteTableIds: routeTableIds,
       },

@@ -19,8 +19,11 @@ const EXPECTED_ALERTS = [
   { state: 'RECOVERED', step: 'sts', kind: 'timeout' },
   { state: 'ALARM', step: 'git', kind: 'auth' },
   { state: 'RECOVERED', step: 'git', kind: 'auth' },
+  { state: 'FINDING', step: 'none', kind: 'global-sts-unreachable' },
+  { state: 'CLEARED', step: 'none', kind: 'global-sts-unreachable' },
 ];
-const SUMMARY_LINE = /^demo finished: 5 scenes, 4 alerts sent \(2 ALARM, 2 RECOVERED\), 12 runs in \d+\.\d s$/m;
+const SUMMARY_LINE =
+  /^demo finished: 7 scenes, 6 alerts sent \(2 ALARM, 2 RECOVERED, 1 FINDING, 1 CLEARED\), 16 runs in \d+\.\d s$/m;
 /** A user's own AWS setup the demo must neither use nor trip over (FIPS refuses custom endpoints). */
 const USER_KEY_ID = 'AKIAUSERSOWNKEY00001';
 

@@ -67,15 +67,21 @@ export const SCENES: readonly Scene[] = [
     runs: 2,
     alerts: [{ state: 'RECOVERED', step: 'git', kind: 'auth' }],
   },
-  // Next scene (to be added): "a client configured for the global STS endpoint hangs while the regional one works",
-  // the `global-sts-unreachable` finding. The sandbox serves a global STS stand-in (sts-global.demo.test, its own
-  // switch) and the demo config points the probe's global STS check at it, so the entry is:
-  //   { id: 'global-sts-hang', faults: { 'sts-global': 'hang' }, runs: 2, caption: '…',
-  //     alerts: [{ state: 'FINDING', step: 'none', kind: 'global-sts-unreachable' }] },
-  // followed by a scene with `faults: {}` expecting `{ state: 'CLEARED', step: 'none', kind: 'global-sts-unreachable' }`.
-  // (Tried with these two entries: the probe's global check times out, the FINDING and then the CLEARED notification
-  // come through the same log → notifier path as the pages, and the demo exits 0. Update test/demo.test.ts's
-  // EXPECTED_ALERTS and summary line with the new counts.)
+  {
+    id: 'global-sts-hang',
+    caption:
+      'The global STS endpoint (sts.amazonaws.com; here a stand-in) stops answering while the regional one works: the monitor\'s own checks pass, but clients on the global endpoint (AWS CLI v1 < 1.42, sts_regional_endpoints = legacy) hang. Look for the global-sts-unreachable finding: one low-severity notification, not a page.',
+    faults: { 'sts-global': 'hang' },
+    runs: 2,
+    alerts: [{ state: 'FINDING', step: 'none', kind: 'global-sts-unreachable' }],
+  },
+  {
+    id: 'global-sts-back',
+    caption: 'The global endpoint answers again. Look for the CLEARED notification, sent once.',
+    faults: {},
+    runs: 2,
+    alerts: [{ state: 'CLEARED', step: 'none', kind: 'global-sts-unreachable' }],
+  },
 ];
 
 const describe = (a: ExpectedAlert): string => `${a.state} ${a.step} ${a.kind}`;

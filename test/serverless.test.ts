@@ -1,0 +1,643 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../lib/config.ts';
+import { FINDINGS_RECORD_TYPE, RESULT_RECORD_TYPE } from '../lib/log-records.ts';
+import { METRIC_CATALOGUE } from '../lib/metrics.ts';
+// @ts-expect-error: a plain .mjs helper shared with the benchmarks
+import { ensureNode24 } from '../scripts/node24.mjs';
+
+/**
+ * `serverless package` (osls) of the real serverless.yml, offline and without AWS credentials, twice:
+ * the defaults (log delivery) and every option switched on (direct delivery, VPC endpoints, KMS, email,
+ * paging target alarms, a 5-minute schedule). Then cfn-lint, and assertions on what the templates grant.
+ */
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SERVERLESS = join(ROOT, 'node_modules/osls/bin/serverless.js');
+const EXAMPLE_CONFIG = 'examples/canary.config.json';
+const example = JSON.parse(readFileSync(join(ROOT, EXAMPLE_CONFIG), 'utf8')) as {
+  targets: { name: string; roleArn: string }[];
+  metrics: { namespace: string };
+};
+const ROLE_ARNS = [...new Set(example.targets.map((t) => t.roleArn))].sort();
+const TARGET_NAMES = example.targets.map((t) => t.name);
+const SUBNETS = ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'];
+const SECURITY_GROUPS = ['sg-0123456789abcdef0', 'sg-0fedcba9876543210'];
+const KMS_KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+/** What osls itself generates and cfn-lint warns about: a DependsOn next to the GetAtt of the same role. */
+const KNOWN_WARNINGS = [
+  'W3005 Resources/ProbeLambdaFunction/DependsOn',
+  'W3005 Resources/NotifyLambdaFunction/DependsOn',
+];
+
+interface Statement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource?: unknown;
+  Principal?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+interface Resource {
+  Type: string;
+  Properties: Record<string, unknown>;
+  DependsOn?: string | string[];
+}
+interface Template {
+  Resources: Record<string, Resource>;
+  Outputs: Record<string, { Value: unknown }>;
+}
+interface Packaged {
+  dir: string;
+  template: Template;
+  templateFile: string;
+  seconds: number;
+}
+
+/** Only the CLI's own needs: no AWS_* variable, so nothing can reach AWS, and no metadata-endpoint probing. */
+const cliEnv = (): NodeJS.ProcessEnv => {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
+  return { ...env, AWS_EC2_METADATA_DISABLED: 'true' };
+};
+
+let workDir: string;
+let logMode: Packaged;
+let directMode: Packaged;
+
+/** One `serverless package --stage test` into its own directory. Sequential: serverless-esbuild shares .esbuild/. */
+async function slsPackage(name: string, params: Record<string, string>): Promise<Packaged> {
+  const dir = join(workDir, name);
+  const started = performance.now();
+  await run(
+    process.execPath,
+    [
+      SERVERLESS,
+      'package',
+      '--stage',
+      'test',
+      '--package',
+      dir,
+      ...Object.entries({ configPath: EXAMPLE_CONFIG, ...params }).map(([key, value]) => `--param=${key}=${value}`),
+    ],
+    // osls prints a failed build and then never exits (esbuild's service stays up): hence the kill.
+    { cwd: ROOT, env: cliEnv(), timeout: 45_000, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
+  );
+  const templateFile = join(dir, 'cloudformation-template-update-stack.json');
+  const template = JSON.parse(readFileSync(templateFile, 'utf8')) as Template;
+  return { dir, template, templateFile, seconds: (performance.now() - started) / 1000 };
+}
+
+beforeAll(async () => {
+  workDir = mkdtempSync(join(tmpdir(), 'canary-sls-'));
+  const vpc = { subnetIds: SUBNETS.join(','), securityGroupIds: SECURITY_GROUPS.join(',') };
+  logMode = await slsPackage('log', vpc);
+  directMode = await slsPackage('direct', {
+    ...vpc,
+    delivery: 'direct',
+    createVpcEndpoints: 'true',
+    vpcId: 'vpc-0123456789abcdef0',
+    routeTableIds: 'rtb-0123456789abcdef0',
+    kmsKeyId: KMS_KEY_ID,
+    alertEmail: 'oncall@example.com',
+    pageOnTargetAlarms: 'true',
+    schedule: 'rate(5 minutes)',
+  });
+});
+afterAll(() => {
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+// --- helpers over a template ---------------------------------------------------------------------------
+
+const asList = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+const actionsOf = (statement: Statement): string[] => asList(statement.Action);
+const resourcesOfType = (template: Template, type: string) =>
+  Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+const resource = (template: Template, logicalId: string): Resource => {
+  const found = template.Resources[logicalId];
+  if (!found) throw new Error(`no resource ${logicalId}`);
+  return found;
+};
+const props = <T>(template: Template, logicalId: string, property: string): T =>
+  resource(template, logicalId).Properties[property] as T;
+
+/** The statements of one role's inline policies. */
+function roleStatements(template: Template, roleId: string): Statement[] {
+  const policies = props<{ PolicyDocument: { Statement: Statement[] } }[]>(template, roleId, 'Policies');
+  return policies.flatMap((policy) => policy.PolicyDocument.Statement);
+}
+
+/** Every statement of every policy in the template, with the resource it belongs to. */
+function allStatements(template: Template): { owner: string; statement: Statement }[] {
+  const found: { owner: string; statement: Statement }[] = [];
+  for (const [owner, { Type, Properties }] of Object.entries(template.Resources)) {
+    const documents: unknown[] = [];
+    if (Type === 'AWS::IAM::Role') {
+      documents.push(Properties.AssumeRolePolicyDocument);
+      for (const policy of asList(Properties.Policies as { PolicyDocument: unknown }[])) {
+        documents.push(policy.PolicyDocument);
+      }
+    }
+    if ('PolicyDocument' in Properties) documents.push(Properties.PolicyDocument);
+    for (const document of documents) {
+      for (const statement of asList((document as { Statement: Statement | Statement[] }).Statement)) {
+        found.push({ owner, statement });
+      }
+    }
+  }
+  return found;
+}
+
+const lambda = (template: Template, fn: 'Probe' | 'Notify') => resource(template, `${fn}LambdaFunction`).Properties;
+const environment = (template: Template, fn: 'Probe' | 'Notify') =>
+  (lambda(template, fn).Environment as { Variables: Record<string, unknown> }).Variables;
+
+/** (metric, dimension names) pairs of every alarm and dashboard graph. */
+function metricsUsed(template: Template): { name: string; dimensions: string[] }[] {
+  const used: { name: string; dimensions: string[] }[] = [];
+  for (const [, alarm] of resourcesOfType(template, 'AWS::CloudWatch::Alarm')) {
+    const dimensions = alarm.Properties.Dimensions as { Name: string }[];
+    used.push({ name: alarm.Properties.MetricName as string, dimensions: dimensions.map((d) => d.Name) });
+  }
+  const body = props<{ 'Fn::Sub': string }>(template, 'Dashboard', 'DashboardBody')['Fn::Sub'];
+  const { widgets } = JSON.parse(body) as { widgets: { type: string; properties: { metrics?: unknown[][] } }[] };
+  for (const widget of widgets) {
+    for (const metric of widget.properties.metrics ?? []) {
+      const plain = metric.filter((part): part is string => typeof part === 'string');
+      used.push({ name: plain[1] as string, dimensions: plain.slice(2).filter((_, index) => index % 2 === 0) });
+    }
+  }
+  return used;
+}
+
+async function extractZip(zipFile: string): Promise<string> {
+  const dir = mkdtempSync(join(workDir, 'zip-'));
+  await run('unzip', ['-q', zipFile, '-d', dir]);
+  return dir;
+}
+
+// --- the package itself ----------------------------------------------------------------------------------
+
+describe('serverless package (osls, offline, no AWS credentials)', () => {
+  it('produces a template cfn-lint finds no errors in, and only the known osls warnings', async () => {
+    // Act: cfn-lint exits 2, 4 or 8 for errors, warnings, notes: its JSON report is the verdict.
+    const lint = await run('cfn-lint', ['--format', 'json', logMode.templateFile, directMode.templateFile], {
+      maxBuffer: 16 * 1024 * 1024,
+    }).catch((error: { code?: unknown; stdout?: unknown }) => {
+      if (typeof error.code === 'number' && typeof error.stdout === 'string') return { stdout: error.stdout };
+      throw error;
+    });
+    const matches = JSON.parse(lint.stdout) as {
+      Level: string;
+      Rule: { Id: string };
+      Message: string;
+      Location: { Path: (string | number)[] };
+    }[];
+
+    // Assess
+    const where = (m: (typeof matches)[number]) => `${m.Rule.Id} ${m.Location.Path.slice(0, 3).join('/')}`;
+    expect(matches.filter((m) => m.Level === 'Error').map((m) => `${where(m)}: ${m.Message}`)).toEqual([]);
+    expect(matches.filter((m) => !KNOWN_WARNINGS.includes(where(m))).map((m) => `${where(m)}: ${m.Message}`)).toEqual(
+      [],
+    );
+  });
+
+  it('packages quickly enough to run on every test run', () => {
+    expect(logMode.seconds + directMode.seconds).toBeLessThan(40);
+  });
+
+  it('runs both functions on nodejs24.x, arm64', () => {
+    for (const fn of ['Probe', 'Notify'] as const) {
+      expect(lambda(logMode.template, fn)).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+    }
+  });
+
+  it('bundles the config into the probe: the zip holds it, as an ES module Node 24 loads like Lambda does', async () => {
+    // Prepare
+    const bundledConfig = JSON.stringify(JSON.parse(readFileSync(join(ROOT, EXAMPLE_CONFIG), 'utf8')));
+    const dir = await extractZip(join(logMode.dir, 'probe.zip'));
+
+    // Act: import the handler the way the runtime does, with syntax detection off so only package.json decides.
+    const node24 = ensureNode24() as string;
+    const loaded = await run(
+      node24,
+      [
+        '--no-experimental-detect-module',
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(join(dir, 'handlers/probe.js'))}); process.stdout.write(typeof m.handler);`,
+      ],
+      { env: { PATH: process.env.PATH, CANARY_DELIVERY: 'log', CANARY_STACK: 'codecommit-canary-test' } },
+    );
+
+    // Assess
+    expect(readFileSync(join(dir, 'handlers/probe.js'), 'utf8')).toContain(bundledConfig);
+    expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).type).toBe('module');
+    expect(loaded.stdout).toBe('function');
+    expect(lambda(logMode.template, 'Probe').Handler).toBe('handlers/probe.handler');
+  });
+
+  it('bundles the config into the notifier too (it needs the alert settings)', async () => {
+    const dir = await extractZip(join(logMode.dir, 'notify.zip'));
+    const bundle = readFileSync(join(dir, 'handlers/notify.js'), 'utf8');
+    expect(bundle).toContain(JSON.stringify(JSON.parse(readFileSync(join(ROOT, EXAMPLE_CONFIG), 'utf8'))));
+  });
+
+  it('ships an example config the probe itself accepts', () => {
+    expect(() =>
+      parseConfig(JSON.parse(readFileSync(join(ROOT, EXAMPLE_CONFIG), 'utf8')), EXAMPLE_CONFIG),
+    ).not.toThrow();
+  });
+});
+
+// --- least privilege ---------------------------------------------------------------------------------
+
+describe('IAM: least privilege per function', () => {
+  it('lets the probe assume exactly the config’s target roles, and nothing else may', () => {
+    for (const { template } of [logMode, directMode]) {
+      const assume = allStatements(template).filter(({ statement }) =>
+        actionsOf(statement).some((action) => action.startsWith('sts:')),
+      );
+      const outsideTrustPolicies = assume.filter(({ statement }) => statement.Principal === undefined);
+      expect(outsideTrustPolicies).toEqual([
+        {
+          owner: 'ProbeRole',
+          statement: expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: ROLE_ARNS }),
+        },
+      ]);
+    }
+  });
+
+  it('allows no wildcard action; "*" resources only where AWS has nothing narrower', () => {
+    for (const { template } of [logMode, directMode]) {
+      const allows = allStatements(template).filter(({ statement }) => statement.Effect === 'Allow');
+      expect(allows.flatMap(({ statement }) => actionsOf(statement)).filter((a) => a.includes('*'))).toEqual([]);
+      const starResources = allows
+        .filter(({ statement }) => asList(statement.Resource).includes('*'))
+        .map(({ owner, statement }) => `${owner}/${statement.Sid}`);
+      const documented = ['ProbeRole/AttachToVpc', 'ProbeRole/PutMetricDataInOwnNamespace'];
+      expect(starResources.filter((owner) => !documented.includes(owner))).toEqual([]);
+    }
+  });
+
+  it('gives the VPC probe only the ENI actions Lambda needs to attach it', () => {
+    const attach = roleStatements(logMode.template, 'ProbeRole').find((s) => s.Sid === 'AttachToVpc');
+    expect(actionsOf(attach as Statement).sort()).toEqual([
+      'ec2:AssignPrivateIpAddresses',
+      'ec2:CreateNetworkInterface',
+      'ec2:DeleteNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DescribeSubnets',
+      'ec2:UnassignPrivateIpAddresses',
+    ]);
+  });
+
+  it('log mode: the probe can assume roles, write its log and attach to the VPC, nothing more', () => {
+    const actions = roleStatements(logMode.template, 'ProbeRole').flatMap(actionsOf);
+    expect(actions.filter((a) => !a.startsWith('ec2:'))).toEqual([
+      'sts:AssumeRole',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+    ]);
+    expect(
+      allStatements(logMode.template).some(({ statement }) =>
+        actionsOf(statement).includes('cloudwatch:PutMetricData'),
+      ),
+    ).toBe(false);
+  });
+
+  it('direct mode: PutMetricData only under the namespace condition; Publish on the topic; items of the table', () => {
+    const statements = roleStatements(directMode.template, 'ProbeRole');
+    const putMetricData = allStatements(directMode.template).filter(({ statement }) =>
+      actionsOf(statement).includes('cloudwatch:PutMetricData'),
+    );
+    expect(putMetricData).toEqual([
+      {
+        owner: 'ProbeRole',
+        statement: {
+          Sid: 'PutMetricDataInOwnNamespace',
+          Effect: 'Allow',
+          Action: 'cloudwatch:PutMetricData',
+          Resource: '*',
+          Condition: { StringEquals: { 'cloudwatch:namespace': example.metrics.namespace } },
+        },
+      },
+    ]);
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: 'AlertTopic' } }),
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: { 'Fn::GetAtt': ['IncidentTable', 'Arn'] },
+      }),
+    );
+  });
+
+  it('the notifier: its log, the incident table’s items, Publish on the topic (and the topic key when set)', () => {
+    const logOnly = roleStatements(logMode.template, 'NotifierRole');
+    expect(logOnly.map((s) => [actionsOf(s), s.Resource])).toEqual([
+      [['logs:CreateLogStream', 'logs:PutLogEvents'], { 'Fn::GetAtt': ['NotifyLogGroup', 'Arn'] }],
+      [['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], { 'Fn::GetAtt': ['IncidentTable', 'Arn'] }],
+      [['sns:Publish'], { Ref: 'AlertTopic' }],
+    ]);
+    const withKey = roleStatements(directMode.template, 'NotifierRole').find((s) => s.Sid === 'UseTopicKey');
+    expect(withKey?.Action).toEqual(['kms:GenerateDataKey', 'kms:Decrypt']);
+    expect(JSON.stringify(withKey?.Resource)).toContain(`key/${KMS_KEY_ID}`);
+  });
+
+  it('the topic policy lets the probe publish only in direct mode, and alarms of this account only', () => {
+    const publishers = (template: Template) => {
+      const statements = props<{ Statement: Statement[] }>(template, 'AlertTopicPolicy', 'PolicyDocument').Statement;
+      return statements.map((s) => ({ principal: s.Principal, condition: s.Condition }));
+    };
+    const cloudWatch = {
+      principal: { Service: 'cloudwatch.amazonaws.com' },
+      condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    };
+    expect(publishers(logMode.template)).toEqual([
+      { principal: { AWS: [{ 'Fn::GetAtt': ['NotifierRole', 'Arn'] }] }, condition: undefined },
+      cloudWatch,
+    ]);
+    expect(publishers(directMode.template)[0]?.principal).toEqual({
+      AWS: [{ 'Fn::GetAtt': ['NotifierRole', 'Arn'] }, { 'Fn::GetAtt': ['ProbeRole', 'Arn'] }],
+    });
+  });
+
+  it('gives each function its own role', () => {
+    expect(lambda(logMode.template, 'Probe').Role).toEqual({ 'Fn::GetAtt': ['ProbeRole', 'Arn'] });
+    expect(lambda(logMode.template, 'Notify').Role).toEqual({ 'Fn::GetAtt': ['NotifierRole', 'Arn'] });
+    expect(resourcesOfType(logMode.template, 'AWS::IAM::Role').map(([id]) => id)).toEqual([
+      'ProbeRole',
+      'NotifierRole',
+    ]);
+  });
+});
+
+// --- functions, events, resources ------------------------------------------------------------------------
+
+describe('functions and their wiring', () => {
+  it('runs the probe on the schedule parameter (default every minute) without async retries', () => {
+    const schedule = (template: Template) =>
+      resourcesOfType(template, 'AWS::Events::Rule').map(([, rule]) => [
+        rule.Properties.ScheduleExpression,
+        rule.Properties.Targets,
+      ]);
+    expect(schedule(logMode.template)).toEqual([
+      ['rate(1 minute)', [expect.objectContaining({ Arn: { 'Fn::GetAtt': ['ProbeLambdaFunction', 'Arn'] } })]],
+    ]);
+    expect(schedule(directMode.template)[0]?.[0]).toBe('rate(5 minutes)');
+    expect(props(logMode.template, 'ProbeLambdaEvConf', 'MaximumRetryAttempts')).toBe(0);
+  });
+
+  it('places the probe in the VPC and keeps the notifier out of it', () => {
+    expect(lambda(logMode.template, 'Probe').VpcConfig).toEqual({
+      SubnetIds: SUBNETS,
+      SecurityGroupIds: SECURITY_GROUPS,
+    });
+    expect(lambda(logMode.template, 'Notify').VpcConfig).toBeUndefined();
+  });
+
+  it('tells each function the delivery mode and stack; the alert names only to those that send alerts', () => {
+    expect(environment(logMode.template, 'Probe')).toMatchObject({
+      CANARY_DELIVERY: 'log',
+      CANARY_STACK: 'codecommit-canary-test',
+    });
+    expect(environment(logMode.template, 'Probe')).not.toHaveProperty('CANARY_TABLE');
+    expect(environment(directMode.template, 'Probe')).toMatchObject({
+      CANARY_DELIVERY: 'direct',
+      CANARY_TABLE: { Ref: 'IncidentTable' },
+      CANARY_TOPIC_ARN: { Ref: 'AlertTopic' },
+    });
+    expect(environment(logMode.template, 'Notify')).toMatchObject({
+      CANARY_DELIVERY: 'log',
+      CANARY_STACK: 'codecommit-canary-test',
+      CANARY_TABLE: { Ref: 'IncidentTable' },
+      CANARY_TOPIC_ARN: { Ref: 'AlertTopic' },
+    });
+  });
+
+  it('subscribes the notifier to the probe log’s result and findings records', () => {
+    const [[, filter] = []] = resourcesOfType(logMode.template, 'AWS::Logs::SubscriptionFilter');
+    expect(filter?.Properties).toEqual({
+      LogGroupName: { Ref: 'ProbeLogGroup' },
+      FilterPattern: `{ $.type = "${RESULT_RECORD_TYPE}" || $.type = "${FINDINGS_RECORD_TYPE}" }`,
+      DestinationArn: { 'Fn::GetAtt': ['NotifyLambdaFunction', 'Arn'] },
+    });
+    expect(filter?.DependsOn).toEqual(['NotifyInvokeFromProbeLogPermission']);
+    expect(props(logMode.template, 'NotifyInvokeFromProbeLogPermission', 'Principal')).toBe('logs.amazonaws.com');
+    expect(props(logMode.template, 'NotifyInvokeFromProbeLogPermission', 'SourceArn')).toEqual({
+      'Fn::GetAtt': ['ProbeLogGroup', 'Arn'],
+    });
+  });
+
+  it('keeps incident state in an on-demand table keyed by target, with expiring items', () => {
+    expect(resource(logMode.template, 'IncidentTable').Properties).toEqual({
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'target', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'target', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
+  it('encrypts the topic and subscribes the email address only when asked', () => {
+    expect(resource(logMode.template, 'AlertTopic').Properties).not.toHaveProperty('KmsMasterKeyId');
+    expect(JSON.stringify(props(directMode.template, 'AlertTopic', 'KmsMasterKeyId'))).toContain(`key/${KMS_KEY_ID}`);
+    expect(resourcesOfType(logMode.template, 'AWS::SNS::Subscription')).toEqual([]);
+    expect(resource(directMode.template, 'AlertEmailSubscription').Properties).toEqual({
+      TopicArn: { Ref: 'AlertTopic' },
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+    });
+  });
+});
+
+describe('alarms and dashboard', () => {
+  it('pages when the probe stops: heartbeat missing for two schedule periods, missing data breaching', () => {
+    expect(resource(logMode.template, 'HeartbeatAlarm').Properties).toMatchObject({
+      Namespace: example.metrics.namespace,
+      MetricName: 'Heartbeat',
+      Dimensions: [{ Name: 'Stack', Value: { Ref: 'AWS::StackName' } }],
+      Statistic: 'Sum',
+      Period: 60,
+      EvaluationPeriods: 2,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: 'AlertTopic' }],
+      OKActions: [{ Ref: 'AlertTopic' }],
+    });
+    expect(props(directMode.template, 'HeartbeatAlarm', 'Period')).toBe(300);
+  });
+
+  it('has one end-to-end alarm per target, which pages only when pageOnTargetAlarms is set', () => {
+    const targetAlarms = (template: Template) =>
+      resourcesOfType(template, 'AWS::CloudWatch::Alarm').filter(([id]) => id !== 'HeartbeatAlarm');
+    for (const { template } of [logMode, directMode]) {
+      const alarms = targetAlarms(template);
+      expect(alarms).toHaveLength(TARGET_NAMES.length);
+      expect(alarms.map(([, alarm]) => (alarm.Properties.Dimensions as { Value: string }[])[0]?.Value)).toEqual(
+        TARGET_NAMES,
+      );
+      for (const [, alarm] of alarms) {
+        expect(alarm.Properties).toMatchObject({
+          MetricName: 'Success',
+          Dimensions: [expect.objectContaining({ Name: 'Target' }), { Name: 'Step', Value: 'git' }],
+          Statistic: 'Minimum',
+          Threshold: 1,
+          ComparisonOperator: 'LessThanThreshold',
+          EvaluationPeriods: 2,
+          DatapointsToAlarm: 2,
+        });
+      }
+    }
+    expect(targetAlarms(logMode.template).every(([, a]) => !('AlarmActions' in a.Properties))).toBe(true);
+    expect(targetAlarms(directMode.template).every(([, a]) => a.Properties.OKActions !== undefined)).toBe(true);
+  });
+
+  it('graphs and alarms only on catalogued metrics, with their exact dimensions', () => {
+    const catalogue = new Map(METRIC_CATALOGUE.map((m) => [m.name as string, [...m.dimensions]]));
+    const used = metricsUsed(logMode.template);
+    expect(used.length).toBeGreaterThan(TARGET_NAMES.length * 4);
+    for (const { name, dimensions } of used) expect([name, dimensions]).toEqual([name, catalogue.get(name)]);
+  });
+
+  it('shows success and phase latency for every target on the dashboard', () => {
+    const body = props<{ 'Fn::Sub': string }>(logMode.template, 'Dashboard', 'DashboardBody')['Fn::Sub'];
+    const titles = (JSON.parse(body) as { widgets: { properties: { title: string } }[] }).widgets.map(
+      (w) => w.properties.title,
+    );
+    for (const name of TARGET_NAMES) {
+      expect(titles).toEqual(expect.arrayContaining([`${name}: success`, `${name}: git phases (ms)`]));
+    }
+  });
+});
+
+describe('optional VPC endpoints', () => {
+  it('are not created by default', () => {
+    expect(resourcesOfType(logMode.template, 'AWS::EC2::VPCEndpoint')).toEqual([]);
+  });
+
+  it('cover what direct mode calls, behind a group that admits 443 from each probe security group', () => {
+    // Service names are `com.amazonaws.${AWS::Region}.<service>` under Fn::Sub.
+    const regional = /^com\.amazonaws\.\$\{AWS::Region\}\.([\w-]+)$/;
+    const endpoints = resourcesOfType(directMode.template, 'AWS::EC2::VPCEndpoint').map(([, e]) => [
+      regional.exec((e.Properties.ServiceName as { 'Fn::Sub': string })['Fn::Sub'])?.[1],
+      e.Properties.VpcEndpointType,
+      e.Properties.VpcId,
+    ]);
+    expect(endpoints).toEqual([
+      ['sts', 'Interface', 'vpc-0123456789abcdef0'],
+      ['git-codecommit', 'Interface', 'vpc-0123456789abcdef0'],
+      ['monitoring', 'Interface', 'vpc-0123456789abcdef0'],
+      ['sns', 'Interface', 'vpc-0123456789abcdef0'],
+      ['dynamodb', 'Gateway', 'vpc-0123456789abcdef0'],
+    ]);
+    const ingress = props<{ FromPort: number; ToPort: number; SourceSecurityGroupId: string }[]>(
+      directMode.template,
+      'VpcEndpointSecurityGroup',
+      'SecurityGroupIngress',
+    );
+    expect(ingress.map((rule) => [rule.FromPort, rule.ToPort, rule.SourceSecurityGroupId])).toEqual(
+      SECURITY_GROUPS.map((group) => [443, 443, group]),
+    );
+  });
+});
+
+// --- the resolver's messages (called directly: one CLI run per message would be slow) --------------------
+
+type ResolverFn = (input: { resolveVariable: (variable: string) => Promise<unknown> }) => Promise<unknown>;
+const fromConfig = createRequire(import.meta.url)('../infra/from-config.cjs') as Record<string, ResolverFn>;
+
+/** Calls one export with `${param:...}` values; other variables are not expected. */
+const resolveWith = (exportName: string, params: Record<string, string>) =>
+  (fromConfig[exportName] as ResolverFn)({
+    resolveVariable: async (variable) => {
+      const name = /^param:(\w+), null$/.exec(variable)?.[1];
+      if (!name) throw new Error(`unexpected variable ${variable}`);
+      return params[name] ?? null;
+    },
+  });
+
+describe('infra/from-config.cjs says how to fix a bad parameter or config', () => {
+  const config = { configPath: EXAMPLE_CONFIG };
+
+  it('requires the probe’s subnets and security groups', async () => {
+    await expect(resolveWith('probeVpc', { subnetIds: SUBNETS[0] as string })).rejects.toThrow(
+      /subnetIds and securityGroupIds are required: .*--param="securityGroupIds=sg-ccc"/,
+    );
+    await expect(
+      resolveWith('probeVpc', { subnetIds: 'subnet-x', securityGroupIds: 'sg-0123456789abcdef0' }),
+    ).rejects.toThrow('param subnetIds: "subnet-x" not like subnet-0123456789abcdef0');
+  });
+
+  it('accepts only the two delivery modes and rate() schedules', async () => {
+    await expect(resolveWith('delivery', { delivery: 'sns' })).rejects.toThrow(/expected "log" .* or "direct"/);
+    await expect(resolveWith('scheduleRate', { schedule: 'cron(* * * * ? *)' })).rejects.toThrow(/expected a rate\(\)/);
+    await expect(resolveWith('scheduleRate', { schedule: 'rate(1 minutes)' })).rejects.toThrow(
+      'EventBridge accepts rate(1 minute) and rate(<n> minutes)',
+    );
+  });
+
+  it('names a missing config file and the way to provide one', async () => {
+    await expect(resolveWith('region', { configPath: 'nope.json' })).rejects.toThrow(
+      /nope\.json: cannot read the canary config \(ENOENT\); copy examples\/canary\.config\.json there/,
+    );
+  });
+
+  it('refuses a KMS alias, which cannot scope the functions’ key permissions', async () => {
+    await expect(resolveWith('alertTopicProperties', { ...config, kmsKeyId: 'alias/aws/sns' })).rejects.toThrow(
+      /an alias cannot scope/,
+    );
+  });
+
+  it('needs the VPC and, in direct mode, the route tables before creating endpoints', async () => {
+    const vpc = { subnetIds: SUBNETS.join(','), securityGroupIds: SECURITY_GROUPS[0] as string };
+    await expect(resolveWith('vpcEndpoints', { ...vpc, createVpcEndpoints: 'true', delivery: 'log' })).rejects.toThrow(
+      /param vpcId: createVpcEndpoints=true needs the probe's VPC/,
+    );
+    await expect(
+      resolveWith('vpcEndpoints', {
+        ...vpc,
+        createVpcEndpoints: 'true',
+        delivery: 'direct',
+        vpcId: 'vpc-0123456789abcdef0',
+      }),
+    ).rejects.toThrow(/param routeTableIds: .* DynamoDB gateway endpoint/);
+  });
+
+  it('gives targets whose names differ only in punctuation distinct alarm logical ids', async () => {
+    // Prepare: a config file of two such targets.
+    const dir = mkdtempSync(join(tmpdir(), 'canary-resolver-'));
+    const file = join(dir, 'c.json');
+    const role = 'arn:aws:iam::111111111111:role/R';
+    writeFileSync(
+      file,
+      JSON.stringify({
+        region: 'ap-northeast-1',
+        targets: [
+          { name: 'team-repo', repository: 'a', roleArn: role },
+          { name: 'team_repo', repository: 'b', roleArn: role },
+        ],
+      }),
+    );
+
+    // Act
+    const { Resources } = (await resolveWith('targetAlarms', { configPath: file, schedule: 'rate(1 minute)' })) as {
+      Resources: Record<string, unknown>;
+    };
+
+    // Assess
+    expect(Object.keys(Resources)).toHaveLength(2);
+    expect(Object.keys(Resources).every((id) => /^TargetAlarmTeamRepo[0-9a-f]{8}$/.test(id))).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
