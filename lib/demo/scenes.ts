@@ -70,7 +70,7 @@ export const SCENES: readonly Scene[] = [
   {
     id: 'global-sts-hang',
     caption:
-      'The global STS endpoint (sts.amazonaws.com; here a stand-in) stops answering while the regional one works: the monitor\'s own checks pass, but clients on the global endpoint (AWS CLI v1 < 1.42, sts_regional_endpoints = legacy) hang. Look for the global-sts-unreachable finding: one low-severity notification, not a page.',
+      "The global STS endpoint (sts.amazonaws.com; here a stand-in) stops answering while the regional one works: the monitor's own checks pass, but clients on the global endpoint (AWS CLI v1 < 1.42, sts_regional_endpoints = legacy) hang. Look for the global-sts-unreachable finding: one low-severity notification, not a page.",
     faults: { 'sts-global': 'hang' },
     runs: 2,
     alerts: [{ state: 'FINDING', step: 'none', kind: 'global-sts-unreachable' }],
