@@ -18,13 +18,12 @@
  */
 
 const crypto = require('node:crypto');
+const childProcess = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const SERVICE_DIR = path.resolve(__dirname, '..');
 
-const DEFAULT_NAMESPACE = 'CodeCommitCanary';
-const DEFAULT_FAILURES_BEFORE_ALERT = 2;
 /** The heartbeat alarm pages after this many schedule periods without a probe run (see heartbeatAlarmPeriods). */
 const HEARTBEAT_MISSED_RUNS = 2;
 /** CloudWatch: Period x EvaluationPeriods of an alarm may not exceed one day. */
@@ -32,10 +31,6 @@ const MAX_ALARM_WINDOW_SECONDS = 86_400;
 const MAX_DASHBOARD_WIDGETS = 500;
 const MAX_ALARMS_PER_ALARM_WIDGET = 100;
 
-const TARGET_NAME = /^[\w.-]{1,64}$/;
-const ROLE_ARN = /^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
-const NAMESPACE = /^[^:$][^$]{0,254}$/;
 const KMS_KEY_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 const KMS_KEY_ARN = /^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/(?:[0-9a-f-]{36}|mrk-[0-9a-f]{32})$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
@@ -177,76 +172,29 @@ function readConfig(file, shown) {
   if (path.extname(file) !== '.json') {
     throw new CanaryDeployError(`${shown}: the deployed config must be a .json file (it is bundled as JSON)`);
   }
-  let text;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    fs.accessSync(file, fs.constants.R_OK);
   } catch (error) {
     throw new CanaryDeployError(
       `${shown}: cannot read the canary config (${error.code ?? error.message}); copy examples/canary.config.json there and edit it, or ${paramHint('configPath', 'path/to/canary.config.json')}`,
     );
   }
-  let config;
-  try {
-    config = JSON.parse(text);
-  } catch (error) {
-    throw new CanaryDeployError(`${shown}: not valid JSON: ${error.message}`);
-  }
-  return checkConfig(config, shown);
-}
-
-const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-function checkConfig(config, shown) {
-  if (!isObject(config)) throw new CanaryDeployError(`${shown}: expected a JSON object with "region" and "targets"`);
-  const problems = [];
-  if (typeof config.region !== 'string' || !REGION.test(config.region)) {
-    problems.push('region: expected an AWS region like ap-northeast-1');
-  }
-
-  const metrics = config.metrics ?? {};
-  if (!isObject(metrics)) problems.push('metrics: expected an object');
-  const namespace = metrics.namespace ?? DEFAULT_NAMESPACE;
-  if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) {
-    problems.push(
-      'metrics.namespace: expected a CloudWatch namespace of 1-255 characters, without "$" or a leading ":"',
-    );
-  }
-  const detail = metrics.detail ?? 'basic';
-  if (detail !== 'basic' && detail !== 'phases') problems.push('metrics.detail: expected "basic" or "phases"');
-
-  const alerts = config.alerts ?? {};
-  if (!isObject(alerts)) problems.push('alerts: expected an object');
-  const failuresBeforeAlert = alerts.failuresBeforeAlert ?? DEFAULT_FAILURES_BEFORE_ALERT;
-  if (!Number.isInteger(failuresBeforeAlert) || failuresBeforeAlert < 1 || failuresBeforeAlert > 100) {
-    problems.push('alerts.failuresBeforeAlert: expected an integer between 1 and 100');
-  }
-
-  const targets = Array.isArray(config.targets) ? config.targets : [];
-  if (targets.length === 0) problems.push('targets: expected a list of at least one target');
-  const seen = new Map();
-  targets.forEach((target, index) => {
-    if (!isObject(target)) {
-      problems.push(`targets[${index}]: expected an object with name and roleArn`);
-      return;
-    }
-    if (typeof target.name !== 'string' || !TARGET_NAME.test(target.name)) {
-      problems.push(`targets[${index}].name: expected a target name of 1-64 letters, digits, . _ -`);
-    } else if (seen.has(target.name)) {
-      problems.push(
-        `targets[${index}].name: duplicate target name "${target.name}" (also targets[${seen.get(target.name)}].name)`,
-      );
-    } else {
-      seen.set(target.name, index);
-    }
-    if (typeof target.roleArn !== 'string' || !ROLE_ARN.test(target.roleArn)) {
-      problems.push(`targets[${index}].roleArn: expected an IAM role ARN like arn:aws:iam::111111111111:role/Name`);
-    }
+  // The one validator (lib/config.ts, through tsx): the same messages and defaults as at cold start.
+  const checked = childProcess.spawnSync(process.execPath, ['--import', 'tsx', 'scripts/check-config.ts', file], {
+    cwd: SERVICE_DIR,
+    encoding: 'utf8',
   });
-
-  if (problems.length > 0) {
-    throw new CanaryDeployError(`${shown}: invalid canary config: ${problems.join('; ')}`);
+  if (checked.status !== 0) {
+    throw new CanaryDeployError(`${(checked.stderr || checked.error?.message || 'config check failed').trim()}`);
   }
-  return { config, namespace, detail, failuresBeforeAlert, targets };
+  const config = JSON.parse(checked.stdout);
+  return {
+    config,
+    namespace: config.metrics.namespace,
+    detail: config.metrics.detail,
+    failuresBeforeAlert: config.alerts.failuresBeforeAlert,
+    targets: config.targets,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -290,6 +238,23 @@ exports.namespace = async ({ resolveVariable }) => (await loadConfig(resolveVari
  */
 exports.configJsonLiteral = async ({ resolveVariable }) =>
   JSON.stringify(JSON.stringify((await loadConfig(resolveVariable)).config));
+
+/**
+ * The probe's Lambda timeout (s): one minute for one sample per run; with `schedule.samplesPerRun`, room for every
+ * sample's slot plus the longest step pair plus the reporting reserve (the handler budgets against it anyway).
+ */
+exports.probeTimeout = async ({ resolveVariable }) => {
+  const { config } = await loadConfig(resolveVariable);
+  const { samplesPerRun, intervalSeconds } = config.schedule;
+  if (samplesPerRun <= 1) return 60;
+  const longestMs = Math.max(
+    ...config.targets.map(
+      (t) => (t.timeouts?.stsMs ?? config.timeouts.stsMs) + (t.timeouts?.gitMs ?? config.timeouts.gitMs),
+    ),
+  );
+  const reserveSeconds = 15;
+  return Math.min(900, Math.ceil((samplesPerRun - 1) * intervalSeconds + longestMs / 1000 + reserveSeconds));
+};
 
 exports.delivery = async ({ resolveVariable }) => deliveryParam(resolveVariable);
 

@@ -222,7 +222,8 @@ describe('serverless package (osls, offline, no AWS credentials)', () => {
 
   it('bundles the config into the probe: the zip holds it, as an ES module Node 24 loads like Lambda does', async () => {
     // Prepare
-    const bundledConfig = JSON.stringify(JSON.parse(readFileSync(join(ROOT, EXAMPLE_CONFIG), 'utf8')));
+    // Bundled as lib/config.ts validated it: the example's values with every default applied.
+    const bundledConfig = JSON.stringify(parseConfig(JSON.parse(readFileSync(join(ROOT, EXAMPLE_CONFIG), 'utf8'))));
     const dir = await extractZip(join(logMode.dir, 'probe.zip'));
 
     // Act: import the handler the way the runtime does, with syntax detection off so only package.json decides.
@@ -248,7 +249,7 @@ describe('serverless package (osls, offline, no AWS credentials)', () => {
   it('bundles the config into the notifier too (it needs the alert settings)', async () => {
     const dir = await extractZip(join(logMode.dir, 'notify.zip'));
     const bundle = readFileSync(join(dir, 'handlers/notify.js'), 'utf8');
-    expect(bundle).toContain(JSON.stringify(JSON.parse(readFileSync(join(ROOT, EXAMPLE_CONFIG), 'utf8'))));
+    expect(bundle).toContain(JSON.stringify(parseConfig(JSON.parse(readFileSync(join(ROOT, EXAMPLE_CONFIG), 'utf8')))));
   });
 
   it('ships an example config the probe itself accepts', () => {
