@@ -4,7 +4,7 @@ import { GLOBAL_STS_ENDPOINT } from './endpoints.ts';
 import { isPrivateAddress } from './net/addresses.ts';
 import type { ProbeDeps } from './probe.ts';
 import { endpointNames, globalStsRemediation } from './remediation.ts';
-import { stsStep } from './sts-step.ts';
+import { sourceCredentialsOf, stsStep } from './sts-step.ts';
 import type { Finding, StsStepResult, TargetResult } from './types.ts';
 
 /** The config a diagnosis reads. */
@@ -53,7 +53,7 @@ export async function runChecks(
           stsEndpoint: config.endpoints.stsGlobal ?? GLOBAL_STS_ENDPOINT,
           timeouts: { stsMs: config.timeouts.stsGlobalMs },
         },
-        await deps.sourceCredentials(),
+        await sourceCredentialsOf(deps),
         deps,
       ).then((outcome) => outcome.result)
     : Promise.resolve(null);

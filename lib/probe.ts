@@ -3,7 +3,7 @@ import { type DiagnosisConfig, findingsFor, runChecks } from './diagnosis.ts';
 import { gitStep, skippedGitStep } from './git/ls-remote.ts';
 import type { AwsCredentials } from './git/password.ts';
 import type { NetDeps } from './net/exchange.ts';
-import { stsStep } from './sts-step.ts';
+import { sourceCredentialsOf, stsStep } from './sts-step.ts';
 import type { Report, TargetResult } from './types.ts';
 
 export interface ProbeDeps extends NetDeps {
@@ -35,7 +35,7 @@ export async function probeTarget(
   deps: ProbeDeps,
   { signal, deadlineAt }: ProbeOptions = {},
 ): Promise<TargetResult> {
-  const source = await deps.sourceCredentials();
+  const source = await sourceCredentialsOf(deps);
   const sts = await stsStep(withinBudget(target, 'stsMs', deps, deadlineAt), source, deps, signal);
   const git = sts.credentials
     ? await gitStep(withinBudget(target, 'gitMs', deps, deadlineAt), sts.credentials, deps, signal)

@@ -1,6 +1,6 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { ResolvedTarget } from './config.ts';
+import { ConfigError, type ResolvedTarget } from './config.ts';
 import { kindForStatus, StepFailure } from './failure.ts';
 import type { AwsCredentials } from './git/password.ts';
 import { type NetDeps, timedExchange } from './net/exchange.ts';
@@ -109,4 +109,20 @@ export async function stsStep(
     result: { ...result, ...(value?.accountId ? { accountId: value.accountId } : {}) },
     ...(value?.credentials ? { credentials: value.credentials } : {}),
   };
+}
+
+/**
+ * The caller's credentials. Having none is a setup problem, not an endpoint failure: it is raised as one
+ * (the CLI exits 2 with the reason; a Lambda's role always has credentials).
+ */
+export async function sourceCredentialsOf(deps: {
+  sourceCredentials: () => Promise<AwsCredentials>;
+}): Promise<AwsCredentials> {
+  try {
+    return await deps.sourceCredentials();
+  } catch (error) {
+    throw new ConfigError('credentials', [
+      `no AWS credentials to call AssumeRole with: ${(error as Error).message.split('\n')[0]}`,
+    ]);
+  }
 }

@@ -213,3 +213,17 @@ describe('codecommit-canary probe codecommit://profile@repo', () => {
     expect(flag.stderr).toContain('--sts-endpoint: expected an https:// URL (http:// only for loopback)');
   });
 });
+
+describe('codecommit-canary probe without credentials', () => {
+  it('says so and exits 2 instead of reporting an endpoint failure', async () => {
+    const file = writeConfig('good.json', sandboxConfig());
+    const run = await runCli(['probe', '--config', file], {
+      AWS_CONFIG_FILE: join(dir, 'no-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('credentials: invalid config');
+    expect(run.stderr).toContain('no AWS credentials to call AssumeRole with');
+  });
+});
