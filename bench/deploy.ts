@@ -152,7 +152,7 @@ try {
   const endpointsDirect = 2 * 2 * 730 * PRICE.interfaceEndpointHour; // monitoring + sns, 2 AZs
   const requests = RUNS_PER_MONTH * PRICE.lambdaRequest;
   const synthetics = RUNS_PER_MONTH * PRICE.syntheticsRun;
-  const usd = (x: number) => `$${x.toFixed(2)}`;
+  const usd = (x: number) => `$${x < 0.1 ? x.toFixed(4) : x.toFixed(2)}`;
   console.log('\nmonthly cost per target, 1-minute schedule (USD):');
   console.log(`  Lambda arm64 GB-s (${(perTargetSeconds * 1000).toFixed(0)} ms x 256 MB)   ${usd(lambda)}`);
   console.log(`  log ingestion (records + EMF)               ${usd(logs)}`);
