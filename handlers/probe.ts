@@ -1,10 +1,6 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { createSnsClient, SnsAlertSink } from '../lib/alerts.ts';
-import { systemClock } from '../lib/clock.ts';
 import { resolveTargets } from '../lib/config.ts';
-import { DynamoDbFindingStore } from '../lib/finding-state.ts';
-import { createIncidentTableClient, DynamoDbIncidentStore } from '../lib/incidents.ts';
-import { loadLambdaEnv, requireAlertEnv } from '../lib/lambda-env.ts';
+import { alertPathDeps, loadLambdaEnv } from '../lib/lambda-env.ts';
 import { jsonLogger } from '../lib/log.ts';
 import { CloudWatchSink, EmfSink } from '../lib/metric-sinks.ts';
 import { type MonitorDeps, runMonitor } from '../lib/monitor.ts';
@@ -18,23 +14,10 @@ const logger = jsonLogger();
 const emf = new EmfSink({ namespace });
 
 function directDeps(): Pick<MonitorDeps, 'metrics' | 'alerts'> {
-  const { table: tableName, topicArn } = requireAlertEnv(env);
   const cloudWatch = new CloudWatchClient({ region: env.region, maxAttempts: 1 });
-  const table = createIncidentTableClient({ region: env.region });
   return {
     metrics: new CloudWatchSink({ client: cloudWatch, namespace, fallback: emf, timeoutMs: 3000 }),
-    alerts: {
-      findings: new DynamoDbFindingStore({ client: table, tableName, logger }),
-      incidents: new DynamoDbIncidentStore({
-        client: table,
-        tableName,
-        settings: env.config.alerts,
-        clock: systemClock,
-        logger,
-      }),
-      sink: new SnsAlertSink({ client: createSnsClient({ region: env.region }), topicArn, logger }),
-      logger,
-    },
+    alerts: alertPathDeps(env, logger),
   };
 }
 

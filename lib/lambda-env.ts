@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createSnsClient, SnsAlertSink } from './alerts.ts';
+import { systemClock } from './clock.ts';
 import { type Config, ConfigError, parseConfig, parseConfigText } from './config.ts';
-import type { DeliveryMode } from './monitor.ts';
+import { DynamoDbFindingStore } from './finding-state.ts';
+import { createIncidentTableClient, DynamoDbIncidentStore } from './incidents.ts';
+import type { Logger } from './log.ts';
+import type { DeliveryMode, MonitorDeps } from './monitor.ts';
 
 /** What the stack tells a handler through its environment; every name checked once, at cold start. */
 export interface LambdaEnv {
@@ -53,4 +58,25 @@ export function requireAlertEnv(env: LambdaEnv): { table: string; topicArn: stri
     );
   }
   return { table: env.table as string, topicArn: env.topicArn as string };
+}
+
+/**
+ * The alert path from the stack's names: incident and finding state in the table, alerts to the topic. The
+ * notifier always builds it; the probe only in `direct` mode. Built once per container.
+ */
+export function alertPathDeps(env: LambdaEnv, logger: Logger): NonNullable<MonitorDeps['alerts']> {
+  const { table: tableName, topicArn } = requireAlertEnv(env);
+  const table = createIncidentTableClient({ region: env.region });
+  return {
+    findings: new DynamoDbFindingStore({ client: table, tableName, logger }),
+    incidents: new DynamoDbIncidentStore({
+      client: table,
+      tableName,
+      settings: env.config.alerts,
+      clock: systemClock,
+      logger,
+    }),
+    sink: new SnsAlertSink({ client: createSnsClient({ region: env.region }), topicArn, logger }),
+    logger,
+  };
 }
