@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { DEMO_SOURCE_CREDENTIALS } from '../lib/demo/credentials.ts';
 import { type DemoResult, runDemo } from '../lib/demo/run.ts';
 import { DEMO_NAMES, LOOPBACK } from '../lib/demo/sandbox.ts';
 import { SCENES } from '../lib/demo/scenes.ts';
+import { runProcess } from './support/run-process.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Fast tempo: the schedule shrinks, the deadlines stay at 1 s (the hang scenes still wait them out). */
@@ -169,24 +169,7 @@ describe('npm run demo', () => {
     const env = { ...process.env, ...userAwsSetup(), NO_COLOR: '1' };
 
     // Act
-    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn('npm', ['run', '--silent', 'demo', '--', '--speed', SPEED], {
-        cwd: ROOT,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        timeout: 60_000,
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => {
-        stdout += c.toString('utf8');
-      });
-      child.stderr.on('data', (c: Buffer) => {
-        stderr += c.toString('utf8');
-      });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const run = await runProcess('npm', ['run', '--silent', 'demo', '--', '--speed', SPEED], { cwd: ROOT, env });
 
     // Assess
     expect(run.stderr).toBe('');

@@ -1,6 +1,7 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import type { AwsCredentials, GitCredentials } from '../../lib/git/password.ts';
 import { parseRefLines, type RefLine } from './repos.ts';
+import { runProcess } from './run-process.ts';
 
 /**
  * AWS's own tools as the reference: the AWS CLI's CodeCommit credential helper and real `git`.
@@ -44,28 +45,8 @@ function cleanEnv(credentials: AwsCredentials, region?: string): NodeJS.ProcessE
   return env;
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, input: string, timeoutMs: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString('utf8');
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const run = (command: string, args: string[], env: NodeJS.ProcessEnv, input: string, timeoutMs: number) =>
+  runProcess(command, args, { env, input, timeoutMs });
 
 /** What `aws codecommit credential-helper get` answers for this host and repository (current time). */
 export async function awsCliGitPassword(options: {
