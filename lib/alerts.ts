@@ -9,6 +9,7 @@ import { type BoundedClientOptions, boundedClientConfig, describeError, untilAbo
 import { formatSeconds } from './failure.ts';
 import { failedStep, type IncidentStore, type Notification, type NotificationState } from './incidents.ts';
 import type { Logger, Writer } from './log.ts';
+import { addressKind } from './net/addresses.ts';
 import { remediationFor } from './remediation.ts';
 import type { FailureKind, Finding, Phase, ResultRecord, StepName, StepResult, TargetResult } from './types.ts';
 
@@ -79,13 +80,10 @@ export interface FindingFacts {
 
 // ---- Formatting (pure) ----
 
-/** Private: through an interface endpoint. Loopback: a local stand-in (tests, the demo). Else public. */
-const addressKind = (addresses: readonly string[], isPrivate: boolean): string =>
-  isPrivate
-    ? 'private'
-    : addresses.every((a) => a === '::1' || a.startsWith('127.'))
-      ? 'loopback'
-      : 'public: not through an interface endpoint';
+const describeAddresses = (addresses: readonly string[]): string => {
+  const kind = addressKind(addresses);
+  return kind === 'public' ? 'public: not through an interface endpoint' : kind;
+};
 
 const STEP_LABELS: Record<StepName, string> = { sts: 'sts AssumeRole', git: 'git ls-remote' };
 const SUBJECT_TAGS: Record<NotificationState, string> = { ALARM: 'ALARM', REMINDER: 'REMINDER', RECOVERED: 'OK' };
@@ -174,7 +172,7 @@ const accountOf = (result: TargetResult): string | null =>
 const addressesLine = (step: StepResult): string =>
   step.addresses.length === 0
     ? '(none resolved)'
-    : `${step.addresses.join(', ')} (${addressKind(step.addresses, step.private)})`;
+    : `${step.addresses.join(', ')} (${describeAddresses(step.addresses)})`;
 
 const field = (label: string, value: string): string => `${`${label}:`.padEnd(15)}${value}`;
 

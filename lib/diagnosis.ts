@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import type { Config } from './config.ts';
 import { GLOBAL_STS_ENDPOINT } from './endpoints.ts';
-import { isPrivateAddress } from './net/addresses.ts';
+import { isLoopback, isPrivateAddress } from './net/addresses.ts';
 import type { ProbeDeps } from './probe.ts';
 import { endpointNames, globalStsRemediation } from './remediation.ts';
 import { sourceCredentialsOf, stsStep } from './sts-step.ts';
@@ -70,7 +70,6 @@ export async function runChecks(
   return { globalSts: await globalSts, names: resolved };
 }
 
-const isLoopback = (address: string) => address === '::1' || address.startsWith('127.');
 const isPublic = (address: string) => isIP(address) !== 0 && !isPrivateAddress(address) && !isLoopback(address);
 
 function vpcBlockList(cidrs: readonly string[]): BlockList | null {
@@ -100,7 +99,7 @@ export function findingsFor(
       subject: global.endpoint,
       message:
         `The regional STS endpoint answers, but the global one (${global.endpoint}) does not: ` +
-        `${global.failure.kind} in ${global.failure.phase}. Clients that use the global endpoint hang here.`,
+        `${global.failure.kind} in ${global.failure.phase} (${global.failure.message}). Clients that use the global endpoint hang here.`,
       remediation: globalStsRemediation(region),
     });
   }

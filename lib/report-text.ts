@@ -1,4 +1,5 @@
 import { formatSeconds } from './failure.ts';
+import { addressKind } from './net/addresses.ts';
 import type { Phases, Report, StepName, StepResult, TargetResult } from './types.ts';
 
 export interface Style {
@@ -43,7 +44,7 @@ export function waterfall(step: StepResult, style: Style): string[] {
 
 const where = (step: StepResult): string => {
   if (step.addresses.length === 0) return step.endpoint;
-  return `${step.endpoint} → ${step.addresses.join(', ')} (${step.private ? 'private' : 'public'})`;
+  return `${step.endpoint} → ${step.addresses.join(', ')} (${addressKind(step.addresses)})`;
 };
 
 export type Hint = (step: StepName, result: TargetResult) => string | undefined;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Resolve, serversResolve } from '../lib/net/resolve.ts';
 import { probeTarget } from '../lib/probe.ts';
-import type { FailureKind, Phase, StepName } from '../lib/types.ts';
+import type { FailureKind, Phase, Phases, StepName } from '../lib/types.ts';
 import { startDnsServer } from './support/dns-server.ts';
 import {
   connectHang,
@@ -74,6 +74,14 @@ function silentFor(name: string, silentServer: string): Resolve {
   return (host, signal) => (host === name ? silent(host, signal) : sandbox.deps.resolve(host, signal));
 }
 
+const PHASE_FIELD: Record<Phase, keyof Phases> = {
+  dns: 'dnsMs',
+  connect: 'connectMs',
+  tls: 'tlsMs',
+  response: 'firstByteMs',
+  body: 'transferMs',
+};
+
 let sandbox: Sandbox;
 beforeAll(async () => {
   sandbox = await startSandbox();
@@ -103,7 +111,13 @@ describe.each<StepName>(['sts', 'git'])('a fault at the %s endpoint', (step) => 
       expect(result.ok).toBe(false);
       expect(stepResult.failure).toMatchObject(expected);
       expect(stepResult.durationMs).toBeLessThanOrEqual(DEADLINE_MS + SLACK_MS);
-      if (expected.kind === 'timeout') expect(stepResult.durationMs).toBeGreaterThanOrEqual(DEADLINE_MS - 5);
+      if (expected.kind === 'timeout') {
+        expect(stepResult.durationMs).toBeGreaterThanOrEqual(DEADLINE_MS - 5);
+        // The waterfall shows where the time went: the hung phase carries it, up to the deadline.
+        const sum = Object.values(stepResult.phases).reduce((a, b) => a + b, 0);
+        expect(sum).toBeGreaterThan(DEADLINE_MS * 0.9);
+        expect(stepResult.phases[PHASE_FIELD[expected.phase]]).toBeGreaterThan(DEADLINE_MS / 2);
+      }
       if (step === 'sts') expect(result.steps.git.skipped).toBe(true);
       else expect(result.steps.sts.ok).toBe(true);
       expect(stepResult.failure?.message).not.toMatch(/secret|token|password|Basic /i);

@@ -17,3 +17,9 @@ export function isPrivateAddress(address: string): boolean {
 /** True when the name resolved and every address is private: the call stayed inside the VPC. */
 export const allPrivate = (addresses: readonly string[]): boolean =>
   addresses.length > 0 && addresses.every(isPrivateAddress);
+
+export const isLoopback = (address: string): boolean => address === '::1' || address.startsWith('127.');
+
+/** For people: `private` (through an interface endpoint), `loopback` (a local stand-in), else `public`. */
+export const addressKind = (addresses: readonly string[]): 'private' | 'loopback' | 'public' =>
+  allPrivate(addresses) ? 'private' : addresses.length > 0 && addresses.every(isLoopback) ? 'loopback' : 'public';

@@ -79,6 +79,7 @@ export async function timedExchange<T>(
     value = await Promise.race([exchange(context), deadline]);
     trace.mark('end');
   } catch (error) {
+    trace.stop();
     // A broken connection explains a client library's parse error better than the parse error does.
     const cause = !timedOut && trace.socketError && trace.firstByte !== undefined ? trace.socketError : error;
     failure = classifyError(cause, trace.currentPhase(), timedOut, deadlineMs);

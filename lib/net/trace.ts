@@ -17,6 +17,8 @@ export class Trace {
   tlsDone?: number;
   firstByte?: number;
   end?: number;
+  /** When a failure ended the exchange: the phase it was in is charged up to here. */
+  stoppedAt?: number;
   /** `valid_to` of the server's certificate, read at the handshake. */
   certificateExpiresAt?: Date;
   /** The connection's own error (reset, cap exceeded): truer than what a client library makes of it. */
@@ -33,8 +35,13 @@ export class Trace {
     this[event] ??= this.clock.monotonicMs();
   }
 
+  /** Marks the exchange as ended by a failure, now. */
+  stop(): void {
+    this.stoppedAt ??= this.clock.monotonicMs();
+  }
+
   elapsedMs(): number {
-    return (this.end ?? this.clock.monotonicMs()) - this.start;
+    return (this.end ?? this.stoppedAt ?? this.clock.monotonicMs()) - this.start;
   }
 
   /** The phase that was running when the exchange stopped. */
@@ -46,18 +53,36 @@ export class Trace {
     return 'body';
   }
 
+  /**
+   * Phase durations. A phase that completed spans its two marks; the phase a failure stopped in is charged up to
+   * the stop (so a hang shows where the time went); phases after it are 0.
+   */
   phases(): Phases {
     const phases = zeroPhases();
     const round = (ms: number) => Math.max(0, Math.round(ms * 10) / 10);
+    const until = (mark: number | undefined) => mark ?? this.stoppedAt;
+    const dnsDone = until(this.dnsDone);
+    if (dnsDone === undefined) return phases;
+    phases.dnsMs = round(dnsDone - this.start);
     if (this.dnsDone === undefined) return phases;
-    phases.dnsMs = round(this.dnsDone - this.start);
+    const connected = until(this.connected);
+    if (connected === undefined) return phases;
+    phases.connectMs = round(connected - this.dnsDone);
     if (this.connected === undefined) return phases;
-    phases.connectMs = round(this.connected - this.dnsDone);
-    const requestSent = this.tlsDone ?? this.connected;
-    if (this.tlsDone !== undefined) phases.tlsMs = round(this.tlsDone - this.connected);
+    let requestSent = this.connected;
+    if (this.secure) {
+      const tlsDone = until(this.tlsDone);
+      if (tlsDone === undefined) return phases;
+      phases.tlsMs = round(tlsDone - this.connected);
+      if (this.tlsDone === undefined) return phases;
+      requestSent = this.tlsDone;
+    }
+    const firstByte = until(this.firstByte);
+    if (firstByte === undefined) return phases;
+    phases.firstByteMs = round(firstByte - requestSent);
     if (this.firstByte === undefined) return phases;
-    phases.firstByteMs = round(this.firstByte - requestSent);
-    if (this.end !== undefined) phases.transferMs = round(this.end - this.firstByte);
+    const end = until(this.end);
+    if (end !== undefined) phases.transferMs = round(end - this.firstByte);
     return phases;
   }
 }
