@@ -188,6 +188,11 @@ function readConfig(file, shown) {
     throw new CanaryDeployError(`${(checked.stderr || checked.error?.message || 'config check failed').trim()}`);
   }
   const config = JSON.parse(checked.stdout);
+  if (config.tls?.caFile) {
+    throw new CanaryDeployError(
+      `${shown}: tls.caFile is for the CLI only: the file is not packaged, so the probe could not start; AWS endpoints need no extra CA`,
+    );
+  }
   return {
     config,
     namespace: config.metrics.namespace,

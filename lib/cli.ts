@@ -13,6 +13,7 @@ import type { Finding } from './types.ts';
 export const USAGE = `Usage:
   codecommit-canary probe --config <file> [--target <name>]... [--json]
   codecommit-canary probe codecommit://[profile@]repo | codecommit::<region>://[profile@]repo [options] [--json]
+  codecommit-canary check --config <file>                 (validate a config; probes nothing)
   codecommit-canary demo [--interactive] [--speed <n>]   (a self-contained sandbox on 127.0.0.1; demo --help)
 
 Probes each target: AssumeRole through the STS endpoint, then git ls-remote against git-codecommit,
@@ -161,6 +162,16 @@ async function probeCommand(positionals: string[], values: Values, io: Io): Prom
   return report.ok ? 0 : 1;
 }
 
+/** Validates a config file, as `serverless package` and the Lambda cold start do; exit 0 or 2. */
+async function checkCommand(values: Values, io: Io): Promise<number> {
+  if (!values.config) throw new UsageError('check needs --config <file>');
+  const config = await loadConfig(values.config);
+  io.stdout.write(
+    `${values.config}: valid, ${config.targets.length} target(s): ${config.targets.map((t) => t.name).join(', ')}\n`,
+  );
+  return 0;
+}
+
 /** The CLI: returns the exit code; writes only to the streams it is given. */
 export async function main(argv: string[], io: Io): Promise<number> {
   try {
@@ -173,6 +184,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return command === undefined && !values.help ? 2 : 0;
     }
     if (command === 'probe') return await probeCommand(rest, values, io);
+    if (command === 'check') return await checkCommand(values, io);
     throw new UsageError(`unknown command: ${command}`);
   } catch (error) {
     if (error instanceof ConfigError) {

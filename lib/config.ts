@@ -33,6 +33,12 @@ const integer = (expected: string, min: number, max: number) =>
     .min(min, { error: `expected ${expected}` })
     .max(max, { error: `expected ${expected}` });
 
+/** An object of known keys; a wrong type says so in words (unknown keys are reported by parseConfig). */
+const object = <Shape extends z.ZodRawShape>(shape: Shape) =>
+  z.strictObject(shape, {
+    error: (issue) => (issue.input === undefined ? 'required: an object' : 'expected an object'),
+  });
+
 const isLoopbackHost = (host: string): boolean =>
   host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 
@@ -69,9 +75,9 @@ const cidr = text('a CIDR block like 10.0.0.0/16', (value) => {
 const stsMs = integer('milliseconds between 100 and 60000', 100, 60_000);
 const gitMs = integer('milliseconds between 100 and 120000', 100, 120_000);
 
-const endpointsSchema = z.strictObject({ sts: endpointUrl.optional(), git: endpointUrl.optional() });
+const endpointsSchema = object({ sts: endpointUrl.optional(), git: endpointUrl.optional() });
 
-const targetSchema = z.strictObject({
+const targetSchema = object({
   name: text('a target name of 1-64 letters, digits, . _ -', (s) => /^[\w.-]{1,64}$/.test(s)),
   repository: text('a CodeCommit repository name (1-100 of letters, digits, . _ -)', (s) =>
     REPOSITORY_NAME.test(s),
@@ -87,69 +93,63 @@ const targetSchema = z.strictObject({
   ).optional(),
   region: region.optional(),
   endpoints: endpointsSchema.optional(),
-  timeouts: z.strictObject({ stsMs: stsMs.optional(), gitMs: gitMs.optional() }).optional(),
+  timeouts: object({ stsMs: stsMs.optional(), gitMs: gitMs.optional() }).optional(),
 });
 
-export const configSchema = z.strictObject({
+export const configSchema = object({
   region,
-  timeouts: z
-    .strictObject({
-      stsMs: stsMs.default(5000),
-      gitMs: gitMs.default(10_000),
-      /** The global STS reachability check's own, shorter deadline. */
-      stsGlobalMs: stsMs.default(3000),
-    })
-    .default({ stsMs: 5000, gitMs: 10_000, stsGlobalMs: 3000 }),
-  dns: z.strictObject({ servers: z.array(dnsServer).min(1, { error: 'expected at least one server' }) }).optional(),
-  endpoints: z
-    .strictObject({ sts: endpointUrl.optional(), git: endpointUrl.optional(), stsGlobal: endpointUrl.optional() })
-    .default({}),
-  checks: z
-    .strictObject({
-      /** One short call per run to the global STS endpoint: do clients that use it hang here? */
-      globalSts: z.boolean({ error: 'expected true or false' }).default(true),
-      /** Resolve the canonical endpoint names: do they lead to private (interface endpoint) addresses? */
-      path: z.boolean({ error: 'expected true or false' }).default(true),
-      /** Days of certificate validity below which a finding is raised. */
-      certificateDays: integer('days between 1 and 365', 1, 365).default(14),
-    })
-    .default({ globalSts: true, path: true, certificateDays: 14 }),
-  network: z
-    .strictObject({
-      /** The VPC's CIDRs: endpoint addresses outside them did not come from this VPC's interface endpoints. */
-      vpcCidrs: z.array(cidr).default([]),
-      /** A closed VPC (no NAT, no internet gateway): public endpoint addresses are critical, not a warning. */
-      closed: z.boolean({ error: 'expected true or false' }).default(false),
-    })
-    .default({ vpcCidrs: [], closed: false }),
-  schedule: z
-    .strictObject({
-      /** Probes per invocation, spaced intervalSeconds apart: detection within seconds instead of minutes. */
-      samplesPerRun: integer('an integer between 1 and 12', 1, 12).default(1),
-      intervalSeconds: integer('seconds between 1 and 60', 1, 60).default(10),
-      /** 1-second storage resolution for the metrics (costs more; see the README's cost table). */
-      highResolution: z.boolean({ error: 'expected true or false' }).default(false),
-    })
-    .default({ samplesPerRun: 1, intervalSeconds: 10, highResolution: false }),
-  tls: z.strictObject({ caFile: text('a path to a PEM file of extra trusted CAs').optional() }).default({}),
+  timeouts: object({
+    stsMs: stsMs.default(5000),
+    gitMs: gitMs.default(10_000),
+    /** The global STS reachability check's own, shorter deadline. */
+    stsGlobalMs: stsMs.default(3000),
+  }).default({ stsMs: 5000, gitMs: 10_000, stsGlobalMs: 3000 }),
+  dns: object({
+    servers: z
+      .array(dnsServer, { error: 'required: a list of DNS server addresses like ["10.0.0.2"]' })
+      .min(1, { error: 'expected at least one server' }),
+  }).optional(),
+  endpoints: object({
+    sts: endpointUrl.optional(),
+    git: endpointUrl.optional(),
+    stsGlobal: endpointUrl.optional(),
+  }).default({}),
+  checks: object({
+    /** One short call per run to the global STS endpoint: do clients that use it hang here? */
+    globalSts: z.boolean({ error: 'expected true or false' }).default(true),
+    /** Resolve the canonical endpoint names: do they lead to private (interface endpoint) addresses? */
+    path: z.boolean({ error: 'expected true or false' }).default(true),
+    /** Days of certificate validity below which a finding is raised. */
+    certificateDays: integer('days between 1 and 365', 1, 365).default(14),
+  }).default({ globalSts: true, path: true, certificateDays: 14 }),
+  network: object({
+    /** The VPC's CIDRs: endpoint addresses outside them did not come from this VPC's interface endpoints. */
+    vpcCidrs: z.array(cidr, { error: 'expected a list of CIDR blocks like ["10.0.0.0/16"]' }).default([]),
+    /** A closed VPC (no NAT, no internet gateway): public endpoint addresses are critical, not a warning. */
+    closed: z.boolean({ error: 'expected true or false' }).default(false),
+  }).default({ vpcCidrs: [], closed: false }),
+  schedule: object({
+    /** Probes per invocation, spaced intervalSeconds apart: detection within seconds instead of minutes. */
+    samplesPerRun: integer('an integer between 1 and 12', 1, 12).default(1),
+    intervalSeconds: integer('seconds between 1 and 60', 1, 60).default(10),
+    /** 1-second storage resolution for the metrics (costs more; see the README's cost table). */
+    highResolution: z.boolean({ error: 'expected true or false' }).default(false),
+  }).default({ samplesPerRun: 1, intervalSeconds: 10, highResolution: false }),
+  tls: object({ caFile: text('a path to a PEM file of extra trusted CAs').optional() }).default({}),
   /** Cap on the targets probed at once. */
   concurrency: integer('an integer between 1 and 64', 1, 64).default(8),
   /** Cap on the bytes read from a ref advertisement, against a broken or hostile server. */
   maxAdvertisementBytes: integer('bytes between 1024 and 268435456', 1024, 256 * 1024 * 1024).default(16 * 1024 * 1024),
-  metrics: z
-    .strictObject({
-      namespace: text('a CloudWatch namespace of 1-255 characters', (s) => /^[^:$][^$]{0,254}$/.test(s)).default(
-        'CodeCommitCanary',
-      ),
-      detail: z.enum(['basic', 'phases'], { error: 'expected "basic" or "phases"' }).default('basic'),
-    })
-    .default({ namespace: 'CodeCommitCanary', detail: 'basic' }),
-  alerts: z
-    .strictObject({
-      failuresBeforeAlert: integer('an integer between 1 and 100', 1, 100).default(2),
-      renotifyMinutes: integer('minutes between 1 and 10080', 1, 10_080).default(60),
-    })
-    .default({ failuresBeforeAlert: 2, renotifyMinutes: 60 }),
+  metrics: object({
+    namespace: text('a CloudWatch namespace of 1-255 characters', (s) => /^[^:$][^$]{0,254}$/.test(s)).default(
+      'CodeCommitCanary',
+    ),
+    detail: z.enum(['basic', 'phases'], { error: 'expected "basic" or "phases"' }).default('basic'),
+  }).default({ namespace: 'CodeCommitCanary', detail: 'basic' }),
+  alerts: object({
+    failuresBeforeAlert: integer('an integer between 1 and 100', 1, 100).default(2),
+    renotifyMinutes: integer('minutes between 1 and 10080', 1, 10_080).default(60),
+  }).default({ failuresBeforeAlert: 2, renotifyMinutes: 60 }),
   targets: z
     .array(targetSchema, { error: 'required: a list of targets' })
     .min(1, { error: 'expected at least one target' }),

@@ -58,6 +58,11 @@ const connectTimeoutHint = (step: StepName) => (n: EndpointNames) =>
   `${service(step, n)} interface endpoint's ENIs, check the subnets' route tables and network ACLs, and that private DNS ` +
   'is enabled on the endpoint (without it the name resolves to public addresses a closed VPC cannot reach).';
 
+const tlsTimeoutHint = (step: StepName) => (n: EndpointNames) =>
+  `TCP to ${host(step, n)} connected but the TLS handshake got no answer: check the security group of the ` +
+  `${service(step, n)} interface endpoint's ENIs (443 inbound from the probe) and the network ACLs for the return path, ` +
+  'then any firewall or proxy in the path that filters on the server name (SNI) or drops large packets (MTU).';
+
 const responseTimeoutHint = (step: StepName) => (n: EndpointNames) =>
   `${host(step, n)} accepted the connection but did not answer in time: the endpoint is overloaded or the server ` +
   'hangs, or a proxy/firewall in the path holds the request; check AWS Health for the region, and raise the timeout only if answers are merely slow.';
@@ -112,7 +117,8 @@ export const REMEDIATION_RULES: readonly RemediationRule[] = [
 
   // Per step and kind, for both steps.
   ...forBothSteps('timeout', dnsHint, ['dns']),
-  ...forBothSteps('timeout', connectTimeoutHint, ['connect', 'tls']),
+  ...forBothSteps('timeout', connectTimeoutHint, ['connect']),
+  ...forBothSteps('timeout', tlsTimeoutHint, ['tls']),
   ...forBothSteps('timeout', responseTimeoutHint, ['response', 'body']),
   ...forBothSteps('dns', dnsHint),
   ...forBothSteps('tls', tlsHint),

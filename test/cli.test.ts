@@ -3,8 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_SOURCE_CREDENTIALS } from './support/moto.ts';
-import { runCli } from './support/run-cli.ts';
+import { runCli as runCliProcess } from './support/run-cli.ts';
 import { REGION, ROLE_ARN, type Sandbox, startSandbox } from './support/sandbox.ts';
+import { assertNoSecrets, motoSecrets, OutputLog } from './support/secrets.ts';
+
+/** Every CLI run's stdout and stderr, scanned for secrets by the last test. */
+const outputs = new OutputLog();
+const runCli: typeof runCliProcess = async (args, ...rest) =>
+  outputs.record(`codecommit-canary ${args.join(' ')}`, await runCliProcess(args, ...rest));
 
 let sandbox: Sandbox;
 let dir: string;
@@ -225,5 +231,29 @@ describe('codecommit-canary probe without credentials', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('credentials: invalid config');
     expect(run.stderr).toContain('no AWS credentials to call AssumeRole with');
+  });
+});
+
+describe('codecommit-canary check --config', () => {
+  it('says valid and exits 0, or lists every problem and exits 2, probing nothing', async () => {
+    const good = writeConfig('check-good.json', sandboxConfig());
+    const ok = await runCli(['check', '--config', good], env);
+    expect(ok).toMatchObject({ code: 0, stderr: '' });
+    expect(ok.stdout).toBe(`${good}: valid, 3 target(s): team-repo, by-url, missing\n`);
+    const bad = writeConfig('check-bad.json', { ...sandboxConfig(), dns: { server: '10.0.0.2' } });
+    const gitRequests = sandbox.git.requests;
+    const failed = await runCli(['check', '--config', bad], env);
+    expect(failed.code).toBe(2);
+    expect(failed.stderr).toBe(
+      `${bad}: invalid config\n  dns.servers: required: a list of DNS server addresses like ["10.0.0.2"]\n  dns: unknown field(s) "server"\n`,
+    );
+    expect(sandbox.git.requests).toBe(gitRequests);
+  });
+});
+
+describe('every run above', () => {
+  it('printed no secret: no source or assumed-role key or token, no git password, no signature', async () => {
+    expect(Object.keys(outputs.channels).length).toBeGreaterThan(20);
+    assertNoSecrets(outputs.channels, await motoSecrets(sandbox.moto));
   });
 });

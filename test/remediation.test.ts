@@ -27,15 +27,20 @@ describe('remediationFor', () => {
     }
   });
 
-  it('sends an sts connect or TLS timeout to the security group, routes and private DNS of the sts endpoint', () => {
-    for (const phase of ['connect', 'tls'] as const) {
-      const hint = remediationFor('sts', { kind: 'timeout', phase }, REGION);
-      expect(hint).toContain('443 inbound');
-      expect(hint).toContain('security group');
-      expect(hint).toContain('com.amazonaws.ap-northeast-1.sts');
-      expect(hint).toContain('route tables');
-      expect(hint).toContain('private DNS');
-    }
+  it('sends an sts connect timeout to the security group, routes and private DNS of the sts endpoint', () => {
+    const hint = remediationFor('sts', { kind: 'timeout', phase: 'connect' }, REGION);
+    expect(hint).toContain('443 inbound');
+    expect(hint).toContain('security group');
+    expect(hint).toContain('com.amazonaws.ap-northeast-1.sts');
+    expect(hint).toContain('route tables');
+    expect(hint).toContain('private DNS');
+  });
+
+  it('sends a TLS hang (TCP up) to the endpoint security group, then SNI-filtering firewalls and MTU', () => {
+    const hint = remediationFor('git', { kind: 'timeout', phase: 'tls' }, REGION);
+    expect(hint).toContain('443 inbound');
+    expect(hint).toContain('com.amazonaws.ap-northeast-1.git-codecommit');
+    expect(hint).toContain('SNI');
   });
 
   it('sends a DNS timeout or failure to private DNS and the resolver', () => {
@@ -124,6 +129,6 @@ describe('remediationTable', () => {
       status: 401,
       hint: remediationFor('git', { kind: 'auth', phase: 'response', status: 401 }, REGION),
     });
-    expect(rows.find((r) => r.step === 'sts' && r.kind === 'timeout' && r.phases === 'connect, tls')).toBeDefined();
+    expect(rows.find((r) => r.step === 'sts' && r.kind === 'timeout' && r.phases === 'tls')).toBeDefined();
   });
 });

@@ -440,12 +440,11 @@ describe('functions and their wiring', () => {
     });
   });
 
-  it('keeps incident state in an on-demand table keyed by target, with expiring items', () => {
+  it('keeps incident state in an on-demand table keyed by target', () => {
     expect(resource(logMode.template, 'IncidentTable').Properties).toEqual({
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [{ AttributeName: 'target', AttributeType: 'S' }],
       KeySchema: [{ AttributeName: 'target', KeyType: 'HASH' }],
-      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
     });
   });
 

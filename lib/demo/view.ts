@@ -57,7 +57,7 @@ export function headerLines(info: HeaderInfo, style: Style): string[] {
     `  a run every ${formatSeconds(info.intervalMs)}, deadlines ${formatSeconds(info.deadlineMs)}; result records → log → ` +
       `subscription event (gzip+base64) → notifier → incident store (alert after ${info.failuresBeforeAlert} failed runs) → console`,
     style.dim(
-      '  (127.0.0.1 shows as "public": through a real interface endpoint the addresses are private, e.g. 10.x)',
+      '  (127.0.0.1 shows as "loopback": through a real interface endpoint the addresses are private, e.g. 10.x)',
     ),
     ...(info.keys ? [`  ${style.bold('keys')}: ${info.keys}`] : []),
   ];
