@@ -13,9 +13,14 @@ import { createIncidentTableClient } from '../lib/incidents.ts';
 import { ensureNode24 } from '../scripts/node24.mjs';
 import { FAKE_SOURCE_CREDENTIALS } from './support/moto.ts';
 import { REGION, ROLE_ARN, type Sandbox, startSandbox } from './support/sandbox.ts';
+import { assertNoSecrets, motoSecrets, OutputLog } from './support/secrets.ts';
 import { createSqsClient, drainQueue, motoClientOptions, subscribeQueue } from './support/sqs.ts';
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+/** Every bundle run's stdout and stderr, scanned for secrets by the last test. */
+const outputs = new OutputLog();
+const run = async (file: string, args: string[], options: { env: NodeJS.ProcessEnv }) =>
+  outputs.record(`${file} ${args.join(' ').slice(0, 80)}`, await execFileAsync(file, args, options));
 let node24: string;
 let sandbox: Sandbox;
 let configFile: string;
@@ -132,5 +137,12 @@ describe('the bundles run on Node 24 (the Lambda runtime)', () => {
     ]);
     const received = await drainQueue(sqs, queueUrl);
     expect(received.map((m) => m.Subject)).toEqual([expect.stringMatching(/^\[ALARM\] gone: git /)]);
+  });
+});
+
+describe('every bundle run above', () => {
+  it('printed no secret: no source or assumed-role key or token, no git password, no signature', async () => {
+    expect(Object.keys(outputs.channels).length).toBeGreaterThanOrEqual(10);
+    assertNoSecrets(outputs.channels, await motoSecrets(sandbox.moto));
   });
 });

@@ -14,6 +14,7 @@ import { CloudWatchSink, EmfSink } from '../lib/metric-sinks.ts';
 import { type MonitorDeps, runMonitor } from '../lib/monitor.ts';
 import { type FaultServer, faultServer } from './support/faults.ts';
 import { type Sandbox, startSandbox } from './support/sandbox.ts';
+import { assertNoSecrets, motoSecrets, OutputLog } from './support/secrets.ts';
 import { createSqsClient, drainQueue, motoClientOptions, subscribeQueue } from './support/sqs.ts';
 
 const config = parseConfig({
@@ -23,10 +24,14 @@ const config = parseConfig({
   targets: [{ name: 'placeholder', repository: 'test_repo', roleArn: 'arn:aws:iam::111111111111:role/SwitchRole' }],
 });
 
+/** Everything the runs below wrote (stdout, the alert path's log), scanned for secrets by the last test. */
+const outputs = new OutputLog();
+
 /** Captures what the probe writes to stdout: result records and EMF, one JSON object per line. */
 class LogCapture {
   lines: string[] = [];
   write(chunk: string) {
+    outputs.add('probe stdout', chunk);
     this.lines.push(...chunk.split('\n').filter(Boolean));
     return true;
   }
@@ -70,7 +75,7 @@ beforeAll(async () => {
   );
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'canary-alerts' }));
   queueUrl = await subscribeQueue(sns, sqs(), TopicArn as string, 'oncall');
-  const logger = jsonLogger({ write: () => true });
+  const logger = jsonLogger({ write: (chunk: string) => outputs.add('alert path log', chunk) });
   alerts = {
     findings: new MemoryFindingStore(),
     incidents: new DynamoDbIncidentStore({
@@ -269,5 +274,12 @@ describe('direct delivery: the probe publishes and alerts itself', () => {
     } finally {
       await hang.stop();
     }
+  });
+});
+
+describe('every run above', () => {
+  it('wrote no secret into records, EMF or log lines', async () => {
+    expect(Object.keys(outputs.channels).length).toBeGreaterThan(10);
+    assertNoSecrets(outputs.channels, await motoSecrets(sandbox.moto));
   });
 });

@@ -119,3 +119,18 @@ export class CapturedOutput {
     this.chunks.length = 0;
   }
 }
+
+/** Outputs of many runs (a test file's CLI runs, its handler invocations), kept by name for one scan at the end. */
+export class OutputLog {
+  readonly channels: Record<string, string> = {};
+  #count = 0;
+  add(name: string, text: string): void {
+    this.channels[`#${++this.#count} ${name}`] = text;
+  }
+  /** Keeps a child process's stdout and stderr; returns the run unchanged. */
+  record<T extends { stdout: string; stderr: string }>(name: string, run: T): T {
+    this.add(`${name}: stdout`, run.stdout);
+    this.add(`${name}: stderr`, run.stderr);
+    return run;
+  }
+}
