@@ -1,8 +1,7 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { resolveTargets } from '../lib/config.ts';
 import { alertPathDeps, loadLambdaEnv } from '../lib/lambda-env.ts';
 import { jsonLogger } from '../lib/log.ts';
-import { CloudWatchSink, EmfSink } from '../lib/metric-sinks.ts';
+import { CloudWatchSink, createMetricsClient, EmfSink } from '../lib/metric-sinks.ts';
 import { type MonitorDeps, runMonitor } from '../lib/monitor.ts';
 import { probeDeps } from '../lib/runtime.ts';
 
@@ -14,9 +13,13 @@ const logger = jsonLogger();
 const emf = new EmfSink({ namespace });
 
 function directDeps(): Pick<MonitorDeps, 'metrics' | 'alerts'> {
-  const cloudWatch = new CloudWatchClient({ region: env.region, maxAttempts: 1 });
   return {
-    metrics: new CloudWatchSink({ client: cloudWatch, namespace, fallback: emf, timeoutMs: 3000 }),
+    metrics: new CloudWatchSink({
+      client: createMetricsClient({ region: env.region }),
+      namespace,
+      fallback: emf,
+      timeoutMs: 3000,
+    }),
     alerts: alertPathDeps(env, logger),
   };
 }
@@ -27,8 +30,11 @@ const deps: MonitorDeps = {
   ...(env.delivery === 'direct' ? directDeps() : { metrics: emf }),
 };
 
-/** Time kept back from the probes for writing records, metrics and (direct mode) alerts. */
-const REPORTING_RESERVE_MS = env.delivery === 'direct' ? 12_000 : 2_000;
+/**
+ * Time kept back from the probes for writing records and metrics, and in direct mode for PutMetricData (3 s), the
+ * incident and finding state (3 s each) and SNS publishes (5 s each, only for changes).
+ */
+const REPORTING_RESERVE_MS = env.delivery === 'direct' ? 20_000 : 2_000;
 
 /** EventBridge schedule → one monitor run. Thin: everything is in lib/monitor.ts. */
 export const handler = async (_event: unknown, context: { getRemainingTimeInMillis(): number }) => {

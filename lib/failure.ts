@@ -42,7 +42,8 @@ export function classifyError(error: unknown, phase: Phase, timedOut: boolean, d
   }
   const err = error as { code?: unknown; message?: unknown; name?: unknown };
   const code = typeof err?.code === 'string' ? err.code : '';
-  const message = typeof err?.message === 'string' ? err.message : String(error);
+  // One line, whatever the runtime or a library put in the message.
+  const message = (typeof err?.message === 'string' ? err.message : String(error)).split('\n')[0] ?? '';
   const failure = (kind: FailureKind, at: Phase, text: string): Failure => ({ kind, phase: at, message: text });
   if (code === 'ERR_RESPONSE_TOO_LARGE') return failure('protocol', 'body', message);
   if (phase === 'dns' && (DNS_CODES.has(code) || code.startsWith('E'))) {

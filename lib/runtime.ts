@@ -3,7 +3,7 @@ import { systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { AwsCredentials } from './git/password.ts';
 import { serversResolve, systemResolve } from './net/resolve.ts';
-import { trustedCas } from './net/trust.ts';
+import { trustedContext } from './net/trust.ts';
 import type { ProbeDeps } from './probe.ts';
 
 /** The caller's credentials from the SDK's default chain (Lambda's role, env, profile, instance role). */
@@ -14,11 +14,11 @@ export function probeDeps(
   config: Pick<Config, 'dns' | 'tls' | 'maxAdvertisementBytes'>,
   sourceCredentials: () => Promise<AwsCredentials> = defaultSourceCredentials(),
 ): ProbeDeps {
-  const ca = trustedCas(config.tls?.caFile);
+  const secureContext = trustedContext(config.tls?.caFile);
   return {
     clock: systemClock,
     resolve: config.dns ? serversResolve(config.dns.servers) : systemResolve,
-    ...(ca ? { tls: { ca } } : {}),
+    ...(secureContext ? { tls: { secureContext } } : {}),
     sourceCredentials,
     maxAdvertisementBytes: config.maxAdvertisementBytes,
   };

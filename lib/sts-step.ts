@@ -40,7 +40,9 @@ function serviceFailure(error: unknown): StepFailure | undefined {
         : kindForStatus(status);
   const phase = kind === 'protocol' ? 'body' : 'response';
   const detail = status < 300 ? 'unparseable response' : `HTTP ${status} ${name}`;
-  return new StepFailure({ kind, phase, status, message: `${detail}: ${(err.message ?? '').slice(0, 200)}`.trim() });
+  // One line, as the contract says: the SDK's parse errors run over several.
+  const firstLine = (err.message ?? '').split('\n')[0]?.slice(0, 200) ?? '';
+  return new StepFailure({ kind, phase, status, message: `${detail}: ${firstLine}`.trim() });
 }
 
 /**

@@ -378,7 +378,7 @@ describe('alerts end to end against moto_server (DynamoDB, SNS, SQS)', () => {
     for (const line of [
       'Elapsed:       10.0 s of 10.0 s deadline',
       'Addresses:     10.0.1.20, 10.0.2.20 (private)',
-      'Remediation:   The connection to git-codecommit.us-east-1.amazonaws.com hangs',
+      'Remediation:   TCP to git-codecommit.us-east-1.amazonaws.com connected but the TLS handshake got no answer',
       'Run id:        run-2',
     ]) {
       expect(text).toContain(line);

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -79,9 +78,7 @@ beforeAll(async () => {
     ]);
   Object.assign(faults, { refused, status403, status503, garbage, reset, headersHang, handshakeHang, untrusted });
   faults.notFound = notFound;
-  // Only the test CA: trustedCas() (Node's roots + the file) costs ~30-45 ms of CPU per step (reported), which
-  // would be most of what these runs measure.
-  probe = { ...sandbox.deps, tls: { ca: readFileSync(sandbox.pki.caFile, 'utf8') }, maxAdvertisementBytes: 1 << 20 };
+  probe = { ...sandbox.deps, maxAdvertisementBytes: 1 << 20 };
 }, 60_000);
 afterAll(async () => {
   await Promise.allSettled([sts?.stop(), git?.stop(), ...Object.values(faults).map((f) => f.stop())]);
@@ -373,8 +370,7 @@ describe('one warm process, 1,000 consecutive runs', () => {
       const phase = run >= 10 && run < 110 ? watchedMax.early : run >= RUNS - 100 ? watchedMax.late : undefined;
       for (const type of watched) phase?.set(type, Math.max(phase.get(type) ?? 0, lastHandles[type] ?? 0));
       if ((run + 1) % HEAP_CHECKPOINT_EVERY === 0) {
-        // The test's own servers keep a log of what they saw: not the monitor's memory. The reset server of
-        // test/support/faults.ts keeps each reset's timer, and with it the request (~10 KB; reported): a fresh one.
+        // The test's own servers keep a log of what they saw: not the monitor's memory; a fresh reset server too.
         sandbox.dns.queries.length = 0;
         sandbox.git.log.length = 0;
         await faults.reset?.stop();

@@ -76,7 +76,11 @@ export async function timedExchange<T>(
     trace.mark('dnsDone');
     agent = tracedAgent(trace, addresses, deps.tls, maxResponseBytes);
     const context = { url, agent, signal: controller.signal, trace };
-    value = await Promise.race([exchange(context), deadline]);
+    const answer = await Promise.race([exchange(context), deadline]);
+    // A body cut at the cap can still parse (a valid answer followed by junk, no Content-Length): not an answer.
+    if ((trace.socketError as { code?: string } | undefined)?.code === 'ERR_RESPONSE_TOO_LARGE')
+      throw trace.socketError;
+    value = answer;
     trace.mark('end');
   } catch (error) {
     trace.stop();

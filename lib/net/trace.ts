@@ -2,7 +2,7 @@ import type { Agent as HttpAgent } from 'node:http';
 import { Agent as PlainAgent } from 'node:http';
 import { Agent as TlsAgent } from 'node:https';
 import type { LookupFunction, Socket } from 'node:net';
-import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import type { ConnectionOptions, SecureContext, TLSSocket } from 'node:tls';
 import type { Clock } from '../clock.ts';
 import { type Phase, type Phases, zeroPhases } from '../types.ts';
 
@@ -132,6 +132,8 @@ function watch(socket: Socket, trace: Trace, maxResponseBytes: number): Socket {
 export interface AgentOptions {
   /** Extra trusted CAs (PEM); when absent the default store, NODE_EXTRA_CA_CERTS included, is used. */
   ca?: string | Buffer | Array<string | Buffer>;
+  /** A prepared trust store (see trustedContext): wins over `ca`, and costs nothing per connection. */
+  secureContext?: SecureContext;
 }
 
 /** Bytes read off one connection before it is cut (headers + body, after TLS). */
@@ -155,7 +157,8 @@ export function tracedAgent(
       watch(create(opts, cb as never) as Socket, trace, maxResponseBytes)) as never;
     return agent;
   }
-  const agent = new TlsAgent({ ...base, ...(options.ca ? { ca: options.ca } : {}) } satisfies ConnectionOptions);
+  const trust = options.secureContext ? { secureContext: options.secureContext } : options.ca ? { ca: options.ca } : {};
+  const agent = new TlsAgent({ ...base, ...trust } satisfies ConnectionOptions);
   const create = (agent as unknown as { createConnection: (o: object, cb?: unknown) => Socket }).createConnection.bind(
     agent,
   );

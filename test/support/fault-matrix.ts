@@ -280,12 +280,8 @@ export async function startMatrixEnv(): Promise<MatrixEnv> {
     silentDns,
     endpoints: urls,
     resolve,
-    // Only the test CA in `ca`, not trustedCas(): that list (Node's ~145 roots + the file) builds a new TLS
-    // context per step, ~30-45 ms of CPU each, enough at 6 cells at once to push 600 ms steps past their deadline
-    // (reported as a bug; with the default store, production's usual path, the cost is not there).
     probe: {
       ...sandbox.deps,
-      tls: { ca: readFileSync(sandbox.pki.caFile, 'utf8') },
       resolve,
       maxAdvertisementBytes: STEP_CAP_BYTES,
     },

@@ -162,7 +162,10 @@ async function startFaultServer(tls: { key: Buffer; cert: Buffer }, initial: Fau
       res.flushHeaders();
       const reset = () => {
         // Let the written bytes reach the client before the RST discards the send queue.
-        const timer = setTimeout(() => raw.get(req.socket.remotePort ?? -1)?.resetAndDestroy(), 50);
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          raw.get(req.socket.remotePort ?? -1)?.resetAndDestroy();
+        }, 50);
         timers.add(timer);
       };
       // A pkt-line header promising more than is sent: the body is unfinished, never complete-but-empty.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { systemClock } from '../../lib/clock.ts';
 import type { ResolvedTarget } from '../../lib/config.ts';
 import { serversResolve } from '../../lib/net/resolve.ts';
-import { trustedCas } from '../../lib/net/trust.ts';
+import { trustedContext } from '../../lib/net/trust.ts';
 import type { ProbeDeps } from '../../lib/probe.ts';
 import { type DnsServer, startDnsServer } from './dns-server.ts';
 import { type GitServer, startGitServer } from './git-server.ts';
@@ -45,7 +45,7 @@ export async function startSandbox(options: { manyRefs?: boolean } = {}): Promis
   const deps: ProbeDeps = {
     clock: systemClock,
     resolve: serversResolve([dns.server]),
-    tls: { ca: trustedCas(pki.caFile) },
+    tls: { secureContext: trustedContext(pki.caFile) },
     sourceCredentials: async () => ({ ...FAKE_SOURCE_CREDENTIALS }),
     maxAdvertisementBytes: 16 * 1024 * 1024,
   };
