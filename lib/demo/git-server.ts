@@ -5,12 +5,11 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
 import { repositoryPath } from '../endpoints.ts';
 import { gitPassword } from '../git/password.ts';
 import type { CredentialStore } from './credentials.ts';
 import type { FaultSwitch } from './faults.ts';
+import { listenOnLoopback } from './listen.ts';
 import type { DemoPki } from './pki.ts';
 import { advertisement, type DemoRepository } from './repository.ts';
 
@@ -78,7 +77,6 @@ function authenticate(req: IncomingMessage, repository: string, options: GitServ
  */
 export async function startGitServer(options: GitServerOptions): Promise<DemoGitServer> {
   const log: GitLogEntry[] = [];
-  const sockets = new Set<Socket>();
 
   function answer(req: IncomingMessage, entry: GitLogEntry): { status: number; type: string; body: Buffer | string } {
     const url = new URL(req.url ?? '/', 'https://placeholder');
@@ -113,22 +111,6 @@ export async function startGitServer(options: GitServerOptions): Promise<DemoGit
     });
   }
 
-  const server = createServer({ cert: options.pki.certPem, key: options.pki.keyPem }, onRequest);
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    log,
-    async stop() {
-      options.faults.releaseAll();
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  const { port, stop } = await listenOnLoopback(options.pki, options.faults, onRequest);
+  return { port, log, stop };
 }

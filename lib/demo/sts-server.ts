@@ -5,10 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
 import type { CredentialStore } from './credentials.ts';
 import type { FaultSwitch } from './faults.ts';
+import { listenOnLoopback } from './listen.ts';
 import type { DemoPki } from './pki.ts';
 import { verifySigV4 } from './sigv4.ts';
 
@@ -77,7 +76,6 @@ const readBody = (req: IncomingMessage): Promise<Buffer> =>
  */
 export async function startStsServer(options: StsServerOptions): Promise<DemoStsServer> {
   const log: StsLogEntry[] = [];
-  const sockets = new Set<Socket>();
 
   function handle(params: URLSearchParams, accessKeyId: string, denied: boolean) {
     const action = params.get('Action') ?? '';
@@ -156,24 +154,8 @@ export async function startStsServer(options: StsServerOptions): Promise<DemoSts
     });
   }
 
-  const server = createServer({ cert: options.pki.certPem, key: options.pki.keyPem }, (req, res) => {
+  const { port, stop } = await listenOnLoopback(options.pki, options.faults, (req, res) => {
     onRequest(req, res).catch(() => res.destroy());
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    log,
-    async stop() {
-      options.faults.releaseAll();
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { port, log, stop };
 }
