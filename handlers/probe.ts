@@ -3,6 +3,7 @@ import { alertPathDeps, loadLambdaEnv } from '../lib/lambda-env.ts';
 import { jsonLogger } from '../lib/log.ts';
 import { CloudWatchSink, createMetricsClient, EmfSink } from '../lib/metric-sinks.ts';
 import { type MonitorDeps, runMonitor } from '../lib/monitor.ts';
+import { probeBudgetMs } from '../lib/run-budget.ts';
 import { probeDeps } from '../lib/runtime.ts';
 
 // Built once per container: config, targets, clients. A bad config fails the cold start, loudly.
@@ -30,15 +31,9 @@ const deps: MonitorDeps = {
   ...(env.delivery === 'direct' ? directDeps() : { metrics: emf }),
 };
 
-/**
- * Time kept back from the probes for writing records and metrics, and in direct mode for PutMetricData (3 s), the
- * incident and finding state (3 s each) and SNS publishes (5 s each, only for changes).
- */
-const REPORTING_RESERVE_MS = env.delivery === 'direct' ? 20_000 : 2_000;
-
 /** EventBridge schedule → one monitor run. Thin: everything is in lib/monitor.ts. */
 export const handler = async (_event: unknown, context: { getRemainingTimeInMillis(): number }) => {
-  const budgetMs = Math.max(0, context.getRemainingTimeInMillis() - REPORTING_RESERVE_MS);
+  const budgetMs = probeBudgetMs(context.getRemainingTimeInMillis(), env.delivery);
   const summary = await runMonitor(env.config, targets, deps, { stack: env.stack, budgetMs });
   logger.info('run finished', { type: 'codecommit-canary/run', ...summary });
   return summary;

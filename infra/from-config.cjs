@@ -187,7 +187,7 @@ function readConfig(file, shown) {
   if (checked.status !== 0) {
     throw new CanaryDeployError(`${(checked.stderr || checked.error?.message || 'config check failed').trim()}`);
   }
-  const config = JSON.parse(checked.stdout);
+  const { config, probeTimeoutSeconds } = JSON.parse(checked.stdout);
   if (config.tls?.caFile) {
     throw new CanaryDeployError(
       `${shown}: tls.caFile is for the CLI only: the file is not packaged, so the probe could not start; AWS endpoints need no extra CA`,
@@ -195,6 +195,7 @@ function readConfig(file, shown) {
   }
   return {
     config,
+    probeTimeoutSeconds,
     namespace: config.metrics.namespace,
     detail: config.metrics.detail,
     failuresBeforeAlert: config.alerts.failuresBeforeAlert,
@@ -244,22 +245,9 @@ exports.namespace = async ({ resolveVariable }) => (await loadConfig(resolveVari
 exports.configJsonLiteral = async ({ resolveVariable }) =>
   JSON.stringify(JSON.stringify((await loadConfig(resolveVariable)).config));
 
-/**
- * The probe's Lambda timeout (s): one minute for one sample per run; with `schedule.samplesPerRun`, room for every
- * sample's slot plus the longest step pair plus the reporting reserve (the handler budgets against it anyway).
- */
-exports.probeTimeout = async ({ resolveVariable }) => {
-  const { config } = await loadConfig(resolveVariable);
-  const { samplesPerRun, intervalSeconds } = config.schedule;
-  if (samplesPerRun <= 1) return 60;
-  const longestMs = Math.max(
-    ...config.targets.map(
-      (t) => (t.timeouts?.stsMs ?? config.timeouts.stsMs) + (t.timeouts?.gitMs ?? config.timeouts.gitMs),
-    ),
-  );
-  const reserveSeconds = 15;
-  return Math.min(900, Math.ceil((samplesPerRun - 1) * intervalSeconds + longestMs / 1000 + reserveSeconds));
-};
+/** The probe's Lambda timeout (s), from lib/run-budget.ts: the same reserve the handler budgets with. */
+exports.probeTimeout = async ({ resolveVariable }) =>
+  (await loadConfig(resolveVariable)).probeTimeoutSeconds[await deliveryParam(resolveVariable)];
 
 exports.delivery = async ({ resolveVariable }) => deliveryParam(resolveVariable);
 

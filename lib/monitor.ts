@@ -10,7 +10,7 @@ import { type Datapoint, datapointsFor, diagnosisDatapoints, heartbeat } from '.
 import { type ProbeDeps, probeAll } from './probe.ts';
 import type { Finding, FindingsRecord, ResultRecord } from './types.ts';
 
-export type DeliveryMode = 'log' | 'direct';
+export type { DeliveryMode } from './run-budget.ts';
 
 /** Everything one scheduled run touches; built once per process by the handler (or the demo). */
 export interface MonitorDeps {
