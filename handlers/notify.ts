@@ -1,18 +1,46 @@
-import { processResults } from '../lib/alerts.ts';
-import { alertPathDeps, loadLambdaEnv } from '../lib/lambda-env.ts';
+import { notify } from '../lib/alerting/notify.ts';
+import { accountOfFunctionArn, alertPathDeps, loadLambdaEnv } from '../lib/lambda-env.ts';
 import { jsonLogger } from '../lib/log.ts';
 import { type AwsLogsEvent, decodeSubscriptionEvent } from '../lib/log-records.ts';
-import { announceFindings } from '../lib/monitor.ts';
+import { EmfSink } from '../lib/metric-sinks.ts';
+import { notifierDatapoints } from '../lib/metrics.ts';
 
 // Built once per container. The notifier runs outside the watched VPC, so its calls don't share the probe's fate.
+const env = loadLambdaEnv();
 const logger = jsonLogger();
-const deps = alertPathDeps(loadLambdaEnv(), logger);
+const deps = alertPathDeps(env, logger);
+const emf = new EmfSink({ namespace: env.config.metrics.namespace });
 
-/** CloudWatch Logs subscription (the probe's result and findings records) → incident and finding state → SNS. */
-export const handler = async (event: AwsLogsEvent) => {
-  const { records, findings, rejected } = decodeSubscriptionEvent(event);
-  const summary = await processResults(records, deps);
-  for (const record of findings) await announceFindings(record, deps);
+interface NotifyContext {
+  getRemainingTimeInMillis(): number;
+  invokedFunctionArn: string;
+}
+
+/**
+ * CloudWatch Logs subscription (the probe's result and findings records) → incident and finding state → SNS.
+ * Throws only when Lambda must retry the event: a fail-open page SNS did not take (recorded nowhere), or records
+ * left for lack of time. Retries re-deliver the whole event; records already applied are recognised.
+ */
+export const handler = async (event: AwsLogsEvent, context: NotifyContext) => {
+  const decoded = decodeSubscriptionEvent(event, {
+    logGroup: env.probeLogGroup,
+    ...(env.account ? { account: env.account } : { account: accountOfFunctionArn(context.invokedFunctionArn) }),
+  });
+  const { records, findings, rejected, rejections } = decoded;
+  if (rejected > 0 && Object.keys(rejections).some((reason) => reason !== 'not-a-record')) {
+    logger.warn('implausible records rejected', { type: 'codecommit-canary/records-rejected', rejections });
+  }
+  const summary = await notify(records, findings, {
+    ...deps,
+    remainingMs: () => context.getRemainingTimeInMillis(),
+  });
+  const suspicious = rejected - (rejections['not-a-record'] ?? 0);
+  await emf.publish(notifierDatapoints(env.stack, new Date(), { owed: summary.owed, rejected: suspicious }));
   logger.info('records processed', { type: 'codecommit-canary/notify', rejected, ...summary });
+  if (summary.unrecorded > 0 || summary.deferred > 0) {
+    throw new Error(
+      `retry: ${summary.unrecorded} fail-open page(s) undelivered, ${summary.deferred} record(s) not applied in time`,
+    );
+  }
   return { ...summary, rejected };
 };

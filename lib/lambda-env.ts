@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createSnsClient, SnsAlertSink } from './alerts.ts';
+import type { NotifyDeps } from './alerting/notify.ts';
+import { Outbox } from './alerting/outbox.ts';
+import { createSnsClient, SnsAlertSink } from './alerting/sinks.ts';
+import { createAlertTableClient, DynamoDbTable } from './alerting/versioned-table.ts';
 import { systemClock } from './clock.ts';
 import { type Config, ConfigError, parseConfig, parseConfigText } from './config.ts';
-import { DynamoDbFindingStore } from './finding-state.ts';
-import { createIncidentTableClient, DynamoDbIncidentStore } from './incidents.ts';
 import type { Logger } from './log.ts';
-import type { DeliveryMode, MonitorDeps } from './monitor.ts';
+import type { DeliveryMode } from './run-budget.ts';
 
 /** What the stack tells a handler through its environment; every name checked once, at cold start. */
 export interface LambdaEnv {
@@ -16,6 +17,10 @@ export interface LambdaEnv {
   region: string;
   table?: string;
   topicArn?: string;
+  /** The probe's log group: the only one whose records the notifier accepts. */
+  probeLogGroup: string;
+  /** The stack's account, when set (CANARY_ACCOUNT); else the notifier takes it from its own function ARN. */
+  account?: string;
 }
 
 /**
@@ -38,10 +43,14 @@ export function loadLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
   if (delivery !== 'log' && delivery !== 'direct') {
     throw new ConfigError('environment', [`CANARY_DELIVERY: expected "log" or "direct", got "${delivery}"`]);
   }
+  const stack = env.CANARY_STACK ?? 'codecommit-canary';
   return {
     config,
     delivery,
-    stack: env.CANARY_STACK ?? 'codecommit-canary',
+    stack,
+    // As the stack names it (osls: /aws/lambda/<function name>, the function named <stack>-probe).
+    probeLogGroup: env.CANARY_PROBE_LOG_GROUP ?? `/aws/lambda/${stack}-probe`,
+    ...(env.CANARY_ACCOUNT ? { account: env.CANARY_ACCOUNT } : {}),
     region: env.AWS_REGION ?? config.region,
     ...(env.CANARY_TABLE ? { table: env.CANARY_TABLE } : {}),
     ...(env.CANARY_TOPIC_ARN ? { topicArn: env.CANARY_TOPIC_ARN } : {}),
@@ -61,22 +70,23 @@ export function requireAlertEnv(env: LambdaEnv): { table: string; topicArn: stri
 }
 
 /**
- * The alert path from the stack's names: incident and finding state in the table, alerts to the topic. The
- * notifier always builds it; the probe only in `direct` mode. Built once per container.
+ * The alert path from the stack's names: incident and finding state with the owed notifications in the table,
+ * alerts to the topic. The notifier always builds it; the probe only in `direct` mode. Built once per container
+ * (the fail-open memory lives as long as the container).
  */
-export function alertPathDeps(env: LambdaEnv, logger: Logger): NonNullable<MonitorDeps['alerts']> {
-  const { table: tableName, topicArn } = requireAlertEnv(env);
-  const table = createIncidentTableClient({ region: env.region });
+export function alertPathDeps(env: LambdaEnv, logger: Logger): NotifyDeps {
+  const { table, topicArn } = requireAlertEnv(env);
   return {
-    findings: new DynamoDbFindingStore({ client: table, tableName, logger }),
-    incidents: new DynamoDbIncidentStore({
-      client: table,
-      tableName,
-      settings: env.config.alerts,
+    outbox: new Outbox(new DynamoDbTable(createAlertTableClient({ region: env.region }), table), {
       clock: systemClock,
-      logger,
     }),
     sink: new SnsAlertSink({ client: createSnsClient({ region: env.region }), topicArn, logger }),
     logger,
+    settings: env.config.alerts,
+    clock: systemClock,
+    failOpenSent: new Map(),
   };
 }
+
+/** The account in a Lambda function ARN (`arn:<partition>:lambda:<region>:<account>:function:<name>`). */
+export const accountOfFunctionArn = (arn: string): string | undefined => /^arn:[^:]+:lambda:[^:]*:(\d{12}):/.exec(arn)?.[1];

@@ -83,6 +83,9 @@ export const METRIC = {
   Heartbeat: 'Heartbeat',
   Finding: 'Finding',
   CertDaysLeft: 'CertDaysLeft',
+  NotifierHeartbeat: 'NotifierHeartbeat',
+  NotificationsOwed: 'NotificationsOwed',
+  RecordsRejected: 'RecordsRejected',
 } as const;
 export type CatalogueMetricName = (typeof METRIC)[keyof typeof METRIC];
 
@@ -109,7 +112,7 @@ export interface MetricDefinition {
   /** Dimension names, in the order they are emitted. */
   dimensions: readonly string[];
   /** `step`: one per target and step; `run`: one per probe run; `code`: one per finding code; `endpoint`: per host. */
-  scope: 'step' | 'run' | 'code' | 'endpoint';
+  scope: 'step' | 'run' | 'code' | 'endpoint' | 'notifier';
   /** The lowest detail level that emits the metric. */
   detail: DetailLevel;
   description: string;
@@ -180,6 +183,30 @@ export const METRIC_CATALOGUE: readonly MetricDefinition[] = [
     scope: 'endpoint',
     detail: 'basic',
     description: "Days until the endpoint's TLS certificate expires, from the handshakes of the run.",
+  },
+  {
+    name: METRIC.NotifierHeartbeat,
+    unit: 'Count',
+    dimensions: [DIMENSION.Stack],
+    scope: 'notifier',
+    detail: 'basic',
+    description: '1 per notifier invocation that ran to its end; missing data is breaching: the alert path is broken.',
+  },
+  {
+    name: METRIC.NotificationsOwed,
+    unit: 'Count',
+    dimensions: [DIMENSION.Stack],
+    scope: 'notifier',
+    detail: 'basic',
+    description: 'Notifications left owed by a notifier invocation (SNS refused or hung); above 0 for long: pages are stuck.',
+  },
+  {
+    name: METRIC.RecordsRejected,
+    unit: 'Count',
+    dimensions: [DIMENSION.Stack],
+    scope: 'notifier',
+    detail: 'basic',
+    description: 'Records the notifier rejected as implausible (schema, log group, stream, clock); above 0: look for forged records.',
   },
 ];
 
@@ -279,6 +306,21 @@ export function heartbeat(
   options: Pick<DatapointOptions, 'storageResolution'> = {},
 ): Datapoint {
   return pointMaker({ [DIMENSION.Stack]: stack }, at, options)(METRIC.Heartbeat, 'Count', 1);
+}
+
+/**
+ * The notifier's own metrics, per invocation: it ran, what it left owed, what it rejected.
+ *
+ * @example
+ * notifierDatapoints('codecommit-canary-prod', new Date(), { owed: 0, rejected: 0 }) // three datapoints, Stack dimension
+ */
+export function notifierDatapoints(stack: string, at: Date, counts: { owed: number; rejected: number }): Datapoint[] {
+  const point = pointMaker({ [DIMENSION.Stack]: stack }, at, {});
+  return [
+    point(METRIC.NotifierHeartbeat, 'Count', 1),
+    point(METRIC.NotificationsOwed, 'Count', counts.owed),
+    point(METRIC.RecordsRejected, 'Count', counts.rejected),
+  ];
 }
 
 const pointMaker =

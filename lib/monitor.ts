@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { type ProcessResultsDeps, type ProcessSummary, processResults } from './alerts.ts';
+import { type NotifyDeps, type NotifySummary, notify } from './alerting/notify.ts';
 import type { Config, ResolvedTarget } from './config.ts';
 import type { DiagnosisConfig } from './diagnosis.ts';
-import { type FindingChanges, type FindingStore, findingAlert } from './finding-state.ts';
 import type { Writer } from './log.ts';
 import { findingsRecordLine, resultRecordLine } from './log-records.ts';
 import type { MetricSink, PublishOutcome } from './metric-sinks.ts';
@@ -20,7 +19,7 @@ export interface MonitorDeps {
   /** Where records go: stdout, which Lambda ships to the log group the notifier subscribes to. */
   log: Writer;
   /** Direct mode only: the probe raises incidents and announces findings itself, with the notifier's code. */
-  alerts?: ProcessResultsDeps & { findings: FindingStore };
+  alerts?: NotifyDeps;
   newRunId?: () => string;
   /** Waits between samples; injected so tests run sub-minute sampling on a virtual clock. */
   sleep?: (ms: number) => Promise<void>;
@@ -40,7 +39,7 @@ export interface SampleSummary {
   ok: boolean;
   failed: string[];
   metrics: PublishOutcome;
-  alerts?: ProcessSummary;
+  alerts?: NotifySummary;
 }
 
 export interface RunSummary {
@@ -54,26 +53,16 @@ export interface RunSummary {
   samples: SampleSummary[];
   /** The first sample's metric outcome (all of them: `samples`). */
   metrics: PublishOutcome;
-  alerts?: ProcessSummary;
+  alerts?: NotifySummary;
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Findings that appeared or cleared → one low-severity notification each (direct mode; the notifier does the same). */
-export async function announceFindings(
-  record: FindingsRecord,
-  deps: Pick<NonNullable<MonitorDeps['alerts']>, 'findings' | 'sink'>,
-): Promise<FindingChanges> {
-  const changes = await deps.findings.apply(record);
-  for (const finding of changes.appeared) await deps.sink.send(findingAlert(finding, 'FINDING', record));
-  for (const finding of changes.cleared) await deps.sink.send(findingAlert(finding, 'CLEARED', record));
-  return changes;
-}
-
 /**
  * One sample: probe every target within the budget, write one result record per target (and, with diagnosis,
- * the findings record), publish the metrics and the heartbeat, and (direct mode) raise incidents. Reporting
- * happens even when probing throws: a run that reports nothing looks like a healthy run downstream.
+ * the findings record), publish the metrics and the heartbeat, and (direct mode) raise incidents. Metrics are
+ * published even when probing throws; the heartbeat only once the records are written, so a run that reports
+ * nothing is a missing heartbeat, not a healthy-looking run.
  */
 async function runSample(
   config: MonitorConfig,
@@ -101,15 +90,14 @@ async function runSample(
       deps.log.write(findingsRecordLine(findingsRecord));
       points.push(...diagnosisDatapoints(options.stack, report.findings, report.targets, startedAt, resolution));
     }
+    points.push(heartbeat(options.stack, startedAt, resolution));
   } finally {
     points.push(
       ...records.flatMap((r) => datapointsFor(r.result, { detail: config.metrics.detail, ...resolution }, startedAt)),
-      heartbeat(options.stack, startedAt, resolution),
     );
     metrics = await deps.metrics.publish(points);
   }
-  const alerts = deps.alerts ? await processResults(records, deps.alerts) : undefined;
-  if (deps.alerts && findingsRecord) await announceFindings(findingsRecord, deps.alerts);
+  const alerts = deps.alerts ? await notify(records, findingsRecord ? [findingsRecord] : [], deps.alerts) : undefined;
   return {
     runId: options.runId,
     ok: records.every((r) => r.result.ok),
@@ -170,6 +158,10 @@ export async function runMonitor(
           alerts: {
             records: alertSummaries.reduce((n, a) => n + a.records, 0),
             notifications: alertSummaries.flatMap((a) => a.notifications),
+            owed: alertSummaries.at(-1)?.owed ?? 0,
+            unrecorded: alertSummaries.reduce((n, a) => n + a.unrecorded, 0),
+            deferred: alertSummaries.reduce((n, a) => n + a.deferred, 0),
+            stateUnavailable: alertSummaries.some((a) => a.stateUnavailable),
           },
         }
       : {}),

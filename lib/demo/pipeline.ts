@@ -4,14 +4,17 @@
  * decode → incident and finding state → alert sink. Only the transports are local: a buffer for the log, memory
  * for DynamoDB, the console for SNS and CloudWatch.
  */
-import { type AlertSink, type AnyAlert, ConsoleAlertSink, type Delivery, processResults } from '../alerts.ts';
-import { MemoryFindingStore } from '../finding-state.ts';
-import { type IncidentState, MemoryIncidentStore } from '../incidents.ts';
+import type { IncidentState } from '../alerting/incident-policy.ts';
+import { notify, readIncidentState } from '../alerting/notify.ts';
+import { Outbox } from '../alerting/outbox.ts';
+import { type AlertSink, ConsoleAlertSink, type Delivery } from '../alerting/sinks.ts';
+import type { AnyAlert } from '../alerting/text.ts';
+import { MemoryTable } from '../alerting/versioned-table.ts';
+import { systemClock } from '../clock.ts';
 import { jsonLogger, type Writer } from '../log.ts';
-import { decodeSubscriptionEvent } from '../log-records.ts';
-import { announceFindings, type RunSummary, runMonitor } from '../monitor.ts';
+import { decodeSubscriptionEvent, encodeSubscriptionEvent, probeLogGroupName } from '../log-records.ts';
+import { type RunSummary, runMonitor } from '../monitor.ts';
 import type { Report } from '../types.ts';
-import { subscriptionEvent } from './awslogs.ts';
 import { MetricLineSink } from './metric-line.ts';
 import { PROBE_ACCOUNT, type Sandbox } from './sandbox.ts';
 
@@ -63,14 +66,13 @@ export class DemoPipeline {
   readonly #alertOutput = new TextBuffer();
   readonly #notifierOutput = new TextBuffer();
   readonly #metrics: MetricLineSink;
-  readonly #incidents: MemoryIncidentStore;
-  readonly #findings = new MemoryFindingStore();
+  /** The notifier's table, in memory: incident and finding state with the owed notifications. */
+  readonly #table = new MemoryTable();
   readonly #alerts: RecordingAlertSink;
 
   constructor(sandbox: Sandbox) {
     this.#sandbox = sandbox;
     this.#metrics = new MetricLineSink(sandbox.config.metrics.namespace);
-    this.#incidents = new MemoryIncidentStore(sandbox.config.alerts);
     this.#alerts = new RecordingAlertSink(new ConsoleAlertSink(this.#alertOutput));
   }
 
@@ -91,16 +93,23 @@ export class DemoPipeline {
       { stack: DEMO_STACK, budgetMs: stsMs + gitMs + 500 },
     );
     const lines = this.#log.take().split('\n').filter(Boolean);
-    const event = subscriptionEvent(lines, {
-      owner: PROBE_ACCOUNT,
-      logGroup: `/aws/lambda/${DEMO_STACK}-probe`,
-      logStream: `${summary.startedAt.slice(0, 10).replace(/-/g, '/')}/[$LATEST]demo`,
+    const source = { owner: PROBE_ACCOUNT, logGroup: probeLogGroupName(DEMO_STACK) };
+    const event = encodeSubscriptionEvent(lines, {
+      ...source,
+      logStream: `${summary.startedAt.slice(0, 10).replace(/-/g, '/')}/[$LATEST]0123456789abcdef0123456789abcdef`,
     });
     // Notifier Lambda (handlers/notify.ts): decode the delivery, apply it to incident and finding state, send.
-    const { records, findings, rejected } = decodeSubscriptionEvent(event);
-    const sink = this.#alerts;
-    await processResults(records, { incidents: this.#incidents, sink, logger: jsonLogger(this.#notifierOutput) });
-    for (const record of findings) await announceFindings(record, { findings: this.#findings, sink });
+    const { records, findings, rejected } = decodeSubscriptionEvent(event, {
+      logGroup: source.logGroup,
+      account: source.owner,
+    });
+    await notify(records, findings, {
+      outbox: new Outbox(this.#table, { clock: systemClock }),
+      sink: this.#alerts,
+      logger: jsonLogger(this.#notifierOutput),
+      settings: config.alerts,
+      clock: systemClock,
+    });
     const results = records.map((record) => record.result);
     return {
       summary,
@@ -114,7 +123,11 @@ export class DemoPipeline {
       delivery: { records: records.length + findings.length, rejected, base64Bytes: event.awslogs.data.length },
       alerts: this.#alerts.sent.slice(sentBefore),
       alertText: this.#alertOutput.take(),
-      incidents: targets.flatMap((t) => this.#incidents.states.get(t.name) ?? []),
+      incidents: (
+        await Promise.all(
+          targets.map(async (t) => readIncidentState((await this.#table.read(t.name)).state, t.name)),
+        )
+      ).flatMap((state) => state ?? []),
       metricLine: this.#metrics.line,
       notifierLog: this.#notifierOutput.take().split('\n').filter(Boolean),
     };

@@ -3,7 +3,7 @@
  * which alerts it must cause. The list is data: add a scene by adding an entry (the summary and the test check
  * `alerts` for every scene, whatever the list holds).
  */
-import type { AlertState, AnyAlert } from '../alerts.ts';
+import type { AlertState, AnyAlert } from '../alerting/text.ts';
 import type { EndpointName, Fault } from './faults.ts';
 
 /** An alert as its SNS attributes describe it: pages and finding notifications alike. */

@@ -1,5 +1,5 @@
 /** The demo's closing lines: what each scene sent, and whether that was what it should send. */
-import type { AnyAlert } from '../alerts.ts';
+import type { AnyAlert } from '../alerting/text.ts';
 import { formatSeconds } from '../failure.ts';
 import type { Style } from '../report-text.ts';
 import type { Scene } from './scenes.ts';

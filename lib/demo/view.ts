@@ -4,7 +4,7 @@
  * appends one compact block, and each alert is printed in full where it happened.
  */
 import { formatSeconds } from '../failure.ts';
-import type { IncidentState } from '../incidents.ts';
+import type { IncidentState } from '../alerting/incident-policy.ts';
 import type { Writer } from '../log.ts';
 import { formatReport, type Style } from '../report-text.ts';
 import type { Phases, StepName, StepResult, TargetResult } from '../types.ts';

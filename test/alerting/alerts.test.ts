@@ -2,30 +2,24 @@ import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamod
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AlertSettings, Notification } from '../../lib/alerting/incident-policy.ts';
+import { notify } from '../../lib/alerting/notify.ts';
+import { Outbox } from '../../lib/alerting/outbox.ts';
+import { ConsoleAlertSink, createSnsClient, SnsAlertSink } from '../../lib/alerting/sinks.ts';
 import {
   type AlertFacts,
   buildAlert,
-  ConsoleAlertSink,
-  createSnsClient,
   describeFailure,
   formatDuration,
-  processResults,
   redact,
-  SnsAlertSink,
   sanitizeSubject,
   snsMessage,
-} from '../lib/alerts.ts';
-import { boundedClientConfig } from '../lib/aws-clients.ts';
-import {
-  type AlertSettings,
-  createIncidentTableClient,
-  DynamoDbIncidentStore,
-  type Notification,
-} from '../lib/incidents.ts';
-import { jsonLogger } from '../lib/log.ts';
-import type { ResultRecord, TargetResult } from '../lib/types.ts';
-import { FAKE_SOURCE_CREDENTIALS, freePort, type Moto, startMoto } from './support/moto.ts';
-import { createTestPki, type TestPki } from './support/pki.ts';
+} from '../../lib/alerting/text.ts';
+import { createAlertTableClient, DynamoDbTable } from '../../lib/alerting/versioned-table.ts';
+import { boundedClientConfig } from '../../lib/aws-clients.ts';
+import type { ResultRecord, TargetResult } from '../../lib/types.ts';
+import { FAKE_SOURCE_CREDENTIALS, freePort, type Moto, startMoto } from '../support/moto.ts';
+import { createTestPki, type TestPki } from '../support/pki.ts';
 import {
   createSqsClient,
   drainQueue,
@@ -37,7 +31,7 @@ import {
   stsConnectTimeout,
   subscribeQueue,
   targetResult,
-} from './support/sqs.ts';
+} from '../support/sqs.ts';
 
 const T0 = new Date('2026-11-27T06:00:00.000Z');
 const minutes = (n: number) => new Date(T0.getTime() + n * 60_000);
@@ -45,6 +39,7 @@ const minutes = (n: number) => new Date(T0.getTime() + n * 60_000);
 const notification = (overrides: Partial<Notification> = {}): Notification => ({
   state: 'ALARM',
   target: 'team-repo',
+  dedupKey: `team-repo/${minutes(2).toISOString()}/ALARM/run-2`,
   runId: 'run-2',
   at: minutes(2).toISOString(),
   failingSince: minutes(1).toISOString(),
@@ -71,7 +66,13 @@ describe('buildAlert', () => {
   it('writes the ALARM subject, text and attributes a person and a filter need', () => {
     const alert = buildAlert(notification(), gitTlsTimeout());
     expect(alert.subject).toBe('[ALARM] team-repo: git ls-remote timed out in tls after 10.0 s');
-    expect(alert.attributes).toEqual({ target: 'team-repo', step: 'git', kind: 'timeout', state: 'ALARM' });
+    expect(alert.attributes).toEqual({
+      target: 'team-repo',
+      step: 'git',
+      kind: 'timeout',
+      state: 'ALARM',
+      dedupKey: `team-repo/${minutes(2).toISOString()}/ALARM/run-2`,
+    });
     expect(alert.text).toBe(
       [
         'ALARM: team-repo: git ls-remote timed out in tls after 10.0 s',
@@ -122,7 +123,13 @@ describe('buildAlert', () => {
       targetResult(),
     );
     expect(alert.subject).toBe('[OK] team-repo: recovered after 12 min');
-    expect(alert.attributes).toEqual({ target: 'team-repo', step: 'git', kind: 'timeout', state: 'RECOVERED' });
+    expect(alert.attributes).toEqual({
+      target: 'team-repo',
+      step: 'git',
+      kind: 'timeout',
+      state: 'RECOVERED',
+      dedupKey: notification().dedupKey,
+    });
     expect(alert.text).toContain('Was:           git ls-remote: timeout in tls\n');
     expect(alert.text).toContain('Now:           sts AssumeRole 180 ms, git ls-remote 420 ms (3 refs)\n');
     expect(alert.text).toContain('Recovered at:  2026-11-27T06:13:00.000Z\n');
@@ -257,7 +264,7 @@ describe('alerts end to end against moto_server (DynamoDB, SNS, SQS)', () => {
   beforeAll(async () => {
     pki = createTestPki();
     moto = await startMoto(pki);
-    dynamodb = createIncidentTableClient(motoClientOptions(moto, pki));
+    dynamodb = createAlertTableClient(motoClientOptions(moto, pki));
     sns = createSnsClient(motoClientOptions(moto, pki));
     sqs = createSqsClient(motoClientOptions(moto, pki));
     await dynamodb.send(
@@ -296,15 +303,11 @@ describe('alerts end to end against moto_server (DynamoDB, SNS, SQS)', () => {
     const logger = recordingLogger();
     const clock = { now: () => state.now };
     const deps = {
-      incidents: new DynamoDbIncidentStore({
-        client: options.dynamodb ?? dynamodb,
-        tableName: TABLE,
-        settings: SETTINGS,
-        clock,
-        logger,
-      }),
+      outbox: new Outbox(new DynamoDbTable(options.dynamodb ?? dynamodb, TABLE), { clock }),
       sink: new SnsAlertSink({ client: options.sns ?? sns, topicArn, logger }),
       logger,
+      settings: SETTINGS,
+      clock,
     };
     return {
       state,
@@ -312,12 +315,13 @@ describe('alerts end to end against moto_server (DynamoDB, SNS, SQS)', () => {
       /** One probe run at minute `at`: the clock is set to it, the records processed. */
       async run(at: number, ...results: TargetResult[]) {
         state.now = minutes(at);
-        return processResults(
+        return notify(
           results.map((result) => record(`run-${at}`, minutes(at), result)),
+          [],
           deps,
         );
       },
-      process: (records: ResultRecord[]) => processResults(records, deps),
+      process: (records: ResultRecord[]) => notify(records, [], deps),
     };
   }
 
@@ -353,6 +357,7 @@ describe('alerts end to end against moto_server (DynamoDB, SNS, SQS)', () => {
       step: 'git',
       kind: 'timeout',
       state: 'ALARM',
+      dedupKey: expect.stringMatching(new RegExp(`^${target}/.+/ALARM/run-2$`)),
     });
     expect(factsOf(alarm as SnsEnvelope)).toMatchObject({
       type: 'codecommit-canary/alert',
@@ -435,7 +440,7 @@ describe('alerts end to end against moto_server (DynamoDB, SNS, SQS)', () => {
 
   it('still alerts when the incident table is unreachable, and logs why', async () => {
     // Prepare: the table's client points at a refused port on 127.0.0.1
-    const unreachable = createIncidentTableClient({
+    const unreachable = createAlertTableClient({
       ...motoClientOptions(moto, pki),
       endpoint: `https://127.0.0.1:${await freePort()}`,
     });
@@ -450,14 +455,12 @@ describe('alerts end to end against moto_server (DynamoDB, SNS, SQS)', () => {
     const [alert, ...more] = await received();
     expect(more).toEqual([]);
     expect(alert?.Subject).toBe('[ALARM] no-table: sts AssumeRole timed out in connect after 5.0 s');
-    expect(factsOf(alert as SnsEnvelope).failOpen).toMatch(
-      /^incident table canary-incidents unreachable: .*ECONNREFUSED/,
-    );
+    expect(factsOf(alert as SnsEnvelope).failOpen).toMatch(/^incident state unavailable: .*ECONNREFUSED/);
     expect(factsOf(alert as SnsEnvelope).text).toContain('NOTE: incident state unavailable');
     const failOpen = n.logger.entries.find((e) => e.fields.type === 'codecommit-canary/incident-fail-open');
     expect(failOpen).toMatchObject({
       level: 'error',
-      fields: { target: 'no-table', decision: 'send the alert without incident state' },
+      fields: { target: 'no-table', decision: 'one alert without incident state' },
     });
     expect(failOpen?.fields.reason).toMatch(/ECONNREFUSED/);
   });
@@ -478,54 +481,37 @@ describe('alerts end to end against moto_server (DynamoDB, SNS, SQS)', () => {
     // Assess
     expect(delivery).toMatchObject({ delivered: false, reason: expect.stringMatching(/TimeoutError/) });
     expect(elapsed).toBeLessThan(1000);
-    expect(logger.entries.map((e) => e.fields.type)).toEqual(['codecommit-canary/undelivered-alert']);
   });
 
-  it('logs the whole alert as one structured line when SNS is unreachable', async () => {
-    // Prepare: SNS's client points at a refused port; the log is the JSON-lines logger
+  it('keeps an ALARM owed while SNS refuses it and sends it, once, when SNS is back', async () => {
+    // Prepare: the same table, SNS's client pointing at a refused port on 127.0.0.1
     const unreachable = createSnsClient({
       ...motoClientOptions(moto, pki),
       endpoint: `https://127.0.0.1:${await freePort()}`,
     });
-    const lines: string[] = [];
-    const logger = jsonLogger({ write: (line: string) => lines.push(line) });
-    const sink = new SnsAlertSink({ client: unreachable, topicArn, logger, deadlineMs: 2000 });
-    const incidents = new DynamoDbIncidentStore({
-      client: dynamodb,
-      tableName: TABLE,
-      settings: SETTINGS,
-      clock: { now: () => minutes(1) },
-      logger,
-    });
-    // Act
-    const summary = await processResults(
-      [record('run-0', minutes(0), gitTlsTimeout('no-sns')), record('run-1', minutes(1), gitTlsTimeout('no-sns'))],
-      { incidents, sink, logger },
-    );
+    const down = notifier({ sns: unreachable });
+    const up = notifier();
+    // Act: the incident opens while SNS refuses, stays open for two more runs, then SNS is back
+    const opened = [await down.run(0, gitTlsTimeout('no-sns')), await down.run(1, gitTlsTimeout('no-sns'))];
+    const stillDown = await down.run(2, gitTlsTimeout('no-sns'));
     unreachable.destroy();
+    const whileDown = await received();
+    up.state.now = minutes(3);
+    const back = await up.run(3, gitTlsTimeout('no-sns'));
     // Assess
-    expect(summary.notifications).toEqual([expect.objectContaining({ state: 'ALARM', delivered: false })]);
-    const undelivered = lines.filter((line) => line.startsWith('{"type":"codecommit-canary/undelivered-alert"'));
-    expect(undelivered).toHaveLength(1);
-    const entry = JSON.parse(undelivered[0] ?? '{}');
-    const expected = buildAlert(
-      notification({
-        target: 'no-sns',
-        runId: 'run-1',
-        at: minutes(1).toISOString(),
-        failingSince: minutes(0).toISOString(),
-        incidentOpenedAt: minutes(1).toISOString(),
-      }),
-      gitTlsTimeout('no-sns'),
-    );
-    expect(entry).toMatchObject({
-      level: 'error',
-      subject: '[ALARM] no-sns: git ls-remote timed out in tls after 10.0 s',
-      attributes: { target: 'no-sns', step: 'git', kind: 'timeout', state: 'ALARM' },
-      facts: expected.facts,
-    });
-    expect(entry.reason).toMatch(/^SNS Publish to arn:aws:sns:us-east-1:\d+:canary-alerts failed: .*ECONNREFUSED/);
-    expect(await received()).toEqual([]);
-    expectNoSecrets(lines.join('\n'));
+    expect(opened[1]?.notifications).toEqual([expect.objectContaining({ state: 'ALARM', delivered: false })]);
+    expect(opened[1]?.owed).toBe(1);
+    expect(stillDown.notifications).toEqual([
+      expect.objectContaining({ state: 'ALARM', delivered: false, resent: true }),
+    ]);
+    expect(whileDown).toEqual([]);
+    expect(back.notifications).toEqual([expect.objectContaining({ state: 'ALARM', delivered: true, resent: true })]);
+    expect(back.owed).toBe(0);
+    const [alarm, ...more] = await received();
+    expect(more).toEqual([]);
+    expect(alarm?.Subject).toBe('[ALARM] no-sns: git ls-remote timed out in tls after 10.0 s');
+    expect(attributesOf(alarm as SnsEnvelope).dedupKey).toBe(`no-sns/${minutes(1).toISOString()}/ALARM/run-1`);
+    expect(factsOf(alarm as SnsEnvelope).dedupKey).toBe(attributesOf(alarm as SnsEnvelope).dedupKey);
+    expect(down.logger.entries.filter((e) => e.fields.type === 'codecommit-canary/alert-owed')).toHaveLength(2);
   });
 });

@@ -1,17 +1,13 @@
 /**
- * Alerts: what a notification says (subject, text for people, JSON facts for machines) and where it goes.
- *
- * `processResults` is the one path both delivery modes run: the notifier with the records from the probe's
- * log, the probe itself in `direct` mode with the records it just wrote. Records → incident store → alert → sink.
+ * What a notification says: subject, text for people, JSON facts for machines. Pure: no clients, no clock.
+ * Pages about a target come from `buildAlert`, finding notifications from `findingAlert`; both carry the
+ * `dedupKey` of the owed notification, so a receiver can drop a re-send (see lib/alerting/notify.ts).
  */
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { type BoundedClientOptions, boundedClientConfig, describeError, untilAborted } from './aws-clients.ts';
-import { formatSeconds } from './failure.ts';
-import { failedStep, type IncidentStore, type Notification, type NotificationState } from './incidents.ts';
-import type { Logger, Writer } from './log.ts';
-import { addressKind } from './net/addresses.ts';
-import { remediationFor } from './remediation.ts';
-import type { FailureKind, Finding, Phase, ResultRecord, StepName, StepResult, TargetResult } from './types.ts';
+import { formatSeconds } from '../failure.ts';
+import { addressKind } from '../net/addresses.ts';
+import { remediationFor } from '../remediation.ts';
+import type { FailureKind, Finding, FindingsRecord, Phase, StepName, StepResult, TargetResult } from '../types.ts';
+import { failedStep, type Notification, type NotificationState } from './incident-policy.ts';
 
 /** SNS rejects longer subjects (moto and the service accept 100; the docs say "less than 100"). */
 export const SUBJECT_MAX_LENGTH = 100;
@@ -23,6 +19,8 @@ export interface AlertFacts {
   type: 'codecommit-canary/alert';
   v: 1;
   state: NotificationState;
+  /** The same for every send of this notification: a receiver that saw it already drops the re-send. */
+  dedupKey: string;
   subject: string;
   target: string;
   repository: string;
@@ -55,12 +53,14 @@ export interface AlertFacts {
 }
 
 export interface Alert<Facts extends object = AlertFacts> {
+  /** Stable across re-sends of one notification (incident id + state + run); also in facts and attributes. */
+  dedupKey: string;
   subject: string;
   text: string;
-  /** A result's facts, or a finding's (see lib/finding-state.ts). */
+  /** A result's facts, or a finding's. */
   facts: Facts;
   /** SNS MessageAttributes (String) for subscription filter policies. */
-  attributes: { target: string; step: string; kind: string; state: AlertState; severity?: string };
+  attributes: { target: string; step: string; kind: string; state: AlertState; dedupKey: string; severity?: string };
 }
 
 /** Anything a sink delivers: a page about a target, or a finding notification. */
@@ -71,8 +71,10 @@ export type AlertState = NotificationState | 'FINDING' | 'CLEARED';
 
 /** A finding notification's facts for machine subscribers. */
 export interface FindingFacts {
+  type: 'codecommit-canary/finding';
   finding: Finding;
   state: 'FINDING' | 'CLEARED';
+  dedupKey: string;
   runId: string;
   at: string;
   text: string;
@@ -260,6 +262,7 @@ export function buildAlert(notification: Notification, result: TargetResult): Al
     type: 'codecommit-canary/alert',
     v: 1,
     state: notification.state,
+    dedupKey: notification.dedupKey,
     subject,
     target: result.name,
     repository: result.repository,
@@ -286,6 +289,7 @@ export function buildAlert(notification: Notification, result: TargetResult): Al
     text,
   };
   return {
+    dedupKey: notification.dedupKey,
     subject,
     text,
     facts,
@@ -294,6 +298,7 @@ export function buildAlert(notification: Notification, result: TargetResult): Al
       step: facts.step ?? 'none',
       kind: facts.kind ?? 'none',
       state: notification.state,
+      dedupKey: notification.dedupKey,
     },
   };
 }
@@ -321,179 +326,46 @@ export function snsMessage(alert: AnyAlert): string {
   });
 }
 
-// ---- Sinks ----
-
-export type Delivery = { delivered: true; messageId?: string } | { delivered: false; reason: string };
-
-/** Where alerts go. `send` never throws: an alert it cannot deliver it logs in full. */
-export interface AlertSink {
-  send(alert: AnyAlert): Promise<Delivery>;
-}
-
 /**
- * The structured line that keeps an alert that could not be delivered (search the logs for its type).
+ * The low-severity notification for a finding that appeared or cleared.
  *
  * @example
- * logUndeliveredAlert(logger, alert, 'SNS Publish failed: TimeoutError: …')
- * // {"type":"codecommit-canary/undelivered-alert","level":"error","message":"alert not delivered: [ALARM] …","facts":{…}}
+ * findingAlert(finding, 'FINDING', record, key).subject // '[FINDING] global-sts-unreachable: sts.amazonaws.com'
  */
-export function logUndeliveredAlert(logger: Logger, alert: AnyAlert, reason: string): void {
-  logger.error(`alert not delivered: ${alert.subject}`, {
-    type: 'codecommit-canary/undelivered-alert',
-    reason: redact(reason),
-    subject: alert.subject,
-    attributes: alert.attributes,
-    facts: alert.facts,
-  });
-}
-
-/**
- * An SNS client that cannot hang (timeouts, 2 attempts); build it once at module load.
- *
- * @example
- * const sns = createSnsClient({ region: process.env.AWS_REGION ?? 'us-east-1' });
- */
-export const createSnsClient = (options: BoundedClientOptions): SNSClient =>
-  new SNSClient(boundedClientConfig(options));
-
-export interface SnsAlertSinkOptions {
-  client: SNSClient;
-  topicArn: string;
-  logger: Logger;
-  /** Hard deadline for one Publish including retries (ms). Default 5000. */
-  deadlineMs?: number;
-}
-
-/**
- * Publishes alerts to an SNS topic.
- *
- * @example
- * const sink = new SnsAlertSink({ client: createSnsClient({ region }), topicArn: process.env.CANARY_TOPIC_ARN!, logger });
- */
-export class SnsAlertSink implements AlertSink {
-  readonly #options: SnsAlertSinkOptions;
-
-  constructor(options: SnsAlertSinkOptions) {
-    this.#options = options;
-  }
-
-  async send(alert: AnyAlert): Promise<Delivery> {
-    const { client, topicArn, logger } = this.#options;
-    const attribute = (value: string) => ({ DataType: 'String', StringValue: value || 'none' });
-    const abortSignal = AbortSignal.timeout(this.#options.deadlineMs ?? 5000);
-    try {
-      const output = await untilAborted(
-        client.send(
-          new PublishCommand({
-            TopicArn: topicArn,
-            Subject: alert.subject,
-            Message: snsMessage(alert),
-            MessageStructure: 'json',
-            MessageAttributes: {
-              target: attribute(alert.attributes.target),
-              step: attribute(alert.attributes.step),
-              kind: attribute(alert.attributes.kind),
-              state: attribute(alert.attributes.state),
-              ...(alert.attributes.severity ? { severity: attribute(alert.attributes.severity) } : {}),
-            },
-          }),
-          { abortSignal },
-        ),
-        abortSignal,
-      );
-      logger.info(`alert sent: ${alert.subject}`, {
-        target: alert.attributes.target,
-        state: alert.attributes.state,
-        messageId: output.MessageId,
-      });
-      return { delivered: true, ...(output.MessageId ? { messageId: output.MessageId } : {}) };
-    } catch (error) {
-      const reason = `SNS Publish to ${topicArn} failed: ${describeError(error)}`;
-      logUndeliveredAlert(logger, alert, reason);
-      return { delivered: false, reason };
-    }
-  }
-}
-
-/**
- * Prints alerts for people (the local demo, the CLI).
- *
- * @example
- * await new ConsoleAlertSink().send(alert) // prints '=== [ALARM] … ===' and the text
- */
-export class ConsoleAlertSink implements AlertSink {
-  constructor(private readonly writer: Writer = process.stdout) {}
-
-  async send(alert: AnyAlert): Promise<Delivery> {
-    this.writer.write(`\n=== ${alert.subject} ===\n${alert.text}`);
-    return { delivered: true };
-  }
-}
-
-// ---- The path both delivery modes run ----
-
-export interface ProcessResultsDeps {
-  incidents: IncidentStore;
-  sink: AlertSink;
-  logger: Logger;
-}
-
-export interface ProcessedNotification {
-  target: string;
-  runId: string;
-  state: NotificationState;
-  subject: string;
-  delivered: boolean;
-  failOpen: boolean;
-}
-
-export interface ProcessSummary {
-  records: number;
-  notifications: ProcessedNotification[];
-}
-
-const byTime = (a: ResultRecord, b: ResultRecord): number =>
-  Date.parse(a.at) - Date.parse(b.at) || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0);
-
-/**
- * Applies result records to incident state and sends the notifications that causes. Targets run concurrently,
- * each target's records oldest first. Never throws: store and sinks report failures as data and logs.
- *
- * @example
- * // notifier (handlers/notify.ts): records parsed from the awslogs subscription event
- * const summary = await processResults(records, { incidents: store, sink, logger });
- * // probe in `direct` mode: the records it just wrote to its log
- * await processResults(results.map((result) => ({ type: 'codecommit-canary/result', v: 1, runId, at, result })), deps);
- */
-export async function processResults(
-  records: readonly ResultRecord[],
-  deps: ProcessResultsDeps,
-): Promise<ProcessSummary> {
-  const byTarget = new Map<string, ResultRecord[]>();
-  for (const record of records) {
-    const list = byTarget.get(record.result.name) ?? [];
-    list.push(record);
-    byTarget.set(record.result.name, list);
-  }
-  const perTarget = await Promise.all(
-    [...byTarget.values()].map(async (list) => {
-      const sent: ProcessedNotification[] = [];
-      for (const record of [...list].sort(byTime)) {
-        const { notification } = await deps.incidents.apply(record);
-        if (!notification) continue;
-        const alert = buildAlert(notification, record.result);
-        const delivery = await deps.sink.send(alert);
-        sent.push({
-          target: notification.target,
-          runId: notification.runId,
-          state: notification.state,
-          subject: alert.subject,
-          delivered: delivery.delivered,
-          failOpen: notification.failOpen !== undefined,
-        });
-      }
-      return sent;
-    }),
-  );
-  return { records: records.length, notifications: perTarget.flat() };
+export function findingAlert(
+  finding: Finding,
+  state: 'FINDING' | 'CLEARED',
+  record: Pick<FindingsRecord, 'runId' | 'at'>,
+  dedupKey: string,
+): Alert<FindingFacts> {
+  const verb = state === 'FINDING' ? 'found' : 'cleared';
+  const subject = sanitizeSubject(`[${state}] ${finding.code}: ${finding.subject}`);
+  const text = [
+    `codecommit-canary ${verb}: ${finding.code} (${finding.severity})`,
+    '',
+    finding.message,
+    '',
+    `What to change: ${finding.remediation}`,
+    '',
+    `${finding.target ? `Target: ${finding.target}\n` : ''}About: ${finding.subject}`,
+    `Run: ${record.runId} at ${record.at}`,
+    state === 'FINDING'
+      ? 'This is a finding, not a page: probes still pass. It is announced once, and once more when it clears.'
+      : 'The condition is gone as of this run.',
+    '',
+  ].join('\n');
+  return {
+    dedupKey,
+    subject,
+    text,
+    facts: { type: 'codecommit-canary/finding', finding, state, dedupKey, runId: record.runId, at: record.at, text },
+    attributes: {
+      target: finding.target ?? 'none',
+      step: 'none',
+      kind: finding.code,
+      state,
+      dedupKey,
+      severity: finding.severity,
+    },
+  };
 }

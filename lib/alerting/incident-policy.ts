@@ -1,0 +1,213 @@
+/**
+ * Incident state per target: when a run's result opens an incident, reminds about it, or closes it.
+ *
+ * `decide` is the whole policy, a pure function of the previous state, one result record, the settings and
+ * the clock. lib/alerting/state-store.ts applies it with one conditional write per record that also records
+ * the notification as owed, so a record delivered twice, two overlapping invocations and records arriving out
+ * of order never page twice, and a page SNS refused is sent later rather than lost. When the state cannot be
+ * read or written the notifier fails open (`failOpenDecision`): a failed result is alerted anyway.
+ */
+import type { FailureKind, Phase, ResultRecord, StepName, StepResult, TargetResult } from '../types.ts';
+
+export interface AlertSettings {
+  /** Consecutive failed runs of a target that open an incident. */
+  failuresBeforeAlert: number;
+  /** Minutes between reminders while an incident lasts; 0 or less: no reminders. */
+  renotifyMinutes: number;
+}
+
+export const DEFAULT_ALERT_SETTINGS: AlertSettings = { failuresBeforeAlert: 2, renotifyMinutes: 60 } as const;
+
+export type IncidentStatus = 'ok' | 'failing' | 'incident';
+export type NotificationState = 'ALARM' | 'REMINDER' | 'RECOVERED';
+
+/** Which step failed and how; enough to route and explain a notification. */
+export interface FailureSummary {
+  step: StepName;
+  kind: FailureKind;
+  phase: Phase;
+  status?: number;
+}
+
+export interface IncidentState {
+  target: string;
+  status: IncidentStatus;
+  consecutiveFailures: number;
+  /** The newest record applied: `(lastAt, lastRunId)` orders records, so older ones are recognised. */
+  lastRunId: string;
+  lastAt: string;
+  /** `at` of the first failed run of the current streak. */
+  failingSince: string | null;
+  incidentOpenedAt: string | null;
+  lastNotifiedAt: string | null;
+  lastNotification: NotificationState | null;
+  lastFailure: FailureSummary | null;
+  updatedAt: string;
+}
+
+export interface Notification {
+  state: NotificationState;
+  target: string;
+  /** Incident id + state + run: the same for every send of this notification. */
+  dedupKey: string;
+  runId: string;
+  /** `at` of the record that caused the notification. */
+  at: string;
+  failingSince: string | null;
+  consecutiveFailures: number;
+  incidentOpenedAt: string | null;
+  /** ALARM and REMINDER: this run's failure. RECOVERED: the incident's last failure. */
+  failure: FailureSummary | null;
+  /** Set when the incident table could not be used: the alert goes out without de-duplication. */
+  failOpen?: string;
+}
+
+export type Decision =
+  | { action: 'write'; state: IncidentState; notification: Notification | null }
+  | { action: 'ignore'; reason: 'duplicate' | 'stale' | 'invalid' };
+
+/**
+ * The failed step of a result (sts first: when it fails, git is skipped), or null.
+ *
+ * @example
+ * failedStep(result)?.stepResult.failure?.kind // 'timeout'
+ */
+export function failedStep(result: TargetResult): { step: StepName; stepResult: StepResult } | null {
+  if (result.steps.sts.failure) return { step: 'sts', stepResult: result.steps.sts };
+  if (result.steps.git.failure) return { step: 'git', stepResult: result.steps.git };
+  return null;
+}
+
+function failureSummary(result: TargetResult): FailureSummary | null {
+  const failed = failedStep(result);
+  const failure = failed?.stepResult.failure;
+  if (!failed || !failure) return null;
+  return {
+    step: failed.step,
+    kind: failure.kind,
+    phase: failure.phase,
+    ...(failure.status !== undefined ? { status: failure.status } : {}),
+  };
+}
+
+/** ISO-8601 in one canonical form, so strings order like times; null when unparseable. */
+function canonicalTime(at: string): string | null {
+  const ms = Date.parse(at);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+/**
+ * The incident policy. Records order by `(at, runId)`; the same record again is a duplicate, an older one is
+ * stale, both ignored. Reminders are timed on `now` (the processing clock), so a backlog of records
+ * delivered at once pages once; durations shown to people (failing since, recovered after) use the records' `at`.
+ *
+ * @example
+ * const d = decide(previous, record, { failuresBeforeAlert: 2, renotifyMinutes: 60 }, new Date());
+ * if (d.action === 'write' && d.notification) send(d.notification);
+ */
+export function decide(
+  previous: IncidentState | null,
+  record: ResultRecord,
+  settings: AlertSettings,
+  now: Date,
+): Decision {
+  const at = canonicalTime(record.at);
+  if (at === null) return { action: 'ignore', reason: 'invalid' };
+  if (previous) {
+    if (record.runId === previous.lastRunId && at === previous.lastAt) return { action: 'ignore', reason: 'duplicate' };
+    const older = at < previous.lastAt || (at === previous.lastAt && record.runId <= previous.lastRunId);
+    if (older) return { action: 'ignore', reason: 'stale' };
+  }
+  const target = record.result.name;
+  const nowIso = now.toISOString();
+  const status = previous?.status ?? 'ok';
+  const base = {
+    target,
+    lastRunId: record.runId,
+    lastAt: at,
+    updatedAt: nowIso,
+  };
+  const notify = (state: NotificationState, from: IncidentState, failure: FailureSummary | null): Notification => ({
+    state,
+    target,
+    // One incident (target + when it opened), one state, one run: a re-send carries the same key.
+    dedupKey: `${target}/${from.incidentOpenedAt ?? from.failingSince ?? at}/${state}/${record.runId}`,
+    runId: record.runId,
+    at,
+    failingSince: from.failingSince,
+    consecutiveFailures: from.consecutiveFailures,
+    incidentOpenedAt: from.incidentOpenedAt,
+    failure,
+  });
+
+  if (record.result.ok) {
+    const next: IncidentState = {
+      ...base,
+      status: 'ok',
+      consecutiveFailures: 0,
+      failingSince: null,
+      incidentOpenedAt: null,
+      lastNotifiedAt: status === 'incident' ? nowIso : (previous?.lastNotifiedAt ?? null),
+      lastNotification: status === 'incident' ? 'RECOVERED' : (previous?.lastNotification ?? null),
+      lastFailure: previous?.lastFailure ?? null,
+    };
+    if (status !== 'incident' || !previous) return { action: 'write', state: next, notification: null };
+    return { action: 'write', state: next, notification: notify('RECOVERED', previous, previous.lastFailure) };
+  }
+
+  const failure = failureSummary(record.result);
+  const streak = status === 'ok' || !previous ? 0 : previous.consecutiveFailures;
+  const failing: IncidentState = {
+    ...base,
+    status: status === 'incident' ? 'incident' : 'failing',
+    consecutiveFailures: streak + 1,
+    failingSince: status === 'ok' ? at : (previous?.failingSince ?? at),
+    incidentOpenedAt: previous?.incidentOpenedAt ?? null,
+    lastNotifiedAt: previous?.lastNotifiedAt ?? null,
+    lastNotification: previous?.lastNotification ?? null,
+    lastFailure: failure,
+  };
+  if (status === 'incident') {
+    const renotifyMs = settings.renotifyMinutes * 60_000;
+    const last = failing.lastNotifiedAt ? Date.parse(failing.lastNotifiedAt) : Number.NEGATIVE_INFINITY;
+    if (renotifyMs <= 0 || now.getTime() - last < renotifyMs) {
+      return { action: 'write', state: failing, notification: null };
+    }
+    const reminded = { ...failing, lastNotifiedAt: nowIso, lastNotification: 'REMINDER' as const };
+    return { action: 'write', state: reminded, notification: notify('REMINDER', reminded, failure) };
+  }
+  if (failing.consecutiveFailures < settings.failuresBeforeAlert) {
+    return { action: 'write', state: failing, notification: null };
+  }
+  const opened: IncidentState = {
+    ...failing,
+    status: 'incident',
+    incidentOpenedAt: nowIso,
+    lastNotifiedAt: nowIso,
+    lastNotification: 'ALARM',
+  };
+  return { action: 'write', state: opened, notification: notify('ALARM', opened, failure) };
+}
+
+/**
+ * What to do without incident state: alert on every failed result (an unexpected page beats a missed one),
+ * nothing for a good result (a RECOVERED without knowing of an incident would be noise).
+ *
+ * @example
+ * failOpenDecision(record, 'incident table t unreachable: TimeoutError: …') // { state: 'ALARM', failOpen: '…', … }
+ */
+export function failOpenDecision(record: ResultRecord, reason: string): Notification | null {
+  if (record.result.ok) return null;
+  return {
+    state: 'ALARM',
+    target: record.result.name,
+    dedupKey: `${record.result.name}/fail-open/ALARM/${record.runId}`,
+    runId: record.runId,
+    at: canonicalTime(record.at) ?? record.at,
+    failingSince: null,
+    consecutiveFailures: 1,
+    incidentOpenedAt: null,
+    failure: failureSummary(record.result),
+    failOpen: reason,
+  };
+}

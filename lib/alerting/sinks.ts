@@ -1,0 +1,118 @@
+/**
+ * Where alerts go: SNS for the stack, the console for the demo and the CLI. A sink never throws: a failed
+ * delivery is data, and the caller (lib/alerting/notify.ts) keeps the notification owed.
+ */
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { type BoundedClientOptions, boundedClientConfig, describeError, untilAborted } from '../aws-clients.ts';
+import type { Logger, Writer } from '../log.ts';
+import { type AnyAlert, redact, snsMessage } from './text.ts';
+
+export type Delivery = { delivered: true; messageId?: string } | { delivered: false; reason: string };
+
+/** Where alerts go. `send` never throws. */
+export interface AlertSink {
+  send(alert: AnyAlert): Promise<Delivery>;
+}
+
+/**
+ * The structured line that keeps an alert that could not be delivered (search the logs for its type).
+ *
+ * @example
+ * logUndeliveredAlert(logger, alert, 'SNS Publish failed: TimeoutError: …')
+ * // {"type":"codecommit-canary/undelivered-alert","level":"error","message":"alert not delivered: [ALARM] …","facts":{…}}
+ */
+export function logUndeliveredAlert(logger: Logger, alert: AnyAlert, reason: string): void {
+  logger.error(`alert not delivered: ${alert.subject}`, {
+    type: 'codecommit-canary/undelivered-alert',
+    reason: redact(reason),
+    subject: alert.subject,
+    attributes: alert.attributes,
+    facts: alert.facts,
+  });
+}
+
+/**
+ * An SNS client that cannot hang (timeouts, 2 attempts); build it once at module load.
+ *
+ * @example
+ * const sns = createSnsClient({ region: process.env.AWS_REGION ?? 'us-east-1' });
+ */
+export const createSnsClient = (options: BoundedClientOptions): SNSClient =>
+  new SNSClient(boundedClientConfig(options));
+
+export interface SnsAlertSinkOptions {
+  client: SNSClient;
+  topicArn: string;
+  logger: Logger;
+  /** Hard deadline for one Publish including retries (ms). Default 5000. */
+  deadlineMs?: number;
+}
+
+/**
+ * Publishes alerts to an SNS topic.
+ *
+ * @example
+ * const sink = new SnsAlertSink({ client: createSnsClient({ region }), topicArn: process.env.CANARY_TOPIC_ARN!, logger });
+ */
+export class SnsAlertSink implements AlertSink {
+  readonly #options: SnsAlertSinkOptions;
+
+  constructor(options: SnsAlertSinkOptions) {
+    this.#options = options;
+  }
+
+  async send(alert: AnyAlert): Promise<Delivery> {
+    const { client, topicArn, logger } = this.#options;
+    const attribute = (value: string) => ({ DataType: 'String', StringValue: value || 'none' });
+    const abortSignal = AbortSignal.timeout(this.#options.deadlineMs ?? 5000);
+    try {
+      const output = await untilAborted(
+        client.send(
+          new PublishCommand({
+            TopicArn: topicArn,
+            Subject: alert.subject,
+            Message: snsMessage(alert),
+            MessageStructure: 'json',
+            MessageAttributes: {
+              target: attribute(alert.attributes.target),
+              step: attribute(alert.attributes.step),
+              kind: attribute(alert.attributes.kind),
+              state: attribute(alert.attributes.state),
+              dedupKey: attribute(alert.attributes.dedupKey),
+              ...(alert.attributes.severity ? { severity: attribute(alert.attributes.severity) } : {}),
+            },
+          }),
+          { abortSignal },
+        ),
+        abortSignal,
+      );
+      // Owed until SNS says it has the message: an answer without a MessageId proves nothing.
+      if (!output.MessageId)
+        return { delivered: false, reason: `SNS Publish to ${topicArn}: no MessageId in the answer` };
+      logger.info(`alert sent: ${alert.subject}`, {
+        target: alert.attributes.target,
+        state: alert.attributes.state,
+        dedupKey: alert.dedupKey,
+        messageId: output.MessageId,
+      });
+      return { delivered: true, messageId: output.MessageId };
+    } catch (error) {
+      return { delivered: false, reason: redact(`SNS Publish to ${topicArn} failed: ${describeError(error)}`) };
+    }
+  }
+}
+
+/**
+ * Prints alerts for people (the local demo, the CLI).
+ *
+ * @example
+ * await new ConsoleAlertSink().send(alert) // prints '=== [ALARM] … ===' and the text
+ */
+export class ConsoleAlertSink implements AlertSink {
+  constructor(private readonly writer: Writer = process.stdout) {}
+
+  async send(alert: AnyAlert): Promise<Delivery> {
+    this.writer.write(`\n=== ${alert.subject} ===\n${alert.text}`);
+    return { delivered: true };
+  }
+}
