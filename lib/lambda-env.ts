@@ -89,4 +89,5 @@ export function alertPathDeps(env: LambdaEnv, logger: Logger): NotifyDeps {
 }
 
 /** The account in a Lambda function ARN (`arn:<partition>:lambda:<region>:<account>:function:<name>`). */
-export const accountOfFunctionArn = (arn: string): string | undefined => /^arn:[^:]+:lambda:[^:]*:(\d{12}):/.exec(arn)?.[1];
+export const accountOfFunctionArn = (arn: string): string | undefined =>
+  /^arn:[^:]+:lambda:[^:]*:(\d{12}):/.exec(arn)?.[1];

@@ -198,7 +198,8 @@ export const METRIC_CATALOGUE: readonly MetricDefinition[] = [
     dimensions: [DIMENSION.Stack],
     scope: 'notifier',
     detail: 'basic',
-    description: 'Notifications left owed by a notifier invocation (SNS refused or hung); above 0 for long: pages are stuck.',
+    description:
+      'Notifications left owed by a notifier invocation (SNS refused or hung); above 0 for long: pages are stuck.',
   },
   {
     name: METRIC.RecordsRejected,
@@ -206,7 +207,8 @@ export const METRIC_CATALOGUE: readonly MetricDefinition[] = [
     dimensions: [DIMENSION.Stack],
     scope: 'notifier',
     detail: 'basic',
-    description: 'Records the notifier rejected as implausible (schema, log group, stream, clock); above 0: look for forged records.',
+    description:
+      'Records the notifier rejected as implausible (schema, log group, stream, clock); above 0: look for forged records.',
   },
 ];
 

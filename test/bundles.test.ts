@@ -3,15 +3,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { gzipSync } from 'node:zlib';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSnsClient } from '../lib/alerts.ts';
-import { createIncidentTableClient } from '../lib/incidents.ts';
+import { createSnsClient } from '../lib/alerting/sinks.ts';
+import { createAlertTableClient } from '../lib/alerting/versioned-table.ts';
+import { encodeSubscriptionEvent, probeLogGroupName } from '../lib/log-records.ts';
 // @ts-expect-error: a plain .mjs helper shared with the benchmarks
 import { ensureNode24 } from '../scripts/node24.mjs';
-import { FAKE_SOURCE_CREDENTIALS } from './support/moto.ts';
+import { createAlertTable } from './support/alert-path.ts';
+import { FAKE_SOURCE_CREDENTIALS, freePort } from './support/moto.ts';
 import { REGION, ROLE_ARN, type Sandbox, startSandbox } from './support/sandbox.ts';
 import { assertNoSecrets, motoSecrets, OutputLog } from './support/secrets.ts';
 import { createSqsClient, drainQueue, motoClientOptions, subscribeQueue } from './support/sqs.ts';
@@ -24,6 +24,9 @@ const run = async (file: string, args: string[], options: { env: NodeJS.ProcessE
 let node24: string;
 let sandbox: Sandbox;
 let configFile: string;
+/** The alert-path configs: target `flaky` failing (a repository that does not exist) or healthy; non-default alerts. */
+let flakyFailing: string;
+let flakyHealthy: string;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
@@ -44,6 +47,24 @@ beforeAll(async () => {
       ],
     }),
   );
+  const flaky = (repository: string) => {
+    const file = join(dir, `flaky-${repository}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        region: REGION,
+        dns: { servers: [sandbox.dns.server] },
+        endpoints: { sts: sandbox.stsEndpoint, git: sandbox.gitEndpoint },
+        checks: { globalSts: false, path: false },
+        // Not the defaults (2 and 60): the first failure pages, so a bundle that ignored them would stay silent.
+        alerts: { failuresBeforeAlert: 1, renotifyMinutes: 600 },
+        targets: [{ name: 'flaky', repository, roleArn: ROLE_ARN }],
+      }),
+    );
+    return file;
+  };
+  flakyFailing = flaky('no_such_repo');
+  flakyHealthy = flaky('test_repo');
   env = {
     PATH: process.env.PATH,
     AWS_ACCESS_KEY_ID: FAKE_SOURCE_CREDENTIALS.accessKeyId,
@@ -64,20 +85,31 @@ const invoke = (bundle: string, event: unknown, extraEnv: NodeJS.ProcessEnv = {}
       '--input-type=module',
       '-e',
       `const { handler } = await import(${JSON.stringify(`./dist/handlers/${bundle}`)});
-       const result = await handler(${JSON.stringify(event)}, { getRemainingTimeInMillis: () => 30000 });
-       process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n');`,
+       const context = { getRemainingTimeInMillis: () => 30000, invokedFunctionArn: ${JSON.stringify(FUNCTION_ARN)} };
+       try {
+         process.stdout.write('RESULT ' + JSON.stringify(await handler(${JSON.stringify(event)}, context)) + '\\n');
+       } catch (error) {
+         process.stdout.write('ERROR ' + error.message + '\\n');
+       }`,
     ],
     { env: { ...env, ...extraEnv } },
   );
 
-/** The probe's result lines as a CloudWatch Logs subscription delivers them (gzipped, base64). */
-const asSubscriptionEvent = (probeStdout: string) => {
-  const logEvents = probeStdout
-    .split('\n')
-    .filter((l) => l.includes('"codecommit-canary/result"'))
-    .map((message, i) => ({ id: String(i), timestamp: Date.now(), message }));
-  const payload = JSON.stringify({ messageType: 'DATA_MESSAGE', logEvents });
-  return { awslogs: { data: gzipSync(payload).toString('base64') } };
+const ACCOUNT = '123456789012';
+const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:smoke-notify`;
+
+/** The probe's records as the stack's subscription delivers them from the probe's log group (gzipped, base64). */
+const asSubscriptionEvent = (probeStdout: string) =>
+  encodeSubscriptionEvent(probeStdout.split('\n'), {
+    owner: ACCOUNT,
+    logGroup: probeLogGroupName('smoke'),
+    logStream: '2026/11/29/[$LATEST]0123456789abcdef0123456789abcdef',
+  });
+
+/** The line `RESULT {...}` (or `ERROR ...`) a bundle invocation printed. */
+const resultOf = (stdout: string) => {
+  const line = stdout.split('\n').find((l) => l.startsWith('RESULT ') || l.startsWith('ERROR ')) ?? '';
+  return line.startsWith('RESULT ') ? JSON.parse(line.slice(7)) : { error: line.slice(6) };
 };
 
 describe('the bundles run on Node 24 (the Lambda runtime)', () => {
@@ -101,42 +133,98 @@ describe('the bundles run on Node 24 (the Lambda runtime)', () => {
     expect(out.stderr).toBe('');
   });
 
-  it('the notify bundle turns an awslogs delivery into one SNS alert', async () => {
+  /** A table, a topic and a queue subscribed to it, on moto; `sns` swaps SNS for a refused port (an outage). */
+  async function alertPlumbing(name: string) {
     const options = motoClientOptions(sandbox.moto, sandbox.pki);
-    await createIncidentTableClient(options).send(
-      new CreateTableCommand({
-        TableName: 'smoke-incidents',
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'target', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'target', KeyType: 'HASH' }],
-      }),
-    );
+    await createAlertTable(createAlertTableClient(options), `${name}-table`);
     const sns = createSnsClient(options);
-    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'smoke' }));
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name }));
     const sqs = createSqsClient(options);
-    const queueUrl = await subscribeQueue(sns, sqs, TopicArn as string, 'smoke');
-    const notifyEnv = {
-      CANARY_TABLE: 'smoke-incidents',
-      CANARY_TOPIC_ARN: TopicArn,
-      AWS_ENDPOINT_URL: sandbox.moto.url,
+    const queueUrl = await subscribeQueue(sns, sqs, TopicArn as string, name);
+    const refused = `https://127.0.0.1:${await freePort()}`;
+    return {
+      env: (snsUp: boolean, config: string) => ({
+        CANARY_TABLE: `${name}-table`,
+        CANARY_TOPIC_ARN: TopicArn,
+        CANARY_STACK: 'smoke',
+        CANARY_CONFIG: config,
+        AWS_ENDPOINT_URL: sandbox.moto.url,
+        ...(snsUp ? {} : { AWS_ENDPOINT_URL_SNS: refused }),
+      }),
+      received: async () =>
+        (await drainQueue(sqs, queueUrl)).map((m) => [
+          m.MessageAttributes?.state?.Value,
+          m.MessageAttributes?.dedupKey?.Value,
+        ]),
     };
-    // failuresBeforeAlert is 2 (the default): the first run's records are below the threshold, the second's page.
-    let out = { stdout: '' };
-    for (let run = 0; run < 2; run++) {
-      const probe = await invoke('probe.mjs', {}, { CANARY_STACK: 'smoke' });
-      out = await invoke('notify.mjs', asSubscriptionEvent(probe.stdout), notifyEnv);
+  }
+
+  /** An SNS outage over an incident's opening and its recovery: [snsUp, config] per run. */
+  const outage = (): Array<[boolean, string]> => [
+    [false, flakyFailing], // ALARM owed: SNS refuses
+    [false, flakyFailing], // still owed
+    [true, flakyFailing], // SNS back: the ALARM arrives
+    [false, flakyHealthy], // RECOVERED owed
+    [true, flakyHealthy], // SNS back: the RECOVERED arrives
+  ];
+
+  it('log mode: probe → subscription → notifier bundles through an SNS outage give one ALARM and one RECOVERED', async () => {
+    // Prepare
+    const plumbing = await alertPlumbing('smoke-log');
+    const summaries = [];
+    const received = [];
+    // Act
+    for (const [snsUp, config] of outage()) {
+      const probe = await invoke(
+        'probe.mjs',
+        {},
+        { CANARY_DELIVERY: 'log', CANARY_STACK: 'smoke', CANARY_CONFIG: config },
+      );
+      const notifier = await invoke('notify.mjs', asSubscriptionEvent(probe.stdout), plumbing.env(snsUp, config));
+      summaries.push(resultOf(notifier.stdout));
+      received.push(...(await plumbing.received()));
     }
-    const result = JSON.parse(
-      out.stdout
-        .split('\n')
-        .find((l) => l.startsWith('RESULT '))
-        ?.slice(7) ?? '{}',
+    // Assess
+    expect(summaries.map((s) => s.owed)).toEqual([1, 1, 0, 1, 0]);
+    expect(summaries[0].notifications).toEqual([expect.objectContaining({ state: 'ALARM', delivered: false })]);
+    expect(received.map(([state]) => state)).toEqual(['ALARM', 'RECOVERED']);
+    expect(received[0]?.[1]).toMatch(/^flaky\/.+\/ALARM\//);
+  });
+
+  it('direct mode: the probe bundle alone through an SNS outage gives one ALARM and one RECOVERED', async () => {
+    // Prepare
+    const plumbing = await alertPlumbing('smoke-direct');
+    const summaries = [];
+    const received = [];
+    // Act
+    for (const [snsUp, config] of outage()) {
+      const probe = await invoke('probe.mjs', {}, { ...plumbing.env(snsUp, config), CANARY_DELIVERY: 'direct' });
+      summaries.push(resultOf(probe.stdout));
+      received.push(...(await plumbing.received()));
+    }
+    // Assess
+    expect(summaries.map((s) => s.alerts?.owed)).toEqual([1, 1, 0, 1, 0]);
+    expect(received.map(([state]) => state)).toEqual(['ALARM', 'RECOVERED']);
+  });
+
+  it('the notifier bundle rejects a record from another log group, counts it, and pages nothing', async () => {
+    const plumbing = await alertPlumbing('smoke-forged');
+    const probe = await invoke(
+      'probe.mjs',
+      {},
+      { CANARY_DELIVERY: 'log', CANARY_STACK: 'smoke', CANARY_CONFIG: flakyFailing },
     );
-    expect(result.notifications.map((n: { target: string; state: string }) => [n.target, n.state])).toEqual([
-      ['gone', 'ALARM'],
-    ]);
-    const received = await drainQueue(sqs, queueUrl);
-    expect(received.map((m) => m.Subject)).toEqual([expect.stringMatching(/^\[ALARM\] gone: git /)]);
+    const forged = encodeSubscriptionEvent(probe.stdout.split('\n'), {
+      owner: ACCOUNT,
+      logGroup: '/aws/lambda/someone-else',
+      logStream: '2026/11/29/[$LATEST]0123456789abcdef0123456789abcdef',
+    });
+    const notifier = await invoke('notify.mjs', forged, plumbing.env(true, flakyFailing));
+    const summary = resultOf(notifier.stdout);
+    expect(summary).toMatchObject({ records: 0, notifications: [] });
+    expect(summary.rejected).toBeGreaterThan(0);
+    expect(notifier.stdout).toContain('"type":"codecommit-canary/records-rejected"');
+    expect(await plumbing.received()).toEqual([]);
   });
 });
 

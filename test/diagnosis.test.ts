@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AlertSink, AnyAlert } from '../lib/alerts.ts';
+import type { AlertSink } from '../lib/alerting/sinks.ts';
+import type { AnyAlert } from '../lib/alerting/text.ts';
 import { parseConfig } from '../lib/config.ts';
 import { findingsFor } from '../lib/diagnosis.ts';
-import { MemoryFindingStore } from '../lib/finding-state.ts';
-import { MemoryIncidentStore } from '../lib/incidents.ts';
 import { jsonLogger } from '../lib/log.ts';
 import type { MetricSink } from '../lib/metric-sinks.ts';
 import type { Datapoint } from '../lib/metrics.ts';
 import { runMonitor } from '../lib/monitor.ts';
 import { serversResolve } from '../lib/net/resolve.ts';
 import { probeAll } from '../lib/probe.ts';
+import { alertPath } from './support/alert-path.ts';
 import { connectHang, type FaultEndpoint, type FaultServer, faultServer } from './support/faults.ts';
 import { issueServerCertificate } from './support/pki.ts';
 import { type Sandbox, startSandbox } from './support/sandbox.ts';
@@ -63,7 +63,7 @@ const quiet = jsonLogger({ write: () => true });
 describe('global STS reachability', () => {
   it('a hanging global endpoint beside a working regional one: one finding, one notification, cleared once', async () => {
     const sink = new RecordingSink();
-    const alerts = { incidents: new MemoryIncidentStore(), findings: new MemoryFindingStore(), sink, logger: quiet };
+    const alerts = alertPath({ sink, logger: quiet });
     const deps = { probe: sandbox.deps, metrics: new RecordingMetrics(), log: { write: () => true }, alerts };
     const config = (stsGlobal: string) =>
       baseConfig({ endpoints: { stsGlobal }, timeouts: { stsMs: 5000, gitMs: 5000, stsGlobalMs: 500 } });
@@ -186,12 +186,7 @@ describe('sub-minute sampling', () => {
           probe: { ...sandbox.deps, clock },
           metrics,
           log: { write: () => true },
-          alerts: {
-            incidents: new MemoryIncidentStore(config.alerts, { now: () => new Date(now) }),
-            findings: new MemoryFindingStore(),
-            sink,
-            logger: quiet,
-          },
+          alerts: alertPath({ sink, logger: quiet, settings: config.alerts, clock: { now: () => new Date(now) } }),
           // Virtual time: each wait moves the wall clock on; after the 3rd sample git-codecommit starts hanging.
           sleep: async () => {
             now += 10_000;

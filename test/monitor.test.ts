@@ -1,17 +1,16 @@
-import { gzipSync } from 'node:zlib';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSnsClient, type ProcessResultsDeps, processResults, SnsAlertSink } from '../lib/alerts.ts';
+import { type NotifyDeps, notify } from '../lib/alerting/notify.ts';
+import { createSnsClient, SnsAlertSink } from '../lib/alerting/sinks.ts';
+import { createAlertTableClient } from '../lib/alerting/versioned-table.ts';
 import { boundedClientConfig } from '../lib/aws-clients.ts';
 import { parseConfig, type ResolvedTarget } from '../lib/config.ts';
-import { MemoryFindingStore } from '../lib/finding-state.ts';
-import { createIncidentTableClient, DynamoDbIncidentStore } from '../lib/incidents.ts';
 import { jsonLogger } from '../lib/log.ts';
-import { decodeSubscriptionEvent, RESULT_RECORD_TYPE } from '../lib/log-records.ts';
+import { RESULT_RECORD_TYPE } from '../lib/log-records.ts';
 import { CloudWatchSink, EmfSink } from '../lib/metric-sinks.ts';
 import { type MonitorDeps, runMonitor } from '../lib/monitor.ts';
+import { alertPath, createAlertTable, decodeTestEvent, testSubscriptionEvent } from './support/alert-path.ts';
 import { type FaultServer, faultServer } from './support/faults.ts';
 import { type Sandbox, startSandbox } from './support/sandbox.ts';
 import { assertNoSecrets, motoSecrets, OutputLog } from './support/secrets.ts';
@@ -42,18 +41,9 @@ class LogCapture {
   }
 }
 
-/** Exactly what a CloudWatch Logs subscription with `{ $.type = "codecommit-canary/result" }` delivers. */
-function awslogsEvent(lines: string[]) {
-  const logEvents = lines
-    .filter((line) => JSON.parse(line).type === RESULT_RECORD_TYPE)
-    .map((message, i) => ({ id: String(i), timestamp: Date.now(), message }));
-  const payload = { messageType: 'DATA_MESSAGE', owner: '111111111111', logGroup: '/aws/lambda/probe', logEvents };
-  return { awslogs: { data: gzipSync(JSON.stringify(payload)).toString('base64') } };
-}
-
 let sandbox: Sandbox;
 let broken: FaultServer;
-let alerts: ProcessResultsDeps & { findings: MemoryFindingStore };
+let alerts: NotifyDeps;
 let queueUrl: string;
 let now = new Date();
 const clock = { now: () => now };
@@ -64,30 +54,18 @@ beforeAll(async () => {
   broken = await faultServer(sandbox.pki, { status: 403, body: 'denied' });
   const options = motoClientOptions(sandbox.moto, sandbox.pki);
   const sns = createSnsClient(options);
-  const dynamo = createIncidentTableClient(options);
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: 'incidents',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'target', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'target', KeyType: 'HASH' }],
-    }),
-  );
+  const dynamo = createAlertTableClient(options);
+  await createAlertTable(dynamo, 'incidents');
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'canary-alerts' }));
   queueUrl = await subscribeQueue(sns, sqs(), TopicArn as string, 'oncall');
   const logger = jsonLogger({ write: (chunk: string) => outputs.add('alert path log', chunk) });
-  alerts = {
-    findings: new MemoryFindingStore(),
-    incidents: new DynamoDbIncidentStore({
-      client: dynamo,
-      tableName: 'incidents',
-      settings: config.alerts,
-      clock,
-      logger,
-    }),
+  alerts = alertPath({
+    table: { client: dynamo, tableName: 'incidents' },
+    settings: config.alerts,
+    clock,
     sink: new SnsAlertSink({ client: sns, topicArn: TopicArn as string, logger }),
     logger,
-  };
+  });
 });
 afterAll(async () => {
   await broken?.stop();
@@ -107,8 +85,8 @@ describe('log delivery: the probe only logs; the notifier reads the subscription
     };
     const run = async (target: ResolvedTarget) => {
       const summary = await runMonitor(config, [target], deps, { stack: 'e2e', budgetMs: 20_000 });
-      const event = awslogsEvent(log.take());
-      await processResults(decodeSubscriptionEvent(event).records, alerts);
+      const event = testSubscriptionEvent(log.take());
+      await notify(decodeTestEvent(event).records, [], alerts);
       return { summary, event, messages: await drainQueue(sqs(), queueUrl) };
     };
 
@@ -126,7 +104,7 @@ describe('log delivery: the probe only logs; the notifier reads the subscription
     expect(second.messages[0]?.Subject).toMatch(/^\[ALARM\] log-mode: /);
     expect(second.messages[0]?.MessageAttributes?.kind?.Value).toBe('auth');
     // the same records delivered again → nothing
-    await processResults(decodeSubscriptionEvent(second.event).records, alerts);
+    await notify(decodeTestEvent(second.event).records, [], alerts);
     expect(await drainQueue(sqs(), queueUrl)).toEqual([]);
     // still failing, inside the renotify interval → nothing
     now = new Date(now.getTime() + 60_000);

@@ -1,22 +1,23 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSnsClient, processResults, SnsAlertSink } from '../lib/alerts.ts';
+import { notify } from '../lib/alerting/notify.ts';
+import { createSnsClient, SnsAlertSink } from '../lib/alerting/sinks.ts';
+import { createAlertTableClient } from '../lib/alerting/versioned-table.ts';
 import { systemClock } from '../lib/clock.ts';
 import { parseConfig, type ResolvedTarget } from '../lib/config.ts';
-import { DynamoDbFindingStore } from '../lib/finding-state.ts';
-import { createIncidentTableClient, DynamoDbIncidentStore } from '../lib/incidents.ts';
 import { jsonLogger } from '../lib/log.ts';
-import { decodeSubscriptionEvent, RESULT_RECORD_TYPE } from '../lib/log-records.ts';
+import { RESULT_RECORD_TYPE } from '../lib/log-records.ts';
 import { EmfSink, type MetricSink, type PublishOutcome } from '../lib/metric-sinks.ts';
 import type { Datapoint } from '../lib/metrics.ts';
 import { type MonitorDeps, runMonitor } from '../lib/monitor.ts';
 import type { ProbeDeps } from '../lib/probe.ts';
 import { type FailureKind, PHASES, type Phase, type ResultRecord } from '../lib/types.ts';
-import { emfValueCount, subscriptionEvent } from './support/fault-matrix.ts';
+import { alertPath, createAlertTable, decodeTestEvent, testSubscriptionEvent } from './support/alert-path.ts';
+import { emfValueCount } from './support/fault-matrix.ts';
 import { type FaultEndpoint, faultServer, refusedPort, tlsHang, untrustedTls } from './support/faults.ts';
 import { REGION, type Sandbox, startSandbox } from './support/sandbox.ts';
 import { assertNoSecrets, CapturedOutput, credentialSecrets, motoSecrets, SOURCE_SECRET } from './support/secrets.ts';
@@ -96,17 +97,10 @@ describe('overlapping invocations and re-deliveries page once per incident (moto
 
   beforeAll(async () => {
     const options = motoClientOptions(sandbox.moto, sandbox.pki);
-    dynamodb = createIncidentTableClient(options);
+    dynamodb = createAlertTableClient(options);
     sns = createSnsClient(options);
     sqs = createSqsClient(options);
-    await dynamodb.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'target', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'target', KeyType: 'HASH' }],
-      }),
-    );
+    await createAlertTable(dynamodb, tableName);
     topicArn = (await sns.send(new CreateTopicCommand({ Name: 'warm-alerts' }))).TopicArn as string;
     queueUrl = await subscribeQueue(sns, sqs, topicArn, 'warm-oncall');
   });
@@ -117,18 +111,13 @@ describe('overlapping invocations and re-deliveries page once per incident (moto
   /** The alert side of one invocation (a notifier, or a probe in direct mode): its own store objects, one table. */
   const alertDeps = (out: CapturedOutput) => {
     const logger = jsonLogger(out);
-    return {
-      findings: new DynamoDbFindingStore({ client: dynamodb, tableName, logger }),
-      incidents: new DynamoDbIncidentStore({
-        client: dynamodb,
-        tableName,
-        settings: config.alerts,
-        clock: systemClock,
-        logger,
-      }),
+    return alertPath({
+      table: { client: dynamodb, tableName },
+      settings: config.alerts,
+      clock: systemClock,
       sink: new SnsAlertSink({ client: sns, topicArn, logger }),
       logger,
-    };
+    });
   };
   const pages = async (target: string) =>
     (await drainQueue(sqs, queueUrl))
@@ -187,14 +176,14 @@ describe('overlapping invocations and re-deliveries page once per incident (moto
       [...r3, ...r4],
       [...r1, ...r2, ...r3, ...r4],
     ];
-    const notify = (lines: string[]) => {
+    const notifier = (lines: string[]) => {
       const notifierOut = new CapturedOutput();
-      const { records } = decodeSubscriptionEvent(subscriptionEvent(lines));
-      return processResults(records, alertDeps(notifierOut));
+      const { records, findings } = decodeTestEvent(testSubscriptionEvent(lines));
+      return notify(records, findings, alertDeps(notifierOut));
     };
     // Act: four notifier invocations at once, then the same four deliveries again, at once
-    const first = await Promise.all(deliveries.map(notify));
-    const again = await Promise.all(deliveries.map(notify));
+    const first = await Promise.all(deliveries.map(notifier));
+    const again = await Promise.all(deliveries.map(notifier));
     // Assess
     expect(first.flatMap((s) => s.notifications.map((n) => n.state))).toEqual(['ALARM']);
     expect(again.flatMap((s) => s.notifications)).toEqual([]);

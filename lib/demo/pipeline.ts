@@ -124,9 +124,7 @@ export class DemoPipeline {
       alerts: this.#alerts.sent.slice(sentBefore),
       alertText: this.#alertOutput.take(),
       incidents: (
-        await Promise.all(
-          targets.map(async (t) => readIncidentState((await this.#table.read(t.name)).state, t.name)),
-        )
+        await Promise.all(targets.map(async (t) => readIncidentState((await this.#table.read(t.name)).state, t.name)))
       ).flatMap((state) => state ?? []),
       metricLine: this.#metrics.line,
       notifierLog: this.#notifierOutput.take().split('\n').filter(Boolean),

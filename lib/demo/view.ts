@@ -3,8 +3,9 @@
  * report with its waterfalls, incident state, the last alert in full). Elsewhere (a pipe, CI, a test) each run
  * appends one compact block, and each alert is printed in full where it happened.
  */
-import { formatSeconds } from '../failure.ts';
+
 import type { IncidentState } from '../alerting/incident-policy.ts';
+import { formatSeconds } from '../failure.ts';
 import type { Writer } from '../log.ts';
 import { formatReport, type Style } from '../report-text.ts';
 import type { Phases, StepName, StepResult, TargetResult } from '../types.ts';
