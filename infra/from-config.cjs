@@ -24,16 +24,31 @@ const path = require('node:path');
 
 const SERVICE_DIR = path.resolve(__dirname, '..');
 
-/** The heartbeat alarm pages after this many schedule periods without a probe run (see heartbeatAlarmPeriods). */
-const HEARTBEAT_MISSED_RUNS = 2;
+/** The fewest datapoints any alarm here needs to page (M of M-of-N): one datapoint is never a page. */
+const MIN_DATAPOINTS_TO_ALARM = 2;
 /** CloudWatch: Period x EvaluationPeriods of an alarm may not exceed one day. */
 const MAX_ALARM_WINDOW_SECONDS = 86_400;
+/** CloudWatch alarm warm-up: 1 to 2,880 minutes. */
+const MAX_WARM_UP_MINUTES = 2_880;
+/**
+ * From the creation of the stack's alarms to the probe's first heartbeat, before the first schedule period:
+ * CloudFormation creates the VPC function (Lambda waits for its network interfaces), then the schedule rule
+ * that needs the function's ARN; EMF in the log becomes a metric a minute or so later.
+ */
+const FIRST_HEARTBEAT_ALLOWANCE_SECONDS = 600;
+/** Lambda retries a failed asynchronous event twice, about 1 and 2 minutes apart (plus each attempt's run). */
+const ASYNC_ATTEMPTS = 3;
+const ASYNC_ATTEMPTS_SPAN_SECONDS = 360;
+/** EventInvokeConfig.MaximumEventAgeInSeconds: 60 to 21,600; an EventBridge target's RetryPolicy: 60 to 86,400. */
+const MAX_LAMBDA_EVENT_AGE_SECONDS = 21_600;
 const MAX_DASHBOARD_WIDGETS = 500;
 const MAX_ALARMS_PER_ALARM_WIDGET = 100;
 
 const KMS_KEY_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 const KMS_KEY_ARN = /^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/(?:[0-9a-f-]{36}|mrk-[0-9a-f]{32})$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+/** An SNS topic ARN in any partition (aws, aws-cn, aws-us-gov, aws-iso-b, ...): partition, region, account, name. */
+const SNS_TOPIC_ARN = /^arn:(aws(?:-[a-z]+)*):sns:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):([A-Za-z0-9_-]{1,256}(\.fifo)?)$/;
 
 /** The actions Lambda performs with a VPC function's role to attach it to the VPC (AWSLambdaENIManagementAccess). */
 const ENI_ACTIONS = [
@@ -44,7 +59,8 @@ const ENI_ACTIONS = [
   'ec2:AssignPrivateIpAddresses',
   'ec2:UnassignPrivateIpAddresses',
 ];
-const INCIDENT_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+/** Item actions on the incident table; Scan for the outbox (notifications still owed, across all targets). */
+const INCIDENT_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan'];
 /** What a publisher needs on a customer managed key to publish to a topic encrypted with it. */
 const TOPIC_KEY_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'];
 const PHASE_METRICS = ['DnsTime', 'ConnectTime', 'TlsTime', 'FirstByteTime', 'TransferTime'];
@@ -155,6 +171,41 @@ async function topicKeyArn(resolveVariable) {
   );
 }
 
+/**
+ * The optional second topic for the self-monitoring alarms (`opsTopicArn`), checked: null when not given.
+ * CloudWatch publishes an alarm's actions only to topics in the alarm's own Region (PutMetricAlarm refuses
+ * others with "Invalid region ... specified"), and a FIFO topic needs a message group id no alarm sends.
+ */
+async function opsTopicArnParam(resolveVariable) {
+  const arn = await param(resolveVariable, 'opsTopicArn');
+  if (arn === '') return null;
+  const example = 'arn:aws:sns:ap-northeast-1:111111111111:oncall-ops';
+  const match = SNS_TOPIC_ARN.exec(arn);
+  if (!match) {
+    throw new CanaryDeployError(
+      `param opsTopicArn: expected the ARN of an SNS topic like ${example}, got "${arn}" (the self-monitoring alarms notify it besides the alert topic; leave it empty for none)`,
+    );
+  }
+  if (match[5]) {
+    throw new CanaryDeployError(
+      `param opsTopicArn: "${arn}" is a FIFO topic; CloudWatch alarms can only notify standard topics`,
+    );
+  }
+  const region = await stackRegion(resolveVariable);
+  if (match[2] !== region) {
+    throw new CanaryDeployError(
+      `param opsTopicArn: the topic is in ${match[2]} but the stack deploys to ${region}; CloudWatch alarms notify topics in their own Region only, so use a topic in ${region}`,
+    );
+  }
+  return arn;
+}
+
+/** The Region the stack deploys to: `--region` if given, else the config's (as provider.region resolves). */
+async function stackRegion(resolveVariable) {
+  const option = await resolveVariable('opt:region, null');
+  return option == null || option === '' ? (await loadConfig(resolveVariable)).config.region : String(option);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The config file
 
@@ -224,7 +275,21 @@ function targetLogicalId(prefix, name) {
   return `${prefix}${words.join('')}${digest}`;
 }
 
-const heartbeatAlarmName = `\${AWS::StackName}-heartbeat`;
+/**
+ * Alarm names say which of three things broke, so on-call can tell them apart at a glance:
+ * `-probe-not-running` (the monitor is blind), `-notifier-*` (results arrive but alerts may not go out) and
+ * `-target-<name>` (the watched path is down: the notifier's [ALARM] mail is the page for that).
+ */
+const SELF_MONITORING_ALARM_NAMES = {
+  ProbeNotRunningAlarm: `\${AWS::StackName}-probe-not-running`,
+  NotifierNotRunningAlarm: `\${AWS::StackName}-notifier-not-running`,
+  NotifierErrorsAlarm: `\${AWS::StackName}-notifier-errors`,
+  NotifierThrottledAlarm: `\${AWS::StackName}-notifier-throttled`,
+  NotifierFailedEventsAlarm: `\${AWS::StackName}-notifier-failed-events`,
+  NotifierPagesStuckAlarm: `\${AWS::StackName}-notifier-pages-stuck`,
+  // State only: the composite NotifierNotRunningAlarm pages for it unless the probe is what stopped.
+  NotifierHeartbeatAlarm: `\${AWS::StackName}-notifier-heartbeat`,
+};
 const targetAlarmName = (name) => `\${AWS::StackName}-target-${name}`;
 const alarmArn = (alarmName) =>
   `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${alarmName}`;
@@ -253,11 +318,11 @@ exports.delivery = async ({ resolveVariable }) => deliveryParam(resolveVariable)
 
 exports.scheduleRate = async ({ resolveVariable }) => (await scheduleParam(resolveVariable)).rate;
 
-/** Alarm period = schedule period: one probe run per period. */
+/** Alarm period = schedule period: one probe run (and one notifier invocation) per period. */
 exports.alarmPeriodSeconds = async ({ resolveVariable }) => {
   const { periodSeconds } = await scheduleParam(resolveVariable);
   const { failuresBeforeAlert } = await loadConfig(resolveVariable);
-  const periods = Math.max(HEARTBEAT_MISSED_RUNS, failuresBeforeAlert);
+  const periods = Math.max(MIN_DATAPOINTS_TO_ALARM, failuresBeforeAlert);
   if (periodSeconds * periods > MAX_ALARM_WINDOW_SECONDS) {
     throw new CanaryDeployError(
       `param schedule: ${periods} periods of ${periodSeconds} s exceed CloudWatch's one-day alarm window; use a shorter rate or fewer alerts.failuresBeforeAlert`,
@@ -267,10 +332,64 @@ exports.alarmPeriodSeconds = async ({ resolveVariable }) => {
 };
 
 /**
- * Periods without a heartbeat before the alarm pages. Two, not one: EventBridge may start a run a little
- * late, so one run can land in the next period and leave one period empty while nothing is wrong.
+ * M of N for a self-monitoring alarm: M datapoints must breach within the last N periods. M is one more than
+ * the periods a harmless blip of `toleratedSeconds` can fill (at least 2: one datapoint never pages); N is
+ * M + 2, so a fault that comes and goes (every other run) still pages. Both capped by the one-day window.
+ *
+ * @example
+ * mOfN(60, 120)  // { DatapointsToAlarm: 3, EvaluationPeriods: 5 }: a 1-minute schedule, 2 minutes of lag tolerated
+ * mOfN(300, 120) // { DatapointsToAlarm: 2, EvaluationPeriods: 4 }
  */
-exports.heartbeatAlarmPeriods = () => HEARTBEAT_MISSED_RUNS;
+function mOfN(periodSeconds, toleratedSeconds, datapoints = 1 + Math.ceil(toleratedSeconds / periodSeconds)) {
+  const maxPeriods = Math.floor(MAX_ALARM_WINDOW_SECONDS / periodSeconds);
+  const evaluationPeriods = Math.min(Math.max(datapoints, MIN_DATAPOINTS_TO_ALARM) + 2, maxPeriods);
+  return {
+    DatapointsToAlarm: Math.min(Math.max(datapoints, MIN_DATAPOINTS_TO_ALARM), evaluationPeriods),
+    EvaluationPeriods: evaluationPeriods,
+  };
+}
+
+/**
+ * Warm-up of a heartbeat alarm (missing data = breaching), in minutes: long enough for the first heartbeat
+ * after a fresh deploy plus a full evaluation window of real datapoints. The alarm ends it early as soon as
+ * its window is filled with data, so a healthy stack pays nothing for a generous value; a probe that never
+ * starts pages when it ends.
+ */
+const warmUpMinutes = (periodSeconds, evaluationPeriods) =>
+  Math.min(
+    MAX_WARM_UP_MINUTES,
+    Math.ceil((FIRST_HEARTBEAT_ALLOWANCE_SECONDS + (evaluationPeriods + 1) * periodSeconds) / 60),
+  );
+
+/**
+ * functions.probe.maximumEventAge (the EventInvokeConfig's MaximumEventAgeInSeconds): one schedule period.
+ * A run that waited in Lambda's asynchronous queue longer (throttled, the function being updated) would
+ * only probe late, next to the run of its own period: Lambda drops it instead.
+ */
+exports.probeMaximumEventAge = async ({ resolveVariable }) =>
+  Math.min(MAX_LAMBDA_EVENT_AGE_SECONDS, (await scheduleParam(resolveVariable)).periodSeconds);
+
+/**
+ * The schedule rule's one target with a RetryPolicy (resources.extensions; osls's `schedule` event has no
+ * retry setting): EventBridge keeps an undelivered run for at most one period and does not retry it. Its
+ * default is to retry for 24 hours (185 attempts), which would start runs of long-gone periods.
+ */
+exports.probeScheduleTargets = async ({ resolveVariable }) => [
+  {
+    Arn: arnOf('ProbeLambdaFunction'),
+    Id: 'probeSchedule',
+    RetryPolicy: {
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: (await scheduleParam(resolveVariable)).periodSeconds,
+    },
+  },
+];
+
+/** The optional second topic's ARN, checked (an empty list when not given). */
+exports.opsTopicArns = async ({ resolveVariable }) => {
+  const arn = await opsTopicArnParam(resolveVariable);
+  return arn ? [arn] : [];
+};
 
 /** The probe's own environment (on top of provider.environment): the alert path's names in direct mode only. */
 exports.probeEnvironment = async ({ resolveVariable }) =>
@@ -335,7 +454,11 @@ exports.probePolicyStatements = async ({ resolveVariable }) => {
   return statements;
 };
 
-/** The notifier role's statements: its own log, the incident table's items, Publish, the topic key if any. */
+/**
+ * The notifier role's statements: its own log, the incident table's items, Publish, the topic key if any,
+ * and SendMessage to its on-failure queue: Lambda delivers a failed asynchronous event to the destination
+ * with the function's own role.
+ */
 exports.notifierPolicyStatements = async ({ resolveVariable }) => {
   const keyArn = await topicKeyArn(resolveVariable);
   const statements = [
@@ -347,6 +470,12 @@ exports.notifierPolicyStatements = async ({ resolveVariable }) => {
     },
     { Sid: 'KeepIncidentState', Effect: 'Allow', Action: INCIDENT_TABLE_ACTIONS, Resource: arnOf('IncidentTable') },
     { Sid: 'PublishAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: ref('AlertTopic') },
+    {
+      Sid: 'KeepFailedEvents',
+      Effect: 'Allow',
+      Action: 'sqs:SendMessage',
+      Resource: arnOf('NotifierFailedEventsQueue'),
+    },
   ];
   if (keyArn) statements.push({ Sid: 'UseTopicKey', Effect: 'Allow', Action: TOPIC_KEY_ACTIONS, Resource: keyArn });
   return statements;
@@ -382,11 +511,13 @@ exports.dashboardBody = async ({ resolveVariable }) => {
     properties: { title, region, view: 'timeSeries', stat, period: periodSeconds, metrics, ...extra },
   });
 
-  const alarmArns = [alarmArn(heartbeatAlarmName), ...targets.map((target) => alarmArn(targetAlarmName(target.name)))];
+  const alarmArns = [
+    ...Object.values(SELF_MONITORING_ALARM_NAMES).map(alarmArn),
+    ...targets.map((target) => alarmArn(targetAlarmName(target.name))),
+  ];
+  const stack = `\${AWS::StackName}`;
   const widgets = [
-    metricWidget(8, 'Probe runs (Heartbeat per period)', 'Sum', [
-      [namespace, 'Heartbeat', 'Stack', `\${AWS::StackName}`],
-    ]),
+    metricWidget(8, 'Probe runs (Heartbeat per period)', 'Sum', [[namespace, 'Heartbeat', 'Stack', stack]]),
   ];
   for (let start = 0; start < alarmArns.length; start += MAX_ALARMS_PER_ALARM_WIDGET) {
     widgets.push({
@@ -396,6 +527,27 @@ exports.dashboardBody = async ({ resolveVariable }) => {
       properties: { title: 'Alarms', alarms: alarmArns.slice(start, start + MAX_ALARMS_PER_ALARM_WIDGET) },
     });
   }
+  // The alert path itself: is the notifier invoked, does it finish, are pages still owed after it ran?
+  const lambdaMetric = (metric, fn) => ['AWS/Lambda', metric, 'FunctionName', `\${${fn}LambdaFunction}`];
+  widgets.push(
+    metricWidget(12, 'Notifier: runs, pages still owed, failed events', 'Sum', [
+      [namespace, 'NotifierHeartbeat', 'Stack', stack, { label: 'runs (NotifierHeartbeat)' }],
+      [namespace, 'NotificationsOwed', 'Stack', stack, { label: 'owed after the run (max)', stat: 'Maximum' }],
+      [
+        'AWS/SQS',
+        'ApproximateNumberOfMessagesVisible',
+        'QueueName',
+        `\${NotifierFailedEventsQueue.QueueName}`,
+        { label: 'failed events (max)', stat: 'Maximum' },
+      ],
+    ]),
+    metricWidget(12, 'Functions: errors and throttles', 'Sum', [
+      [...lambdaMetric('Errors', 'Notify'), { label: 'notifier errors' }],
+      [...lambdaMetric('Throttles', 'Notify'), { label: 'notifier throttles' }],
+      [...lambdaMetric('Errors', 'Probe'), { label: 'probe errors' }],
+      [...lambdaMetric('Throttles', 'Probe'), { label: 'probe throttles' }],
+    ]),
+  );
   for (const { name } of targets) {
     const byStep = (metric, step, label) => [namespace, metric, 'Target', name, 'Step', step, { label }];
     widgets.push(
@@ -430,7 +582,8 @@ exports.dashboardBody = async ({ resolveVariable }) => {
       `dashboard: ${widgets.length} widgets exceed CloudWatch's ${MAX_DASHBOARD_WIDGETS} per dashboard; use metrics.detail "basic" or split the targets over two stacks`,
     );
   }
-  // Names and the namespace cannot contain "$" (checked above), so the only ${...} are the pseudo parameters.
+  // Names and the namespace cannot contain "$" (checked above), so the only ${...} are the pseudo parameters
+  // and the two references above (the notifier's function and failed-events queue).
   return { 'Fn::Sub': JSON.stringify({ widgets }) };
 };
 
@@ -473,6 +626,176 @@ exports.targetAlarms = async ({ resolveVariable }) => {
       },
     };
   }
+  return { Resources };
+};
+
+/**
+ * The alert path watches itself. Every alarm here pages the alert topic and, when `opsTopicArn` is given, a
+ * second topic, so a broken alert topic (deleted subscription, key policy, filter policy) cannot hide itself.
+ * All evaluate per schedule period (one probe run and one notifier invocation per period) and need M of N
+ * datapoints (mOfN), so one late run, one throttle or one slow metric never pages.
+ *
+ * - probe-not-running: no Heartbeat (emitted by the probe after its records are written). Missing data is
+ *   the failure, so it counts as breaching. A fresh deploy must not page before the first run, and CloudWatch
+ *   treats a metric that never had data like any other missing data: with `breaching` a new alarm goes to
+ *   ALARM at its first evaluation (its window reaches back before the stack existed), and M of N only delays
+ *   that. The alarm's warm-up (WarmUpConfiguration, CloudWatch alarm warm-up periods, 2026) holds a new or
+ *   updated alarm in INSUFFICIENT_DATA without actions and ends early once real datapoints fill the window.
+ *   Not FILL(m, 0) with missing/notBreaching: it never pages for a probe that never started, and once the
+ *   last real datapoint leaves the query range there is nothing left to fill, so a long outage would fall
+ *   back to INSUFFICIENT_DATA (missing) or OK (notBreaching) and silently end its own page.
+ * - notifier-not-running: no NotifierHeartbeat (one per notifier invocation) while the probe runs. The
+ *   notifier is invoked only when the probe writes records, so a stopped probe silences it too: the metric
+ *   alarm notifier-heartbeat only holds the state, and a composite alarm pages for it with the probe alarm
+ *   as its actions suppressor (waiting for it, and after it clears, a few periods), so one stopped probe is
+ *   one page: probe-not-running.
+ * - notifier-errors, notifier-throttled: AWS/Lambda Errors and Throttles of the notifier. Errors need more
+ *   periods than the three attempts of one failed event can fill: that event is notifier-failed-events'.
+ * - notifier-failed-events: a message in the on-failure queue, an event the notifier gave up on (its records
+ *   were never turned into alerts).
+ * - notifier-pages-stuck: NotificationsOwed (pages the notifier still owes after it ran) above 0 over several
+ *   invocations: SNS keeps refusing, one refused publish is re-sent by the next invocation.
+ */
+exports.selfMonitoringAlarms = async ({ resolveVariable }) => {
+  const { namespace } = await loadConfig(resolveVariable);
+  const periodSeconds = await exports.alarmPeriodSeconds({ resolveVariable });
+  const opsTopic = await opsTopicArnParam(resolveVariable);
+  const topics = [ref('AlertTopic'), ...(opsTopic ? [opsTopic] : [])];
+  const actions = { AlarmActions: topics, OKActions: topics };
+  const stackDimension = [{ Name: 'Stack', Value: ref('AWS::StackName') }];
+  const notifierDimension = [{ Name: 'FunctionName', Value: ref('NotifyLambdaFunction') }];
+  const name = (logicalId) => ({ 'Fn::Sub': SELF_MONITORING_ALARM_NAMES[logicalId] });
+  const description = (what, first) => `CodeCommit canary: ${what} First: ${first} (runbook: docs/runbook.md).`;
+  const warmUp = ({ EvaluationPeriods }) => ({
+    WarmUpConfiguration: {
+      WarmUpPeriodDurationInMinutes: warmUpMinutes(periodSeconds, EvaluationPeriods),
+      OnlyStartEvaluatingAfterWarmUpPeriodEnds: false,
+    },
+  });
+  const metricAlarm = (logicalId, properties) => ({
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: { AlarmName: name(logicalId), Period: periodSeconds, ...properties },
+  });
+
+  // Tolerated: one run started late plus EMF ingestion lag (about 2 minutes); 3 of 5 on a 1-minute schedule.
+  const probeEvaluation = mOfN(periodSeconds, 120);
+  // The notifier's heartbeat follows the probe's through the subscription: a minute more of lag, and slower
+  // than the probe's alarm, so a stopped probe is in ALARM first.
+  const notifierEvaluation = mOfN(periodSeconds, 180);
+  const heartbeat = (metricName, evaluation) => ({
+    Namespace: namespace,
+    MetricName: metricName,
+    Dimensions: stackDimension,
+    Statistic: 'Sum',
+    Threshold: 1,
+    ComparisonOperator: 'LessThanThreshold',
+    TreatMissingData: 'breaching',
+    ...evaluation,
+    ...warmUp(evaluation),
+  });
+  const countAbove0 = (metric, statistic, evaluation) => ({
+    ...metric,
+    Statistic: statistic,
+    Threshold: 0,
+    ComparisonOperator: 'GreaterThanThreshold',
+    // No datapoint: nothing failed (Lambda and SQS publish only when there is activity); the heartbeats
+    // cover a notifier that is not invoked at all.
+    TreatMissingData: 'notBreaching',
+    ...evaluation,
+  });
+  const lambdaMetric = (metricName) => ({
+    Namespace: 'AWS/Lambda',
+    MetricName: metricName,
+    Dimensions: notifierDimension,
+  });
+
+  const Resources = {
+    ProbeNotRunningAlarm: metricAlarm('ProbeNotRunningAlarm', {
+      AlarmDescription: description(
+        'the probe did not report runs (Heartbeat) in the last schedule periods: it is not running, fails before it writes its records, or its log does not reach CloudWatch. Target alerts cannot come while this lasts.',
+        "the probe's Invocations, Errors and Throttles, then its log",
+      ),
+      ...heartbeat('Heartbeat', probeEvaluation),
+      ...actions,
+    }),
+    NotifierHeartbeatAlarm: metricAlarm('NotifierHeartbeatAlarm', {
+      AlarmDescription: description(
+        'state only: no notifier run (NotifierHeartbeat) in the last schedule periods. Pages through the notifier-not-running alarm, unless probe-not-running explains it.',
+        'see the notifier-not-running alarm',
+      ),
+      ...heartbeat('NotifierHeartbeat', notifierEvaluation),
+    }),
+    NotifierNotRunningAlarm: {
+      Type: 'AWS::CloudWatch::CompositeAlarm',
+      Properties: {
+        AlarmName: name('NotifierNotRunningAlarm'),
+        AlarmDescription: description(
+          "the probe runs but the notifier did not (no NotifierHeartbeat): results reach the log, alerts do not go out. The subscription filter on the probe's log, the notifier's invoke permission, or the notifier fails before it reports.",
+          "the subscription filter on the probe's log group and the notifier's log",
+        ),
+        AlarmRule: { 'Fn::Sub': `ALARM("\${NotifierHeartbeatAlarm.Arn}")` },
+        ActionsSuppressor: arnOf('ProbeNotRunningAlarm'),
+        // The probe's alarm may reach ALARM a period or two after this one; after it clears, this one needs
+        // as many good periods as the probe's did, plus the subscription's lag.
+        ActionsSuppressorWaitPeriod: 2 * periodSeconds,
+        ActionsSuppressorExtensionPeriod:
+          (notifierEvaluation.EvaluationPeriods - notifierEvaluation.DatapointsToAlarm + 2) * periodSeconds,
+        ...actions,
+      },
+    },
+    NotifierErrorsAlarm: metricAlarm('NotifierErrorsAlarm', {
+      AlarmDescription: description(
+        'the notifier fails (AWS/Lambda Errors) in most of the last schedule periods: incident state and alerts are not kept up to date.',
+        "the notifier's log (level error, Task timed out)",
+      ),
+      ...countAbove0(
+        lambdaMetric('Errors'),
+        'Sum',
+        mOfN(
+          periodSeconds,
+          0,
+          1 + Math.min(ASYNC_ATTEMPTS, Math.ceil(ASYNC_ATTEMPTS_SPAN_SECONDS / periodSeconds) + 1),
+        ),
+      ),
+      ...actions,
+    }),
+    NotifierThrottledAlarm: metricAlarm('NotifierThrottledAlarm', {
+      AlarmDescription: description(
+        'the notifier is throttled (AWS/Lambda Throttles) in several of the last schedule periods: alerts are delayed, and dropped once an event is older than Lambda keeps it.',
+        "the notifier's reserved concurrency (get-function-concurrency) and what invokes it",
+      ),
+      ...countAbove0(lambdaMetric('Throttles'), 'Sum', mOfN(periodSeconds, 120)),
+      ...actions,
+    }),
+    NotifierFailedEventsAlarm: metricAlarm('NotifierFailedEventsAlarm', {
+      AlarmDescription: description(
+        "events the notifier gave up on after Lambda's retries are waiting in its on-failure queue: the probe records in them were never turned into alerts.",
+        'read the messages in the queue (responseContext, the error) and the notifier log of that time',
+      ),
+      ...countAbove0(
+        {
+          Namespace: 'AWS/SQS',
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['NotifierFailedEventsQueue', 'QueueName'] } }],
+        },
+        'Maximum',
+        mOfN(periodSeconds, 60),
+      ),
+      ...actions,
+    }),
+    NotifierPagesStuckAlarm: metricAlarm('NotifierPagesStuckAlarm', {
+      AlarmDescription: description(
+        'the notifier still owes pages after its runs (NotificationsOwed above 0) over several schedule periods: SNS keeps refusing them, so on-call is not being paged.',
+        "the notifier's log for the Publish error, then the alert topic's policy and key",
+      ),
+      ...countAbove0(
+        { Namespace: namespace, MetricName: 'NotificationsOwed', Dimensions: stackDimension },
+        'Maximum',
+        mOfN(periodSeconds, 120),
+      ),
+      ...actions,
+    }),
+  };
   return { Resources };
 };
 

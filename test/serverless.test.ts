@@ -9,13 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../lib/config.ts';
 import { FINDINGS_RECORD_TYPE, RESULT_RECORD_TYPE } from '../lib/log-records.ts';
 import { METRIC_CATALOGUE } from '../lib/metrics.ts';
+import { probeTimeoutSeconds } from '../lib/run-budget.ts';
 // @ts-expect-error: a plain .mjs helper shared with the benchmarks
 import { ensureNode24 } from '../scripts/node24.mjs';
 
 /**
  * `serverless package` (osls) of the real serverless.yml, offline and without AWS credentials, twice:
  * the defaults (log delivery) and every option switched on (direct delivery, VPC endpoints, KMS, email,
- * paging target alarms, a 5-minute schedule). Then cfn-lint, and assertions on what the templates grant.
+ * paging target alarms, a second topic for the self-monitoring alarms, a 5-minute schedule, 3 samples per
+ * run). Then cfn-lint, and assertions on what the templates grant and how the alert path watches itself.
  */
 
 const run = promisify(execFile);
@@ -28,9 +30,25 @@ const example = JSON.parse(readFileSync(join(ROOT, EXAMPLE_CONFIG), 'utf8')) as 
 };
 const ROLE_ARNS = [...new Set(example.targets.map((t) => t.roleArn))].sort();
 const TARGET_NAMES = example.targets.map((t) => t.name);
+/** The outbox (lib) reads, writes and scans the incident table: the notifier always, the probe in direct mode. */
+const INCIDENT_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan'];
 const SUBNETS = ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'];
 const SECURITY_GROUPS = ['sg-0123456789abcdef0', 'sg-0fedcba9876543210'];
 const KMS_KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+const OPS_TOPIC_ARN = 'arn:aws:sns:ap-northeast-1:333333333333:oncall-ops';
+/** The self-monitoring alarms that page (the notifier's heartbeat alarm holds state for a composite). */
+const SELF_MONITORING_PAGES = [
+  'ProbeNotRunningAlarm',
+  'NotifierNotRunningAlarm',
+  'NotifierErrorsAlarm',
+  'NotifierThrottledAlarm',
+  'NotifierFailedEventsAlarm',
+  'NotifierPagesStuckAlarm',
+];
+/** Emitted by the notifier per invocation (EMF, dimension Stack): the contract its alarms are built on. */
+const NOTIFIER_METRICS = ['NotifierHeartbeat', 'NotificationsOwed'];
+/** cfn-lint's bundled schemas predate CloudWatch alarm warm-up: the override adds exactly that property. */
+const CFN_LINT_SPEC = join(ROOT, 'infra/cfn-lint-spec.json');
 /** What osls itself generates and cfn-lint warns about: a DependsOn next to the GetAtt of the same role. */
 const KNOWN_WARNINGS = [
   'W3005 Resources/ProbeLambdaFunction/DependsOn',
@@ -70,12 +88,12 @@ const cliEnv = (): NodeJS.ProcessEnv => {
 let workDir: string;
 let logMode: Packaged;
 let directMode: Packaged;
+/** The example config with `schedule.samplesPerRun: 3`: what direct mode is packaged with. */
+let directConfigFile: string;
 
-/** One `serverless package --stage test` into its own directory. Sequential: serverless-esbuild shares .esbuild/. */
-async function slsPackage(name: string, params: Record<string, string>): Promise<Packaged> {
-  const dir = join(workDir, name);
-  const started = performance.now();
-  await run(
+/** `serverless package --stage test` into `dir`; rejects (with the CLI's stdout and stderr) when it fails. */
+const runPackage = (dir: string, params: Record<string, string>) =>
+  run(
     process.execPath,
     [
       SERVERLESS,
@@ -89,6 +107,12 @@ async function slsPackage(name: string, params: Record<string, string>): Promise
     // osls prints a failed build and then never exits (esbuild's service stays up): hence the kill.
     { cwd: ROOT, env: cliEnv(), timeout: 45_000, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
   );
+
+/** One `serverless package --stage test` into its own directory. Sequential: serverless-esbuild shares .esbuild/. */
+async function slsPackage(name: string, params: Record<string, string>): Promise<Packaged> {
+  const dir = join(workDir, name);
+  const started = performance.now();
+  await runPackage(dir, params);
   const templateFile = join(dir, 'cloudformation-template-update-stack.json');
   const template = JSON.parse(readFileSync(templateFile, 'utf8')) as Template;
   return { dir, template, templateFile, seconds: (performance.now() - started) / 1000 };
@@ -96,10 +120,14 @@ async function slsPackage(name: string, params: Record<string, string>): Promise
 
 beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'canary-sls-'));
+  directConfigFile = join(workDir, 'direct.config.json');
+  writeFileSync(directConfigFile, JSON.stringify({ ...example, schedule: { samplesPerRun: 3, intervalSeconds: 20 } }));
   const vpc = { subnetIds: SUBNETS.join(','), securityGroupIds: SECURITY_GROUPS.join(',') };
   logMode = await slsPackage('log', vpc);
   directMode = await slsPackage('direct', {
     ...vpc,
+    configPath: directConfigFile,
+    opsTopicArn: OPS_TOPIC_ARN,
     delivery: 'direct',
     createVpcEndpoints: 'true',
     vpcId: 'vpc-0123456789abcdef0',
@@ -160,19 +188,27 @@ const lambda = (template: Template, fn: 'Probe' | 'Notify') => resource(template
 const environment = (template: Template, fn: 'Probe' | 'Notify') =>
   (lambda(template, fn).Environment as { Variables: Record<string, unknown> }).Variables;
 
-/** (metric, dimension names) pairs of every alarm and dashboard graph. */
-function metricsUsed(template: Template): { name: string; dimensions: string[] }[] {
-  const used: { name: string; dimensions: string[] }[] = [];
+/** (namespace, metric, dimension names) of every alarm and dashboard graph. */
+function metricsUsed(template: Template): { namespace: string; name: string; dimensions: string[] }[] {
+  const used: { namespace: string; name: string; dimensions: string[] }[] = [];
   for (const [, alarm] of resourcesOfType(template, 'AWS::CloudWatch::Alarm')) {
     const dimensions = alarm.Properties.Dimensions as { Name: string }[];
-    used.push({ name: alarm.Properties.MetricName as string, dimensions: dimensions.map((d) => d.Name) });
+    used.push({
+      namespace: alarm.Properties.Namespace as string,
+      name: alarm.Properties.MetricName as string,
+      dimensions: dimensions.map((d) => d.Name),
+    });
   }
   const body = props<{ 'Fn::Sub': string }>(template, 'Dashboard', 'DashboardBody')['Fn::Sub'];
   const { widgets } = JSON.parse(body) as { widgets: { type: string; properties: { metrics?: unknown[][] } }[] };
   for (const widget of widgets) {
     for (const metric of widget.properties.metrics ?? []) {
       const plain = metric.filter((part): part is string => typeof part === 'string');
-      used.push({ name: plain[1] as string, dimensions: plain.slice(2).filter((_, index) => index % 2 === 0) });
+      used.push({
+        namespace: plain[0] as string,
+        name: plain[1] as string,
+        dimensions: plain.slice(2).filter((_, index) => index % 2 === 0),
+      });
     }
   }
   return used;
@@ -189,9 +225,11 @@ async function extractZip(zipFile: string): Promise<string> {
 describe('serverless package (osls, offline, no AWS credentials)', () => {
   it('produces a template cfn-lint finds no errors in, and only the known osls warnings', async () => {
     // Act: cfn-lint exits 2, 4 or 8 for errors, warnings, notes: its JSON report is the verdict.
-    const lint = await run('cfn-lint', ['--format', 'json', logMode.templateFile, directMode.templateFile], {
-      maxBuffer: 16 * 1024 * 1024,
-    }).catch((error: { code?: unknown; stdout?: unknown }) => {
+    const lint = await run(
+      'cfn-lint',
+      ['--format', 'json', '--override-spec', CFN_LINT_SPEC, logMode.templateFile, directMode.templateFile],
+      { maxBuffer: 16 * 1024 * 1024 },
+    ).catch((error: { code?: unknown; stdout?: unknown }) => {
       if (typeof error.code === 'number' && typeof error.stdout === 'string') return { stdout: error.stdout };
       throw error;
     });
@@ -207,6 +245,39 @@ describe('serverless package (osls, offline, no AWS credentials)', () => {
     expect(matches.filter((m) => m.Level === 'Error').map((m) => `${where(m)}: ${m.Message}`)).toEqual([]);
     expect(matches.filter((m) => !KNOWN_WARNINGS.includes(where(m))).map((m) => `${where(m)}: ${m.Message}`)).toEqual(
       [],
+    );
+  });
+
+  it('lints with an override that only teaches cfn-lint the alarm warm-up property (newer than its schemas)', () => {
+    const spec = JSON.parse(readFileSync(CFN_LINT_SPEC, 'utf8')) as {
+      Patches: Record<string, { op: string; path: string }[]>;
+    };
+    expect(Object.keys(spec)).toEqual(['Patches']);
+    expect(Object.keys(spec.Patches)).toEqual(['AWS::CloudWatch::Alarm']);
+    expect(spec.Patches['AWS::CloudWatch::Alarm']?.map(({ op, path }) => `${op} ${path}`)).toEqual([
+      'add /definitions/WarmUpConfiguration',
+      'add /properties/WarmUpConfiguration',
+    ]);
+  });
+
+  it('refuses a bad opsTopicArn: the package exits non-zero with a message naming the parameter', async () => {
+    // Act
+    const failed = await runPackage(join(workDir, 'bad-ops-topic'), {
+      subnetIds: SUBNETS[0] as string,
+      securityGroupIds: SECURITY_GROUPS[0] as string,
+      opsTopicArn: 'arn:aws:sns:ap-northeast-1:oncall-ops',
+    }).then(
+      () => ({ code: 0, output: '' }),
+      (error: { code?: unknown; stdout?: string; stderr?: string }) => ({
+        code: error.code,
+        output: `${error.stdout ?? ''}${error.stderr ?? ''}`,
+      }),
+    );
+
+    // Assess: a clean exit code (not the timeout's kill) and the one-line message.
+    expect(typeof failed.code === 'number' && failed.code > 0).toBe(true);
+    expect(failed.output).toContain(
+      'param opsTopicArn: expected the ARN of an SNS topic like arn:aws:sns:ap-northeast-1:111111111111:oncall-ops, got "arn:aws:sns:ap-northeast-1:oncall-ops"',
     );
   });
 
@@ -337,18 +408,19 @@ describe('IAM: least privilege per function', () => {
     );
     expect(statements).toContainEqual(
       expect.objectContaining({
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Action: INCIDENT_TABLE_ACTIONS,
         Resource: { 'Fn::GetAtt': ['IncidentTable', 'Arn'] },
       }),
     );
   });
 
-  it('the notifier: its log, the incident table’s items, Publish on the topic (and the topic key when set)', () => {
+  it('the notifier: its log, the table’s items, Publish, its on-failure queue (and the topic key when set)', () => {
     const logOnly = roleStatements(logMode.template, 'NotifierRole');
     expect(logOnly.map((s) => [actionsOf(s), s.Resource])).toEqual([
       [['logs:CreateLogStream', 'logs:PutLogEvents'], { 'Fn::GetAtt': ['NotifyLogGroup', 'Arn'] }],
-      [['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], { 'Fn::GetAtt': ['IncidentTable', 'Arn'] }],
+      [INCIDENT_TABLE_ACTIONS, { 'Fn::GetAtt': ['IncidentTable', 'Arn'] }],
       [['sns:Publish'], { Ref: 'AlertTopic' }],
+      [['sqs:SendMessage'], { 'Fn::GetAtt': ['NotifierFailedEventsQueue', 'Arn'] }],
     ]);
     const withKey = roleStatements(directMode.template, 'NotifierRole').find((s) => s.Sid === 'UseTopicKey');
     expect(withKey?.Action).toEqual(['kms:GenerateDataKey', 'kms:Decrypt']);
@@ -399,6 +471,72 @@ describe('functions and their wiring', () => {
     expect(props(logMode.template, 'ProbeLambdaEvConf', 'MaximumRetryAttempts')).toBe(0);
   });
 
+  it('drops a run older than one schedule period and never retries it, in EventBridge and in Lambda', () => {
+    for (const [{ template }, period] of [
+      [logMode, 60],
+      [directMode, 300],
+    ] as const) {
+      const [[, rule] = []] = resourcesOfType(template, 'AWS::Events::Rule');
+      expect(rule?.Properties.Targets).toEqual([
+        {
+          Arn: { 'Fn::GetAtt': ['ProbeLambdaFunction', 'Arn'] },
+          Id: 'probeSchedule',
+          RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: period },
+        },
+      ]);
+      expect(resource(template, 'ProbeLambdaEvConf').Properties).toMatchObject({
+        FunctionName: { Ref: 'ProbeLambdaFunction' },
+        MaximumEventAgeInSeconds: period,
+        MaximumRetryAttempts: 0,
+      });
+    }
+    // The rule still invokes the probe by the permission osls generates for it.
+    expect(props(logMode.template, 'ProbeLambdaPermissionEventsRuleSchedule1', 'SourceArn')).toEqual({
+      'Fn::GetAtt': ['ProbeEventsRuleSchedule1', 'Arn'],
+    });
+  });
+
+  it('packages a direct-mode probe timeout that fits every sample and the reporting reserve (lib/run-budget.ts)', () => {
+    // Prepare: the config direct mode was packaged with (3 samples per run), as the Lambda validates it.
+    const config = parseConfig(JSON.parse(readFileSync(directConfigFile, 'utf8')));
+    expect(config.schedule.samplesPerRun).toBe(3);
+
+    // Assess
+    const timeout = lambda(directMode.template, 'Probe').Timeout as number;
+    expect(timeout).toBeGreaterThanOrEqual(probeTimeoutSeconds(config, 'direct'));
+    expect(timeout).toBeGreaterThan(60);
+    expect(lambda(logMode.template, 'Probe').Timeout).toBe(
+      probeTimeoutSeconds(parseConfig(JSON.parse(readFileSync(join(ROOT, EXAMPLE_CONFIG), 'utf8'))), 'log'),
+    );
+  });
+
+  it('reserves concurrency for the notifier and sends the events it gave up on to an encrypted queue', () => {
+    for (const { template } of [logMode, directMode]) {
+      expect(lambda(template, 'Notify').ReservedConcurrentExecutions).toBe(5);
+      expect(lambda(template, 'Probe')).not.toHaveProperty('ReservedConcurrentExecutions');
+      expect(resource(template, 'NotifyLambdaEvConf').Properties).toMatchObject({
+        FunctionName: { Ref: 'NotifyLambdaFunction' },
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['NotifierFailedEventsQueue', 'Arn'] } } },
+      });
+      expect(resource(template, 'NotifierFailedEventsQueue').Properties).toEqual({
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 1_209_600,
+      });
+      const queuePolicy = props<{ Statement: Statement[] }>(
+        template,
+        'NotifierFailedEventsQueuePolicy',
+        'PolicyDocument',
+      );
+      expect(queuePolicy.Statement).toEqual([
+        expect.objectContaining({
+          Effect: 'Deny',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+      ]);
+      expect(template.Outputs.NotifierFailedEventsQueueUrl?.Value).toEqual({ Ref: 'NotifierFailedEventsQueue' });
+    }
+  });
+
   it('places the probe in the VPC and keeps the notifier out of it', () => {
     expect(lambda(logMode.template, 'Probe').VpcConfig).toEqual({
       SubnetIds: SUBNETS,
@@ -423,7 +561,11 @@ describe('functions and their wiring', () => {
       CANARY_STACK: 'codecommit-canary-test',
       CANARY_TABLE: { Ref: 'IncidentTable' },
       CANARY_TOPIC_ARN: { Ref: 'AlertTopic' },
+      // Where genuine records come from: the probe's log group (osls names it /aws/lambda/<stack>-probe).
+      CANARY_PROBE_LOG_GROUP: { Ref: 'ProbeLogGroup' },
+      CANARY_ACCOUNT: { Ref: 'AWS::AccountId' },
     });
+    expect(props(logMode.template, 'ProbeLogGroup', 'LogGroupName')).toBe('/aws/lambda/codecommit-canary-test-probe');
   });
 
   it('subscribes the notifier to the probe log’s result and findings records', () => {
@@ -461,26 +603,181 @@ describe('functions and their wiring', () => {
 });
 
 describe('alarms and dashboard', () => {
-  it('pages when the probe stops: heartbeat missing for two schedule periods, missing data breaching', () => {
-    expect(resource(logMode.template, 'HeartbeatAlarm').Properties).toMatchObject({
+  const alertTopic = [{ Ref: 'AlertTopic' }];
+  const bothTopics = [{ Ref: 'AlertTopic' }, OPS_TOPIC_ARN];
+  const targetAlarms = (template: Template) =>
+    resourcesOfType(template, 'AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties.MetricName === 'Success');
+
+  it('pages when the probe stops: Heartbeat below 1 in 3 of 5 one-minute periods, missing data breaching', () => {
+    expect(resource(logMode.template, 'ProbeNotRunningAlarm').Properties).toMatchObject({
       Namespace: example.metrics.namespace,
       MetricName: 'Heartbeat',
       Dimensions: [{ Name: 'Stack', Value: { Ref: 'AWS::StackName' } }],
       Statistic: 'Sum',
       Period: 60,
-      EvaluationPeriods: 2,
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 3,
       Threshold: 1,
       ComparisonOperator: 'LessThanThreshold',
       TreatMissingData: 'breaching',
-      AlarmActions: [{ Ref: 'AlertTopic' }],
-      OKActions: [{ Ref: 'AlertTopic' }],
+      AlarmActions: alertTopic,
+      OKActions: alertTopic,
     });
-    expect(props(directMode.template, 'HeartbeatAlarm', 'Period')).toBe(300);
+    // Sized from the schedule: on a 5-minute schedule one empty period is already 5 minutes of lag.
+    expect(resource(directMode.template, 'ProbeNotRunningAlarm').Properties).toMatchObject({
+      Period: 300,
+      EvaluationPeriods: 4,
+      DatapointsToAlarm: 2,
+    });
+  });
+
+  it('does not page on a fresh deploy: the heartbeat alarms warm up until the first runs fill their window', () => {
+    for (const { template } of [logMode, directMode]) {
+      for (const id of ['ProbeNotRunningAlarm', 'NotifierHeartbeatAlarm']) {
+        const { Period, EvaluationPeriods, WarmUpConfiguration } = resource(template, id).Properties as {
+          Period: number;
+          EvaluationPeriods: number;
+          WarmUpConfiguration: {
+            WarmUpPeriodDurationInMinutes: number;
+            OnlyStartEvaluatingAfterWarmUpPeriodEnds: boolean;
+          };
+        };
+        // Ten minutes for CloudFormation, the VPC function and the first EMF datapoint, then a full window.
+        expect(WarmUpConfiguration.WarmUpPeriodDurationInMinutes * 60).toBeGreaterThanOrEqual(
+          600 + EvaluationPeriods * Period,
+        );
+        expect(WarmUpConfiguration.WarmUpPeriodDurationInMinutes).toBeLessThanOrEqual(2880);
+        // Ends as soon as real datapoints fill the window: a healthy stack is watched within minutes.
+        expect(WarmUpConfiguration.OnlyStartEvaluatingAfterWarmUpPeriodEnds).toBe(false);
+      }
+    }
+    expect(props(logMode.template, 'ProbeNotRunningAlarm', 'WarmUpConfiguration')).toEqual({
+      WarmUpPeriodDurationInMinutes: 16,
+      OnlyStartEvaluatingAfterWarmUpPeriodEnds: false,
+    });
+  });
+
+  it('names each alarm after what broke: probe not running, notifier broken, target down', () => {
+    const names = (template: Template) =>
+      [
+        ...resourcesOfType(template, 'AWS::CloudWatch::Alarm'),
+        ...resourcesOfType(template, 'AWS::CloudWatch::CompositeAlarm'),
+      ].map(([id, a]) => [id, (a.Properties.AlarmName as { 'Fn::Sub': string })['Fn::Sub']]);
+    expect(Object.fromEntries(names(logMode.template))).toMatchObject({
+      ProbeNotRunningAlarm: `\${AWS::StackName}-probe-not-running`,
+      NotifierNotRunningAlarm: `\${AWS::StackName}-notifier-not-running`,
+      NotifierHeartbeatAlarm: `\${AWS::StackName}-notifier-heartbeat`,
+      NotifierErrorsAlarm: `\${AWS::StackName}-notifier-errors`,
+      NotifierThrottledAlarm: `\${AWS::StackName}-notifier-throttled`,
+      NotifierFailedEventsAlarm: `\${AWS::StackName}-notifier-failed-events`,
+      NotifierPagesStuckAlarm: `\${AWS::StackName}-notifier-pages-stuck`,
+    });
+    expect(
+      targetAlarms(logMode.template).map(([, a]) => (a.Properties.AlarmName as { 'Fn::Sub': string })['Fn::Sub']),
+    ).toEqual(TARGET_NAMES.map((name) => `\${AWS::StackName}-target-${name}`));
+  });
+
+  it('pages the alert topic from every self-monitoring alarm, and the opsTopicArn topic too when given', () => {
+    for (const [{ template }, topics] of [
+      [logMode, alertTopic],
+      [directMode, bothTopics],
+    ] as const) {
+      for (const id of SELF_MONITORING_PAGES) {
+        const alarm = resource(template, id).Properties;
+        expect([id, alarm.AlarmActions, alarm.OKActions]).toEqual([id, topics, topics]);
+        // What broke, and the first thing to do.
+        expect(alarm.AlarmDescription).toMatch(/^CodeCommit canary: .+ First: .+\(runbook: docs\/runbook\.md\)\.$/);
+      }
+      // The notifier's heartbeat only holds the state: the composite pages for it.
+      expect(resource(template, 'NotifierHeartbeatAlarm').Properties).not.toHaveProperty('AlarmActions');
+    }
+    expect(JSON.stringify(logMode.template)).not.toContain('oncall-ops');
+  });
+
+  it('pages "notifier not running" only while the probe runs: a composite suppressed by probe-not-running', () => {
+    expect(resource(logMode.template, 'NotifierNotRunningAlarm').Properties).toMatchObject({
+      AlarmRule: { 'Fn::Sub': `ALARM("\${NotifierHeartbeatAlarm.Arn}")` },
+      ActionsSuppressor: { 'Fn::GetAtt': ['ProbeNotRunningAlarm', 'Arn'] },
+      ActionsSuppressorWaitPeriod: 120,
+      ActionsSuppressorExtensionPeriod: 240,
+    });
+    expect(resource(logMode.template, 'NotifierHeartbeatAlarm').Properties).toMatchObject({
+      Namespace: example.metrics.namespace,
+      MetricName: 'NotifierHeartbeat',
+      Dimensions: [{ Name: 'Stack', Value: { Ref: 'AWS::StackName' } }],
+      Statistic: 'Sum',
+      Period: 60,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      // Slower than the probe's 3 of 5: a stopped probe is in ALARM (and suppresses) first.
+      DatapointsToAlarm: 4,
+      EvaluationPeriods: 6,
+    });
+  });
+
+  it('pages on notifier errors and throttles, but not on one failed event’s retries or one throttle', () => {
+    for (const { template } of [logMode, directMode]) {
+      for (const [id, metric] of [
+        ['NotifierErrorsAlarm', 'Errors'],
+        ['NotifierThrottledAlarm', 'Throttles'],
+      ] as const) {
+        expect(resource(template, id).Properties).toMatchObject({
+          Namespace: 'AWS/Lambda',
+          MetricName: metric,
+          Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'NotifyLambdaFunction' } }],
+          Statistic: 'Sum',
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+          TreatMissingData: 'notBreaching',
+        });
+      }
+      // One failed event: three attempts (Lambda retries twice); that one is the failed-events alarm's page.
+      expect(props(template, 'NotifierErrorsAlarm', 'DatapointsToAlarm')).toBe(4);
+    }
+    expect(props(logMode.template, 'NotifierThrottledAlarm', 'DatapointsToAlarm')).toBe(3);
+  });
+
+  it('pages when events were given up on, and when pages stay owed over several notifier runs', () => {
+    expect(resource(logMode.template, 'NotifierFailedEventsAlarm').Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['NotifierFailedEventsQueue', 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      DatapointsToAlarm: 2,
+    });
+    expect(resource(logMode.template, 'NotifierPagesStuckAlarm').Properties).toMatchObject({
+      Namespace: example.metrics.namespace,
+      MetricName: 'NotificationsOwed',
+      Dimensions: [{ Name: 'Stack', Value: { Ref: 'AWS::StackName' } }],
+      Statistic: 'Maximum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      DatapointsToAlarm: 3,
+      EvaluationPeriods: 5,
+    });
+  });
+
+  it('never pages on one datapoint, evaluates per schedule period, and fits CloudWatch’s one-day window', () => {
+    for (const [{ template }, period] of [
+      [logMode, 60],
+      [directMode, 300],
+    ] as const) {
+      for (const [id, { Properties }] of resourcesOfType(template, 'AWS::CloudWatch::Alarm')) {
+        const { Period, EvaluationPeriods, DatapointsToAlarm } = Properties as Record<string, number>;
+        expect([id, Period]).toEqual([id, period]);
+        expect(DatapointsToAlarm).toBeGreaterThanOrEqual(2);
+        expect(DatapointsToAlarm).toBeLessThanOrEqual(EvaluationPeriods as number);
+        expect((Period as number) * (EvaluationPeriods as number)).toBeLessThanOrEqual(86_400);
+      }
+    }
   });
 
   it('has one end-to-end alarm per target, which pages only when pageOnTargetAlarms is set', () => {
-    const targetAlarms = (template: Template) =>
-      resourcesOfType(template, 'AWS::CloudWatch::Alarm').filter(([id]) => id !== 'HeartbeatAlarm');
     for (const { template } of [logMode, directMode]) {
       const alarms = targetAlarms(template);
       expect(alarms).toHaveLength(TARGET_NAMES.length);
@@ -505,18 +802,27 @@ describe('alarms and dashboard', () => {
 
   it('graphs and alarms only on catalogued metrics, with their exact dimensions', () => {
     const catalogue = new Map(METRIC_CATALOGUE.map((m) => [m.name as string, [...m.dimensions]]));
-    const used = metricsUsed(logMode.template);
+    const used = metricsUsed(logMode.template).filter((m) => m.namespace === example.metrics.namespace);
     expect(used.length).toBeGreaterThan(TARGET_NAMES.length * 4);
+    expect(used.map((m) => m.name)).toEqual(expect.arrayContaining(['Heartbeat', ...NOTIFIER_METRICS]));
     for (const { name, dimensions } of used) expect([name, dimensions]).toEqual([name, catalogue.get(name)]);
   });
 
-  it('shows success and phase latency for every target on the dashboard', () => {
+  it('shows every alarm, the notifier and success and phase latency for every target on the dashboard', () => {
     const body = props<{ 'Fn::Sub': string }>(logMode.template, 'Dashboard', 'DashboardBody')['Fn::Sub'];
-    const titles = (JSON.parse(body) as { widgets: { properties: { title: string } }[] }).widgets.map(
-      (w) => w.properties.title,
-    );
+    const { widgets } = JSON.parse(body) as {
+      widgets: { type: string; properties: { title: string; alarms?: string[] } }[];
+    };
+    const titles = widgets.map((w) => w.properties.title);
     for (const name of TARGET_NAMES) {
       expect(titles).toEqual(expect.arrayContaining([`${name}: success`, `${name}: git phases (ms)`]));
+    }
+    expect(titles).toEqual(expect.arrayContaining(['Notifier: runs, pages still owed, failed events']));
+    const alarms = widgets.flatMap((w) => w.properties.alarms ?? []);
+    for (const suffix of ['probe-not-running', 'notifier-not-running', 'notifier-errors', 'notifier-pages-stuck']) {
+      expect(alarms).toContain(
+        `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:\${AWS::StackName}-${suffix}`,
+      );
     }
   });
 });
@@ -557,10 +863,11 @@ describe('optional VPC endpoints', () => {
 type ResolverFn = (input: { resolveVariable: (variable: string) => Promise<unknown> }) => Promise<unknown>;
 const fromConfig = createRequire(import.meta.url)('../infra/from-config.cjs') as Record<string, ResolverFn>;
 
-/** Calls one export with `${param:...}` values; other variables are not expected. */
-const resolveWith = (exportName: string, params: Record<string, string>) =>
+/** Calls one export with `${param:...}` values (and `${opt:region}` as `--region`); nothing else is expected. */
+const resolveWith = (exportName: string, params: Record<string, string>, options: { region?: string } = {}) =>
   (fromConfig[exportName] as ResolverFn)({
     resolveVariable: async (variable) => {
+      if (variable === 'opt:region, null') return options.region ?? null;
       const name = /^param:(\w+), null$/.exec(variable)?.[1];
       if (!name) throw new Error(`unexpected variable ${variable}`);
       return params[name] ?? null;
@@ -612,6 +919,64 @@ describe('infra/from-config.cjs says how to fix a bad parameter or config', () =
         vpcId: 'vpc-0123456789abcdef0',
       }),
     ).rejects.toThrow(/param routeTableIds: .* DynamoDB gateway endpoint/);
+  });
+
+  it('accepts an SNS topic ARN in any partition for opsTopicArn, in the stack’s Region', async () => {
+    await expect(resolveWith('opsTopicArns', config)).resolves.toEqual([]);
+    await expect(resolveWith('opsTopicArns', { ...config, opsTopicArn: OPS_TOPIC_ARN })).resolves.toEqual([
+      OPS_TOPIC_ARN,
+    ]);
+    for (const [arn, region] of [
+      ['arn:aws-cn:sns:cn-north-1:111111111111:ops', 'cn-north-1'],
+      ['arn:aws-us-gov:sns:us-gov-west-1:111111111111:ops_2', 'us-gov-west-1'],
+      ['arn:aws-iso-b:sns:us-isob-east-1:111111111111:ops-3', 'us-isob-east-1'],
+    ] as const) {
+      await expect(resolveWith('opsTopicArns', { ...config, opsTopicArn: arn }, { region })).resolves.toEqual([arn]);
+    }
+  });
+
+  it('refuses an opsTopicArn that is not a standard SNS topic of the stack’s Region, naming the parameter', async () => {
+    const schedule = 'rate(1 minute)';
+    for (const bad of [
+      'oncall-ops',
+      'arn:aws:sqs:ap-northeast-1:111111111111:oncall-ops',
+      'arn:aws:sns:ap-northeast-1:1111:oncall-ops',
+      'arn:aws:sns:ap-northeast-1:111111111111:oncall ops',
+    ]) {
+      await expect(resolveWith('selfMonitoringAlarms', { ...config, schedule, opsTopicArn: bad })).rejects.toThrow(
+        `param opsTopicArn: expected the ARN of an SNS topic like arn:aws:sns:ap-northeast-1:111111111111:oncall-ops, got "${bad}"`,
+      );
+    }
+    await expect(
+      resolveWith('opsTopicArns', { ...config, opsTopicArn: 'arn:aws:sns:ap-northeast-1:111111111111:ops.fifo' }),
+    ).rejects.toThrow(/param opsTopicArn: .* is a FIFO topic/);
+    await expect(
+      resolveWith('opsTopicArns', { ...config, opsTopicArn: 'arn:aws:sns:us-east-1:111111111111:ops' }),
+    ).rejects.toThrow(
+      'param opsTopicArn: the topic is in us-east-1 but the stack deploys to ap-northeast-1; CloudWatch alarms notify topics in their own Region only',
+    );
+  });
+
+  it('sizes every self-monitoring alarm from the schedule, within the one-day window, up to rate(12 hours)', async () => {
+    for (const [schedule, period] of [
+      ['rate(1 hour)', 3600],
+      ['rate(12 hours)', 43_200],
+    ] as const) {
+      const { Resources } = (await resolveWith('selfMonitoringAlarms', { ...config, schedule })) as {
+        Resources: Record<string, Resource>;
+      };
+      for (const [id, { Type, Properties }] of Object.entries(Resources)) {
+        if (Type !== 'AWS::CloudWatch::Alarm') continue;
+        const { Period, EvaluationPeriods, DatapointsToAlarm } = Properties as Record<string, number>;
+        expect([id, Period]).toEqual([id, period]);
+        expect(DatapointsToAlarm).toBeGreaterThanOrEqual(2);
+        expect(DatapointsToAlarm).toBeLessThanOrEqual(EvaluationPeriods as number);
+        expect(period * (EvaluationPeriods as number)).toBeLessThanOrEqual(86_400);
+        const warmUp = Properties.WarmUpConfiguration as { WarmUpPeriodDurationInMinutes: number } | undefined;
+        if (warmUp) expect(warmUp.WarmUpPeriodDurationInMinutes).toBeLessThanOrEqual(2880);
+      }
+      expect(await resolveWith('probeMaximumEventAge', { schedule })).toBe(Math.min(period, 21_600));
+    }
   });
 
   it('gives targets whose names differ only in punctuation distinct alarm logical ids', async () => {
