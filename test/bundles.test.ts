@@ -1,13 +1,15 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSnsClient } from '../lib/alerting/sinks.ts';
 import { createAlertTableClient } from '../lib/alerting/versioned-table.ts';
+import { parseConfig } from '../lib/config.ts';
 import { encodeSubscriptionEvent, probeLogGroupName } from '../lib/log-records.ts';
+import { probeTimeoutSeconds } from '../lib/run-budget.ts';
 // @ts-expect-error: a plain .mjs helper shared with the benchmarks
 import { ensureNode24 } from '../scripts/node24.mjs';
 import { createAlertTable } from './support/alert-path.ts';
@@ -78,14 +80,14 @@ beforeAll(async () => {
 afterAll(async () => sandbox?.stop());
 
 /** Imports a handler bundle in a fresh Node 24 process, invokes it once with the event, prints the result. */
-const invoke = (bundle: string, event: unknown, extraEnv: NodeJS.ProcessEnv = {}) =>
+const invoke = (bundle: string, event: unknown, extraEnv: NodeJS.ProcessEnv = {}, remainingMs = 30_000) =>
   run(
     node24,
     [
       '--input-type=module',
       '-e',
       `const { handler } = await import(${JSON.stringify(`./dist/handlers/${bundle}`)});
-       const context = { getRemainingTimeInMillis: () => 30000, invokedFunctionArn: ${JSON.stringify(FUNCTION_ARN)} };
+       const context = { getRemainingTimeInMillis: () => ${remainingMs}, invokedFunctionArn: ${JSON.stringify(FUNCTION_ARN)} };
        try {
          process.stdout.write('RESULT ' + JSON.stringify(await handler(${JSON.stringify(event)}, context)) + '\\n');
        } catch (error) {
@@ -205,6 +207,32 @@ describe('the bundles run on Node 24 (the Lambda runtime)', () => {
     // Assess
     expect(summaries.map((s) => s.alerts?.owed)).toEqual([1, 1, 0, 1, 0]);
     expect(received.map(([state]) => state)).toEqual(['ALARM', 'RECOVERED']);
+  });
+
+  it('direct mode with samplesPerRun 3: within the packaged timeout the probe bundle runs every sample', async () => {
+    // Prepare: the timeout `serverless package` gives this config (lib/run-budget.ts), less a second of cold start
+    const plumbing = await alertPlumbing('smoke-samples');
+    // Long step deadlines (the steps themselves are quick here) put the timeout above Lambda's 60 s floor, so the
+    // last sample's slot is tight against the reserve the handler keeps.
+    const raw = {
+      ...JSON.parse(readFileSync(flakyHealthy, 'utf8')),
+      timeouts: { stsMs: 20_000, gitMs: 30_000 },
+      schedule: { samplesPerRun: 3, intervalSeconds: 1 },
+    };
+    const file = join(dirname(flakyHealthy), 'samples.json');
+    writeFileSync(file, JSON.stringify(raw));
+    const timeoutMs = probeTimeoutSeconds(parseConfig(raw), 'direct') * 1000;
+    // Act
+    const probe = await invoke(
+      'probe.mjs',
+      {},
+      { ...plumbing.env(true, file), CANARY_DELIVERY: 'direct' },
+      timeoutMs - 1000,
+    );
+    // Assess
+    const summary = resultOf(probe.stdout);
+    expect(summary.samples).toHaveLength(3);
+    expect(summary.samples.map((s: { ok: boolean }) => s.ok)).toEqual([true, true, true]);
   });
 
   it('the notifier bundle rejects a record from another log group, counts it, and pages nothing', async () => {
