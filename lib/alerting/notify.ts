@@ -8,8 +8,8 @@
  * 3. Findings records: the same with the findings policy.
  *
  * Without the table (unreachable) a failed target still pages, failing open: once per target per invocation,
- * and once per `renotifyMinutes` per warm container. After one failed publish the rest wait for the next
- * invocation (owed), rather than each waiting out its own deadline. Never throws: what could not be done is
+ * and once per `renotifyMinutes` per warm container. After a publish fails because SNS is down, hangs or
+ * throttles, the rest wait for the next invocation (owed), rather than each waiting out its own deadline. Never throws: what could not be done is
  * in the summary, for the handler to decide whether Lambda must retry the event.
  */
 import type { Clock } from '../clock.ts';
@@ -230,7 +230,8 @@ class NotifyRun {
       await outbox.settle(key, owed.dedupKey);
       return;
     }
-    this.#snsFailing = true;
+    // SNS down or hanging: the rest wait for the next invocation. One message refused: the others still go.
+    if (delivery.transient) this.#snsFailing = true;
     this.#owed++;
     await outbox.release(key, owed.dedupKey);
     logger.warn(`alert owed: ${owed.alert.subject}`, {
@@ -273,7 +274,7 @@ class NotifyRun {
       failOpenSent?.set(target, clock.now().getTime());
       return;
     }
-    if (delivery) this.#snsFailing = true;
+    if (delivery?.transient) this.#snsFailing = true;
     this.#unrecorded++;
     logger.error(`alert not delivered: ${alert.subject}`, {
       type: 'codecommit-canary/undelivered-alert',

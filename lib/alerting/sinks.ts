@@ -7,7 +7,20 @@ import { type BoundedClientOptions, boundedClientConfig, describeError, untilAbo
 import type { Logger, Writer } from '../log.ts';
 import { type AnyAlert, redact, snsMessage } from './text.ts';
 
-export type Delivery = { delivered: true; messageId?: string } | { delivered: false; reason: string };
+/**
+ * A failed delivery is `transient` when SNS did not answer, answered 5xx or throttled: the next publish would
+ * likely fail too. Otherwise SNS refused this one message (or the caller's rights), and others may still pass.
+ */
+export type Delivery =
+  | { delivered: true; messageId?: string }
+  | { delivered: false; reason: string; transient: boolean };
+
+/** No answer, a 5xx, or throttling. */
+export function isTransientSnsError(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const name = error instanceof Error ? error.name : '';
+  return status === undefined || status >= 500 || status === 429 || /thrott/i.test(name);
+}
 
 /** Where alerts go. `send` never throws. */
 export interface AlertSink {
@@ -87,8 +100,9 @@ export class SnsAlertSink implements AlertSink {
         abortSignal,
       );
       // Owed until SNS says it has the message: an answer without a MessageId proves nothing.
-      if (!output.MessageId)
-        return { delivered: false, reason: `SNS Publish to ${topicArn}: no MessageId in the answer` };
+      if (!output.MessageId) {
+        return { delivered: false, reason: `SNS Publish to ${topicArn}: no MessageId in the answer`, transient: true };
+      }
       logger.info(`alert sent: ${alert.subject}`, {
         target: alert.attributes.target,
         state: alert.attributes.state,
@@ -97,7 +111,11 @@ export class SnsAlertSink implements AlertSink {
       });
       return { delivered: true, messageId: output.MessageId };
     } catch (error) {
-      return { delivered: false, reason: redact(`SNS Publish to ${topicArn} failed: ${describeError(error)}`) };
+      return {
+        delivered: false,
+        reason: redact(`SNS Publish to ${topicArn} failed: ${describeError(error)}`),
+        transient: isTransientSnsError(error),
+      };
     }
   }
 }

@@ -465,6 +465,24 @@ describe('alerts end to end against moto_server (DynamoDB, SNS, SQS)', () => {
     expect(failOpen?.fields.reason).toMatch(/ECONNREFUSED/);
   });
 
+  it('tells a refusal of this message from SNS being unavailable', async () => {
+    // Prepare: a topic that does not exist (SNS answers 404) and a refused port (no answer)
+    const logger = recordingLogger();
+    const missingTopic = new SnsAlertSink({ client: sns, topicArn: `${topicArn}-gone`, logger });
+    const refused = createSnsClient({
+      ...motoClientOptions(moto, pki),
+      endpoint: `https://127.0.0.1:${await freePort()}`,
+    });
+    const noAnswer = new SnsAlertSink({ client: refused, topicArn, logger });
+    const alert = buildAlert(notification(), gitTlsTimeout());
+    // Act
+    const [refusal, outage] = [await missingTopic.send(alert), await noAnswer.send(alert)];
+    refused.destroy();
+    // Assess
+    expect(refusal).toMatchObject({ delivered: false, transient: false, reason: expect.stringMatching(/NotFound/) });
+    expect(outage).toMatchObject({ delivered: false, transient: true, reason: expect.stringMatching(/ECONNREFUSED/) });
+  });
+
   it('gives up on Publish at its deadline even when the credentials never resolve', async () => {
     // Prepare: the SDK's abortSignal does not cover credential resolution; the sink's deadline must
     const hung = new SNSClient({
