@@ -1,14 +1,8 @@
 import { Agent } from 'node:https';
-import type { Socket } from 'node:net';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { ResponseTooLarge } from './net/trace.ts';
+import { capResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, onEachSocket } from './net/trace.ts';
 
-/**
- * Bytes one response may bring (headers and body). The SDK buffers a whole body before parsing it, so without a
- * cap a broken endpoint (or a proxy) streaming an endless body fills the memory of a 256 MB function within a
- * second, and the alert being sent is lost with the process. SNS, DynamoDB and CloudWatch answers are a few KB.
- */
-export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+export { DEFAULT_MAX_RESPONSE_BYTES };
 
 export interface BoundedClientOptions {
   region: string;
@@ -22,31 +16,6 @@ export interface BoundedClientOptions {
   maxAttempts?: number;
   /** Cap on the bytes of one response; past it the connection is cut. Default 8 MiB. */
   maxResponseBytes?: number;
-}
-
-/**
- * A keep-alive agent whose connections are cut when one response goes past `maxResponseBytes`. The count
- * restarts when a response is done and the socket goes back to the pool (`free`), so a long-lived connection
- * carries any number of small answers.
- */
-function cappedAgent(options: { ca?: string | Buffer; maxResponseBytes: number }): Agent {
-  const agent = new Agent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) });
-  const create = (agent as unknown as { createConnection: (o: object, cb?: unknown) => Socket }).createConnection.bind(
-    agent,
-  );
-  (agent as unknown as { createConnection: unknown }).createConnection = (opts: object, cb?: unknown) => {
-    const socket = create(opts, cb);
-    let received = 0;
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > options.maxResponseBytes) socket.destroy(new ResponseTooLarge(options.maxResponseBytes));
-    });
-    socket.on('free', () => {
-      received = 0;
-    });
-    return socket;
-  };
-  return agent;
 }
 
 /**
@@ -68,10 +37,9 @@ export function boundedClientConfig(options: BoundedClientOptions) {
       connectionTimeout: timeoutMs,
       requestTimeout: timeoutMs,
       throwOnRequestTimeout: true,
-      httpsAgent: cappedAgent({
-        ...(options.ca ? { ca: options.ca } : {}),
-        maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-      }),
+      httpsAgent: onEachSocket(new Agent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) }), (socket) =>
+        capResponseBytes(socket, options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES),
+      ),
     }),
   };
 }
@@ -109,13 +77,19 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promi
 }
 
 /**
- * `Name: message` (plus the network code), for logs; the SDK's errors carry no credentials.
+ * One line about an error, for logs and reasons: HTTP status, code (or name), the message's first line; at most
+ * 300 characters. The SDK's and Node's messages carry no credentials.
  *
  * @example
- * describeError(error) // 'Error: connect ECONNREFUSED 127.0.0.1:9'
+ * describeError(error) // 'ECONNREFUSED connect ECONNREFUSED 127.0.0.1:9', 'HTTP 500 InternalFailure scripted failure'
  */
-export const describeError = (error: unknown): string => {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as { code?: unknown }).code;
-  return `${error.name}: ${error.message}${typeof code === 'string' && !error.message.includes(code) ? ` (${code})` : ''}`;
-};
+export function describeError(error: unknown): string {
+  const e = error as { name?: unknown; code?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  const status = typeof e?.$metadata?.httpStatusCode === 'number' ? `HTTP ${e.$metadata.httpStatusCode}` : '';
+  const code = typeof e?.code === 'string' ? e.code : typeof e?.name === 'string' ? e.name : '';
+  const message = typeof e?.message === 'string' ? (e.message.split('\n')[0] ?? '') : String(error);
+  return [status, code, message]
+    .filter((part) => part !== '')
+    .join(' ')
+    .slice(0, 300);
+}

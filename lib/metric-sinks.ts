@@ -13,7 +13,7 @@
  * The format itself is small (CloudWatch "Specification: Embedded metric format"); the limits below are its own.
  */
 import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { type BoundedClientOptions, boundedClientConfig } from './aws-clients.ts';
+import { type BoundedClientOptions, boundedClientConfig, describeError, untilAborted } from './aws-clients.ts';
 import type { Writer } from './log.ts';
 import { type Datapoint, DEFAULT_NAMESPACE, datapointProblems, type MetricUnit } from './metrics.ts';
 
@@ -199,18 +199,6 @@ const joinReasons = (reasons: Iterable<string | null>): string | null => {
   return unique.length > 0 ? unique.join('; ') : null;
 };
 
-/** One line about an error: HTTP status, code or name, message; never a credential (the SDK's messages hold none). */
-function describeError(error: unknown): string {
-  const e = error as { name?: unknown; code?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown } };
-  const status = typeof e?.$metadata?.httpStatusCode === 'number' ? `HTTP ${e.$metadata.httpStatusCode}` : '';
-  const code = typeof e?.code === 'string' ? e.code : typeof e?.name === 'string' ? e.name : '';
-  const message = typeof e?.message === 'string' ? e.message.split('\n')[0] : String(error);
-  return [status, code, message]
-    .filter((part) => part !== '')
-    .join(' ')
-    .slice(0, 300);
-}
-
 export interface EmfSinkOptions {
   /** Default `CodeCommitCanary`. */
   namespace?: string;
@@ -353,24 +341,15 @@ export class CloudWatchSink implements MetricSink {
 
   /** One call under its deadline; null when stored, else why not. */
   async #put(batch: Datapoint[]): Promise<string | null> {
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => {
-        // Settle first, then abort: the abort tears the socket down, the race is already decided.
-        resolve('timeout');
-        controller.abort(new Error(`PutMetricData deadline of ${this.#timeoutMs} ms`));
-      }, this.#timeoutMs);
-    });
-    const timedOut = `PutMetricData timed out after ${this.#timeoutMs} ms`;
+    const signal = AbortSignal.timeout(this.#timeoutMs);
     try {
       const command = new PutMetricDataCommand({ Namespace: this.#namespace, MetricData: batch.map(toMetricDatum) });
-      const sent = this.#client.send(command, { abortSignal: controller.signal }).then(() => 'stored' as const);
-      return (await Promise.race([sent, deadline])) === 'stored' ? null : timedOut;
+      await untilAborted(this.#client.send(command, { abortSignal: signal }), signal);
+      return null;
     } catch (error) {
-      return controller.signal.aborted ? timedOut : `PutMetricData failed: ${describeError(error)}`;
-    } finally {
-      clearTimeout(timer);
+      return signal.aborted
+        ? `PutMetricData timed out after ${this.#timeoutMs} ms`
+        : `PutMetricData failed: ${describeError(error)}`;
     }
   }
 

@@ -109,7 +109,8 @@ export class ResponseTooLarge extends Error {
   }
 }
 
-function watch(socket: Socket, trace: Trace, maxResponseBytes: number): Socket {
+/** Marks connect, TLS and first byte on the trace, and keeps the socket's error and certificate expiry. */
+function watch(socket: Socket, trace: Trace): void {
   socket.once('connect', () => trace.mark('connected'));
   socket.once('error', (error) => {
     trace.socketError ??= error;
@@ -119,14 +120,7 @@ function watch(socket: Socket, trace: Trace, maxResponseBytes: number): Socket {
     const validTo = (socket as TLSSocket).getPeerCertificate?.()?.valid_to;
     if (validTo) trace.certificateExpiresAt = new Date(validTo);
   });
-  let received = 0;
-  socket.on('data', (chunk: Buffer) => {
-    trace.mark('firstByte');
-    received += chunk.length;
-    // Bounded memory whatever the server sends, even to a client (the SDK) that buffers whole bodies.
-    if (received > maxResponseBytes) socket.destroy(new ResponseTooLarge(maxResponseBytes));
-  });
-  return socket;
+  socket.once('data', () => trace.mark('firstByte'));
 }
 
 export interface AgentOptions {
@@ -136,8 +130,40 @@ export interface AgentOptions {
   secureContext?: SecureContext;
 }
 
-/** Bytes read off one connection before it is cut (headers + body, after TLS). */
-export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/**
+ * Bytes one response may bring (headers and body, after TLS) when the caller sets no cap. Clients that buffer a
+ * whole body (the SDK) would otherwise fill a 256 MB function from a broken endpoint within a second; the
+ * answers this project reads are a few KB (the git advertisement, capped by config, aside).
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+/** Every socket the agent creates passes through `onSocket` first (connection-level hooks for any HTTP client). */
+export function onEachSocket<A extends HttpAgent>(agent: A, onSocket: (socket: Socket) => void): A {
+  const withCreate = agent as unknown as { createConnection: (options: object, callback?: unknown) => Socket };
+  const create = withCreate.createConnection.bind(agent);
+  withCreate.createConnection = (options, callback) => {
+    const socket = create(options, callback);
+    onSocket(socket);
+    return socket;
+  };
+  return agent;
+}
+
+/**
+ * Cuts the connection once one response has brought more than `limit` bytes. The count restarts when a response
+ * is done and a keep-alive socket goes back to its pool (`free`), so a long-lived connection carries any number
+ * of small answers.
+ */
+export function capResponseBytes(socket: Socket, limit: number): void {
+  let received = 0;
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > limit) socket.destroy(new ResponseTooLarge(limit));
+  });
+  socket.on('free', () => {
+    received = 0;
+  });
+}
 
 /**
  * A one-connection agent that connects to pre-resolved addresses and marks connect, TLS and first byte
@@ -150,19 +176,11 @@ export function tracedAgent(
   maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES,
 ): HttpAgent {
   const base = { keepAlive: false, maxSockets: 1, lookup: fixedLookup(addresses) };
-  if (!trace.secure) {
-    const agent = new PlainAgent(base);
-    const create = agent.createConnection.bind(agent);
-    agent.createConnection = ((opts: object, cb?: unknown) =>
-      watch(create(opts, cb as never) as Socket, trace, maxResponseBytes)) as never;
-    return agent;
-  }
+  const watched = (socket: Socket) => {
+    watch(socket, trace);
+    capResponseBytes(socket, maxResponseBytes);
+  };
+  if (!trace.secure) return onEachSocket(new PlainAgent(base), watched);
   const trust = options.secureContext ? { secureContext: options.secureContext } : options.ca ? { ca: options.ca } : {};
-  const agent = new TlsAgent({ ...base, ...trust } satisfies ConnectionOptions);
-  const create = (agent as unknown as { createConnection: (o: object, cb?: unknown) => Socket }).createConnection.bind(
-    agent,
-  );
-  (agent as unknown as { createConnection: unknown }).createConnection = (opts: object, cb?: unknown) =>
-    watch(create(opts, cb), trace, maxResponseBytes);
-  return agent;
+  return onEachSocket(new TlsAgent({ ...base, ...trust } satisfies ConnectionOptions), watched);
 }
