@@ -1,14 +1,13 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, configSchema, formatPath, loadConfig, type ResolvedTarget, resolveTargets } from './config.ts';
+import { ConfigError, configSchema, formatPath, loadConfig, resolveTarget, resolveTargets } from './config.ts';
 import { demoCommand } from './demo/command.ts';
-import { GLOBAL_STS_ENDPOINT, gitEndpoint, regionalStsEndpoint } from './endpoints.ts';
+import { profileFindings } from './diagnosis.ts';
 import { probeAll } from './probe.ts';
 import { loadProfile } from './profile.ts';
-import { globalStsRemediation, remediationFor } from './remediation.ts';
+import { remediationFor } from './remediation.ts';
 import { formatReport, type Hint, styleFor } from './report-text.ts';
 import { probeDeps } from './runtime.ts';
 import { parseCodeCommitUrl } from './target-url.ts';
-import type { Finding } from './types.ts';
 
 export const USAGE = `Usage:
   codecommit-canary probe --config <file> [--target <name>]... [--json]
@@ -103,31 +102,19 @@ async function adHoc(url: string, values: Values, io: Io) {
   const profileName = parsed.url.profile ?? io.env.AWS_PROFILE ?? 'default';
   const setup = await loadProfile(profileName, parsed.url.region, io.env);
   const settings = adHocSettings(values, io.env, setup.region);
-  const findings: Finding[] = [];
-  if (setup.stsRegionalEndpoints === 'legacy') {
-    const finding: Finding = {
-      code: 'profile-uses-global-sts',
-      severity: 'warning',
-      subject: setup.profile,
-      message:
-        `sts_regional_endpoints=legacy (profile "${setup.profile}" or AWS_STS_REGIONAL_ENDPOINTS): AWS CLI v1 and boto3 ` +
-        `would call the global endpoint ${GLOBAL_STS_ENDPOINT}, which hangs in a VPC that only has the regional sts interface endpoint.`,
-      remediation: globalStsRemediation(setup.region),
-    };
-    findings.push(finding);
-    io.stderr.write(`warning: ${finding.message}\n`);
-  }
-  const target: ResolvedTarget = {
-    name: parsed.url.profile ? `${parsed.url.profile}@${parsed.url.repository}` : parsed.url.repository,
-    repository: parsed.url.repository,
-    region: setup.region,
-    roleArn: setup.roleArn,
-    ...(setup.externalId ? { externalId: setup.externalId } : {}),
-    sessionName: setup.sessionName ?? 'codecommit-canary',
-    stsEndpoint: settings.endpoints.sts ?? regionalStsEndpoint(setup.region),
-    gitEndpoint: settings.endpoints.git ?? gitEndpoint(setup.region),
-    timeouts: settings.timeouts,
-  };
+  const findings = profileFindings(setup);
+  for (const finding of findings) io.stderr.write(`warning: ${finding.message}\n`);
+  const target = resolveTarget(
+    {
+      name: parsed.url.profile ? `${parsed.url.profile}@${parsed.url.repository}` : parsed.url.repository,
+      repository: parsed.url.repository,
+      region: setup.region,
+      roleArn: setup.roleArn,
+      ...(setup.externalId ? { externalId: setup.externalId } : {}),
+      sessionName: setup.sessionName ?? 'codecommit-canary',
+    },
+    settings,
+  );
   return { settings, targets: [target], sourceCredentials: setup.sourceCredentials, findings };
 }
 

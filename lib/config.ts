@@ -238,24 +238,37 @@ export function parseConfigText(body: string, source: string): unknown {
   }
 }
 
-export function resolveTargets(config: Config): ResolvedTarget[] {
-  return config.targets.map((target) => {
-    const fromUrl = target.url ? parseCodeCommitUrl(target.url) : null;
-    const url = fromUrl?.ok ? fromUrl.url : null;
-    const targetRegion = target.region ?? url?.region ?? config.region;
-    return {
-      name: target.name,
-      repository: target.repository ?? url?.repository ?? '',
-      region: targetRegion,
-      roleArn: target.roleArn,
-      ...(target.externalId ? { externalId: target.externalId } : {}),
-      sessionName: target.sessionName ?? `codecommit-canary-${target.name}`.slice(0, 64),
-      stsEndpoint: target.endpoints?.sts ?? config.endpoints.sts ?? regionalStsEndpoint(targetRegion),
-      gitEndpoint: target.endpoints?.git ?? config.endpoints.git ?? gitEndpoint(targetRegion),
-      timeouts: {
-        stsMs: target.timeouts?.stsMs ?? config.timeouts.stsMs,
-        gitMs: target.timeouts?.gitMs ?? config.timeouts.gitMs,
-      },
-    };
-  });
+/** A target as the config or an ad-hoc profile gives it: the config's target, its role possibly absent. */
+export type TargetSpec = Omit<TargetConfig, 'roleArn'> & { roleArn: string | null };
+
+/**
+ * One target with every default applied from the settings around it.
+ *
+ * @example
+ * resolveTarget({ name: 'team-repo', repository: 'team-repo', roleArn }, config).stsEndpoint // 'https://sts.<region>.amazonaws.com'
+ */
+export function resolveTarget(
+  target: TargetSpec,
+  settings: Pick<Config, 'region' | 'endpoints' | 'timeouts'>,
+): ResolvedTarget {
+  const fromUrl = target.url ? parseCodeCommitUrl(target.url) : null;
+  const url = fromUrl?.ok ? fromUrl.url : null;
+  const targetRegion = target.region ?? url?.region ?? settings.region;
+  return {
+    name: target.name,
+    repository: target.repository ?? url?.repository ?? '',
+    region: targetRegion,
+    roleArn: target.roleArn,
+    ...(target.externalId ? { externalId: target.externalId } : {}),
+    sessionName: target.sessionName ?? `codecommit-canary-${target.name}`.slice(0, 64),
+    stsEndpoint: target.endpoints?.sts ?? settings.endpoints.sts ?? regionalStsEndpoint(targetRegion),
+    gitEndpoint: target.endpoints?.git ?? settings.endpoints.git ?? gitEndpoint(targetRegion),
+    timeouts: {
+      stsMs: target.timeouts?.stsMs ?? settings.timeouts.stsMs,
+      gitMs: target.timeouts?.gitMs ?? settings.timeouts.gitMs,
+    },
+  };
 }
+
+export const resolveTargets = (config: Config): ResolvedTarget[] =>
+  config.targets.map((target) => resolveTarget(target, config));

@@ -2,9 +2,9 @@ import { BlockList, isIP } from 'node:net';
 import type { Config } from './config.ts';
 import { GLOBAL_STS_ENDPOINT } from './endpoints.ts';
 import { isLoopback, isPrivateAddress } from './net/addresses.ts';
-import type { ProbeDeps } from './probe.ts';
+import type { ProfileSetup } from './profile.ts';
 import { endpointNames, globalStsRemediation } from './remediation.ts';
-import { sourceCredentialsOf, stsStep } from './sts-step.ts';
+import { type StsDeps, sourceCredentialsOf, stsStep } from './sts-step.ts';
 import type { Finding, StsStepResult, TargetResult } from './types.ts';
 
 /** The config a diagnosis reads. */
@@ -26,7 +26,7 @@ export interface CheckResults {
 
 const NAME_DEADLINE_MS = 2000;
 
-async function resolveName(host: string, deps: ProbeDeps): Promise<{ addresses: string[]; error?: string }> {
+async function resolveName(host: string, deps: StsDeps): Promise<{ addresses: string[]; error?: string }> {
   const signal = AbortSignal.timeout(NAME_DEADLINE_MS);
   try {
     return { addresses: await deps.resolve(host, signal) };
@@ -42,7 +42,7 @@ async function resolveName(host: string, deps: ProbeDeps): Promise<{ addresses: 
 export async function runChecks(
   regions: readonly string[],
   config: DiagnosisConfig,
-  deps: ProbeDeps,
+  deps: StsDeps,
 ): Promise<CheckResults> {
   const globalSts = config.checks.globalSts
     ? stsStep(
@@ -171,4 +171,26 @@ export function findingsFor(
     });
   }
   return findings;
+}
+
+/**
+ * What a local AWS profile shows before any probe: `sts_regional_endpoints=legacy` (the profile or
+ * AWS_STS_REGIONAL_ENDPOINTS) sends AWS CLI v1 and boto3 to the global endpoint.
+ *
+ * @example
+ * profileFindings({ profile: 'switch', region: 'ap-northeast-1', stsRegionalEndpoints: 'legacy' })[0]?.code // 'profile-uses-global-sts'
+ */
+export function profileFindings(setup: Pick<ProfileSetup, 'profile' | 'region' | 'stsRegionalEndpoints'>): Finding[] {
+  if (setup.stsRegionalEndpoints !== 'legacy') return [];
+  return [
+    {
+      code: 'profile-uses-global-sts',
+      severity: 'warning',
+      subject: setup.profile,
+      message:
+        `sts_regional_endpoints=legacy (profile "${setup.profile}" or AWS_STS_REGIONAL_ENDPOINTS): AWS CLI v1 and boto3 ` +
+        `would call the global endpoint ${GLOBAL_STS_ENDPOINT}, which hangs in a VPC that only has the regional sts interface endpoint.`,
+      remediation: globalStsRemediation(setup.region),
+    },
+  ];
 }

@@ -249,15 +249,15 @@ const includes = (level: DetailLevel, wanted: DetailLevel): boolean =>
  * Custom metrics (billed per month) one target adds at a detail level, and the per-stack ones.
  *
  * @example
- * customMetricCount('basic') // → { perTarget: 4, perStack: 6, perEndpoint: 1 }
- * customMetricCount('phases') // → { perTarget: 16, perStack: 6, perEndpoint: 1 }
+ * customMetricCount('basic') // → { perTarget: 4, perStack: 9, perEndpoint: 1 }
+ * customMetricCount('phases') // → { perTarget: 16, perStack: 9, perEndpoint: 1 }
  */
 export function customMetricCount(detail: DetailLevel): { perTarget: number; perStack: number; perEndpoint: number } {
   const emitted = METRIC_CATALOGUE.filter((m) => includes(detail, m.detail));
   const count = (scope: MetricDefinition['scope']) => emitted.filter((m) => m.scope === scope).length;
   return {
     perTarget: count('step') * STEP_NAMES.length,
-    perStack: count('run') + count('code') * FINDING_CODES.length,
+    perStack: count('run') + count('notifier') + count('code') * FINDING_CODES.length,
     perEndpoint: count('endpoint'),
   };
 }

@@ -1,14 +1,10 @@
 import type { ResolvedTarget } from './config.ts';
 import { type DiagnosisConfig, findingsFor, runChecks } from './diagnosis.ts';
 import { gitStep, skippedGitStep } from './git/ls-remote.ts';
-import type { AwsCredentials } from './git/password.ts';
-import type { NetDeps } from './net/exchange.ts';
-import { sourceCredentialsOf, stsStep } from './sts-step.ts';
+import { type StsDeps, sourceCredentialsOf, stsStep } from './sts-step.ts';
 import type { Report, TargetResult } from './types.ts';
 
-export interface ProbeDeps extends NetDeps {
-  /** The caller's own credentials, used to assume each target's role. */
-  sourceCredentials: () => Promise<AwsCredentials>;
+export interface ProbeDeps extends StsDeps {
   maxAdvertisementBytes: number;
 }
 

@@ -7,6 +7,7 @@ import {
   diagnosisDatapoints,
   heartbeat,
   METRIC_CATALOGUE,
+  notifierDatapoints,
 } from '../lib/metrics.ts';
 import type { Failure, GitStepResult, Phases, StsStepResult, TargetResult } from '../lib/types.ts';
 import { zeroPhases } from '../lib/types.ts';
@@ -220,13 +221,14 @@ describe('heartbeat', () => {
 });
 
 describe('the catalogue', () => {
-  it('describes exactly what datapointsFor, heartbeat and diagnosisDatapoints emit (name, unit, dimension names)', () => {
+  it('describes exactly what datapointsFor, heartbeat, diagnosisDatapoints and notifierDatapoints emit (name, unit, dimension names)', () => {
     const withCertificate = target('a');
     withCertificate.steps.git.certificateDaysLeft = 40;
     const emitted = [
       ...datapointsFor(withCertificate, { detail: 'phases' }, AT),
       heartbeat('s', AT),
       ...diagnosisDatapoints('s', [], [withCertificate], AT),
+      ...notifierDatapoints('s', AT, { owed: 1, rejected: 0 }),
     ];
     const described = new Map(METRIC_CATALOGUE.map((m) => [m.name, m]));
 
@@ -242,8 +244,8 @@ describe('the catalogue', () => {
   it('counts the custom metrics a target adds at each level', () => {
     const distinct = (points: Datapoint[]) => new Set(points.map((p) => `${p.name}|${JSON.stringify(p.dimensions)}`));
 
-    expect(customMetricCount('basic')).toEqual({ perTarget: 4, perStack: 6, perEndpoint: 1 });
-    expect(customMetricCount('phases')).toEqual({ perTarget: 16, perStack: 6, perEndpoint: 1 });
+    expect(customMetricCount('basic')).toEqual({ perTarget: 4, perStack: 9, perEndpoint: 1 });
+    expect(customMetricCount('phases')).toEqual({ perTarget: 16, perStack: 9, perEndpoint: 1 });
     expect(distinct(datapointsFor(target('a'), { detail: 'basic' }, AT)).size).toBe(4);
     expect(distinct(datapointsFor(target('a'), { detail: 'phases' }, AT)).size).toBe(16);
   });

@@ -5,7 +5,7 @@ import type { ResolvedTarget } from '../config.ts';
 import { repositoryPath } from '../endpoints.ts';
 import { kindForStatus, StepFailure } from '../failure.ts';
 import { type NetDeps, timedExchange } from '../net/exchange.ts';
-import type { GitStepResult } from '../types.ts';
+import { type GitStepResult, zeroPhases } from '../types.ts';
 import { type Advertisement, AdvertisementParser } from './advertisement.ts';
 import { type AwsCredentials, basicAuthorization, gitCredentials } from './password.ts';
 
@@ -95,7 +95,7 @@ export function skippedGitStep(target: GitTarget): GitStepResult {
     private: false,
     durationMs: 0,
     deadlineMs: target.timeouts.gitMs,
-    phases: { dnsMs: 0, connectMs: 0, tlsMs: 0, firstByteMs: 0, transferMs: 0 },
+    phases: zeroPhases(),
     failure: null,
     refs: 0,
     head: null,
