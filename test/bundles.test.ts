@@ -3,20 +3,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSnsClient } from '../lib/alerting/sinks.ts';
-import { createAlertTableClient } from '../lib/alerting/versioned-table.ts';
 import { parseConfig } from '../lib/config.ts';
 import { encodeSubscriptionEvent, probeLogGroupName } from '../lib/log-records.ts';
 import { probeTimeoutSeconds } from '../lib/run-budget.ts';
 // @ts-expect-error: a plain .mjs helper shared with the benchmarks
 import { ensureNode24 } from '../scripts/node24.mjs';
-import { createAlertTable } from './support/alert-path.ts';
+import { startAlertPlumbing } from './support/alert-path.ts';
 import { FAKE_SOURCE_CREDENTIALS, freePort } from './support/moto.ts';
 import { REGION, ROLE_ARN, type Sandbox, startSandbox } from './support/sandbox.ts';
 import { assertNoSecrets, motoSecrets, OutputLog } from './support/secrets.ts';
-import { createSqsClient, drainQueue, motoClientOptions, subscribeQueue } from './support/sqs.ts';
 
 const execFileAsync = promisify(execFile);
 /** Every bundle run's stdout and stderr, scanned for secrets by the last test. */
@@ -137,27 +133,19 @@ describe('the bundles run on Node 24 (the Lambda runtime)', () => {
 
   /** A table, a topic and a queue subscribed to it, on moto; `sns` swaps SNS for a refused port (an outage). */
   async function alertPlumbing(name: string) {
-    const options = motoClientOptions(sandbox.moto, sandbox.pki);
-    await createAlertTable(createAlertTableClient(options), `${name}-table`);
-    const sns = createSnsClient(options);
-    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name }));
-    const sqs = createSqsClient(options);
-    const queueUrl = await subscribeQueue(sns, sqs, TopicArn as string, name);
+    const plumbing = await startAlertPlumbing(sandbox.moto, sandbox.pki, name);
     const refused = `https://127.0.0.1:${await freePort()}`;
     return {
       env: (snsUp: boolean, config: string) => ({
-        CANARY_TABLE: `${name}-table`,
-        CANARY_TOPIC_ARN: TopicArn,
+        CANARY_TABLE: plumbing.tableName,
+        CANARY_TOPIC_ARN: plumbing.topicArn,
         CANARY_STACK: 'smoke',
         CANARY_CONFIG: config,
         AWS_ENDPOINT_URL: sandbox.moto.url,
         ...(snsUp ? {} : { AWS_ENDPOINT_URL_SNS: refused }),
       }),
       received: async () =>
-        (await drainQueue(sqs, queueUrl)).map((m) => [
-          m.MessageAttributes?.state?.Value,
-          m.MessageAttributes?.dedupKey?.Value,
-        ]),
+        (await plumbing.drain()).map((m) => [m.MessageAttributes?.state?.Value, m.MessageAttributes?.dedupKey?.Value]),
     };
   }
 

@@ -1,5 +1,5 @@
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertSettings, Notification } from '../../lib/alerting/incident-policy.ts';
@@ -18,10 +18,10 @@ import {
 import { createAlertTableClient, DynamoDbTable } from '../../lib/alerting/versioned-table.ts';
 import { boundedClientConfig } from '../../lib/aws-clients.ts';
 import type { ResultRecord, TargetResult } from '../../lib/types.ts';
+import { type AlertPlumbing, startAlertPlumbing } from '../support/alert-path.ts';
 import { FAKE_SOURCE_CREDENTIALS, freePort, type Moto, startMoto } from '../support/moto.ts';
 import { createTestPki, type TestPki } from '../support/pki.ts';
 import {
-  createSqsClient,
   drainQueue,
   gitTlsTimeout,
   motoClientOptions,
@@ -29,7 +29,6 @@ import {
   recordingLogger,
   type SnsEnvelope,
   stsConnectTimeout,
-  subscribeQueue,
   targetResult,
 } from '../support/sqs.ts';
 
@@ -251,9 +250,10 @@ describe('ConsoleAlertSink', () => {
 
 describe('alerts end to end against moto_server (DynamoDB, SNS, SQS)', () => {
   const SETTINGS: AlertSettings = { failuresBeforeAlert: 2, renotifyMinutes: 60 };
-  const TABLE = 'canary-incidents';
+  const TABLE = 'canary-alerts-table';
   let pki: TestPki;
   let moto: Moto;
+  let plumbing: AlertPlumbing;
   let dynamodb: DynamoDBClient;
   let sns: SNSClient;
   let sqs: SQSClient;
@@ -264,19 +264,8 @@ describe('alerts end to end against moto_server (DynamoDB, SNS, SQS)', () => {
   beforeAll(async () => {
     pki = createTestPki();
     moto = await startMoto(pki);
-    dynamodb = createAlertTableClient(motoClientOptions(moto, pki));
-    sns = createSnsClient(motoClientOptions(moto, pki));
-    sqs = createSqsClient(motoClientOptions(moto, pki));
-    await dynamodb.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        AttributeDefinitions: [{ AttributeName: 'target', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'target', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-    topicArn = (await sns.send(new CreateTopicCommand({ Name: 'canary-alerts' }))).TopicArn ?? '';
-    queueUrl = await subscribeQueue(sns, sqs, topicArn, 'alerts');
+    plumbing = await startAlertPlumbing(moto, pki, 'canary-alerts');
+    ({ dynamodb, sns, sqs, topicArn, queueUrl } = plumbing);
     // A subscriber that filters on the message attributes: only openings of incidents.
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'alarms-only' }));
     alarmsOnlyQueueUrl = QueueUrl ?? '';
@@ -293,7 +282,7 @@ describe('alerts end to end against moto_server (DynamoDB, SNS, SQS)', () => {
     );
   });
   afterAll(async () => {
-    for (const client of [dynamodb, sns, sqs]) client?.destroy();
+    plumbing?.destroy();
     await moto?.stop();
   });
 

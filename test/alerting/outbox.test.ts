@@ -1,7 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { CreateTableCommand, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertSettings } from '../../lib/alerting/incident-policy.ts';
 import { FINDINGS_ITEM_KEY, type NotifyDeps, notify } from '../../lib/alerting/notify.ts';
@@ -10,24 +9,22 @@ import { createSnsClient, SnsAlertSink } from '../../lib/alerting/sinks.ts';
 import { buildAlert } from '../../lib/alerting/text.ts';
 import { createAlertTableClient, DynamoDbTable, MemoryTable } from '../../lib/alerting/versioned-table.ts';
 import type { Finding, FindingsRecord } from '../../lib/types.ts';
+import { type AlertPlumbing, startAlertPlumbing } from '../support/alert-path.ts';
 import { freePort, type Moto, startMoto } from '../support/moto.ts';
 import { createTestPki, type TestPki } from '../support/pki.ts';
 import {
-  createSqsClient,
-  drainQueue,
   gitTlsTimeout,
   motoClientOptions,
   record,
   recordingLogger,
   type SnsEnvelope,
-  subscribeQueue,
   targetResult,
 } from '../support/sqs.ts';
 
 const SETTINGS: AlertSettings = { failuresBeforeAlert: 1, renotifyMinutes: 60 };
 const T0 = new Date('2026-11-27T06:00:00.000Z');
 const minutes = (n: number) => new Date(T0.getTime() + n * 60_000);
-const TABLE = 'outbox-alerts';
+const TABLE = 'outbox-alerts-table';
 
 const finding = (subject: string): Finding => ({
   code: 'global-sts-unreachable',
@@ -47,31 +44,19 @@ const findingsRecord = (runId: string, at: Date, findings: Finding[]): FindingsR
 describe('owed notifications (the outbox) against moto_server', () => {
   let pki: TestPki;
   let moto: Moto;
+  let plumbing: AlertPlumbing;
   let dynamodb: DynamoDBClient;
   let sns: SNSClient;
-  let sqs: SQSClient;
   let topicArn: string;
-  let queueUrl: string;
 
   beforeAll(async () => {
     pki = createTestPki();
     moto = await startMoto(pki);
-    dynamodb = createAlertTableClient(motoClientOptions(moto, pki));
-    sns = createSnsClient(motoClientOptions(moto, pki));
-    sqs = createSqsClient(motoClientOptions(moto, pki));
-    await dynamodb.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        AttributeDefinitions: [{ AttributeName: 'target', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'target', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-    topicArn = (await sns.send(new CreateTopicCommand({ Name: 'outbox-alerts' }))).TopicArn ?? '';
-    queueUrl = await subscribeQueue(sns, sqs, topicArn, 'outbox-oncall');
+    plumbing = await startAlertPlumbing(moto, pki, 'outbox-alerts');
+    ({ dynamodb, sns, topicArn } = plumbing);
   });
   afterAll(async () => {
-    for (const client of [dynamodb, sns, sqs]) client?.destroy();
+    plumbing?.destroy();
     await moto?.stop();
   });
 
@@ -91,7 +76,7 @@ describe('owed notifications (the outbox) against moto_server', () => {
   }
   /** Messages on the queue for one target (other tests' targets are left alone: names are unique per test). */
   const pagesFor = async (target: string): Promise<SnsEnvelope[]> =>
-    (await drainQueue(sqs, queueUrl)).filter((e) => e.MessageAttributes?.target?.Value === target);
+    (await plumbing.drain()).filter((e) => e.MessageAttributes?.target?.Value === target);
   const item = async (key: string) =>
     (await dynamodb.send(new GetItemCommand({ TableName: TABLE, Key: { target: { S: key } }, ConsistentRead: true })))
       .Item;
@@ -252,9 +237,7 @@ describe('owed notifications (the outbox) against moto_server', () => {
     await notify([], present, a.deps);
     await Promise.all([notify([], gone, b.deps), notify([], gone, c.deps), notify([], gone.slice(0, 1), a.deps)]);
     // Assess
-    const pages = (await drainQueue(sqs, queueUrl)).filter(
-      (e) => e.MessageAttributes?.kind?.Value === 'global-sts-unreachable',
-    );
+    const pages = (await plumbing.drain()).filter((e) => e.MessageAttributes?.kind?.Value === 'global-sts-unreachable');
     expect(pages.map((e) => e.MessageAttributes?.state?.Value)).toEqual(['FINDING', 'CLEARED']);
     expect((await item(FINDINGS_ITEM_KEY))?.owed).toBeUndefined();
   });

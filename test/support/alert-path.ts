@@ -3,11 +3,13 @@
  * table itself, and the subscription hop with the stack's log group, account and a Lambda log stream.
  */
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { AlertSettings } from '../../lib/alerting/incident-policy.ts';
 import type { NotifyDeps } from '../../lib/alerting/notify.ts';
 import { Outbox } from '../../lib/alerting/outbox.ts';
-import type { AlertSink } from '../../lib/alerting/sinks.ts';
-import { DynamoDbTable, MemoryTable } from '../../lib/alerting/versioned-table.ts';
+import { type AlertSink, createSnsClient } from '../../lib/alerting/sinks.ts';
+import { createAlertTableClient, DynamoDbTable, MemoryTable } from '../../lib/alerting/versioned-table.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/log.ts';
 import {
@@ -17,6 +19,9 @@ import {
   encodeSubscriptionEvent,
   probeLogGroupName,
 } from '../../lib/log-records.ts';
+import type { Moto } from './moto.ts';
+import type { TestPki } from './pki.ts';
+import { createSqsClient, drainQueue, motoClientOptions, type SnsEnvelope, subscribeQueue } from './sqs.ts';
 
 export const TEST_ACCOUNT = '111111111111';
 export const TEST_STACK = 'canary-test';
@@ -69,3 +74,40 @@ export const testSubscriptionEvent = (lines: readonly string[] | string): AwsLog
 /** The notifier's decoding, expecting the test stack's probe log group and account. */
 export const decodeTestEvent = (event: AwsLogsEvent): DecodedRecords =>
   decodeSubscriptionEvent(event, { logGroup: TEST_LOG_SOURCE.logGroup, account: TEST_ACCOUNT });
+
+export interface AlertPlumbing {
+  dynamodb: DynamoDBClient;
+  sns: SNSClient;
+  sqs: SQSClient;
+  tableName: string;
+  topicArn: string;
+  /** A queue subscribed to the topic (SNS envelopes, RawMessageDelivery off). */
+  queueUrl: string;
+  /** Everything on the queue now, emptied as read. */
+  drain(): Promise<SnsEnvelope[]>;
+  destroy(): void;
+}
+
+/** On moto: the stack's table, its topic and an on-call queue subscribed to it, all named after `name`. */
+export async function startAlertPlumbing(moto: Moto, pki: TestPki, name: string): Promise<AlertPlumbing> {
+  const options = motoClientOptions(moto, pki);
+  const dynamodb = createAlertTableClient(options);
+  const sns = createSnsClient(options);
+  const sqs = createSqsClient(options);
+  const tableName = `${name}-table`;
+  await createAlertTable(dynamodb, tableName);
+  const topicArn = (await sns.send(new CreateTopicCommand({ Name: name }))).TopicArn ?? '';
+  const queueUrl = await subscribeQueue(sns, sqs, topicArn, `${name}-oncall`);
+  return {
+    dynamodb,
+    sns,
+    sqs,
+    tableName,
+    topicArn,
+    queueUrl,
+    drain: () => drainQueue(sqs, queueUrl),
+    destroy() {
+      for (const client of [dynamodb, sns, sqs]) client.destroy();
+    },
+  };
+}
