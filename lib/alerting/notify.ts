@@ -162,7 +162,10 @@ class NotifyRun {
         const decision = decide(readIncidentState(stored, target), record, settings, clock.now());
         if (decision.action === 'ignore') return { write: false, result: null };
         const { notification } = decision;
-        const alerts = notification ? [buildAlert(notification, record.result)] : [];
+        // The table is back after an outage during which this container paged the target failing open: the
+        // incident it opens now is the one already paged.
+        const pagedFailingOpen = notification?.state === 'ALARM' && this.#pagedFailingOpen(target);
+        const alerts = notification && !pagedFailingOpen ? [buildAlert(notification, record.result)] : [];
         const { target: _key, ...state } = decision.state;
         return {
           write: true,
@@ -242,18 +245,24 @@ class NotifyRun {
     });
   }
 
+  /** This container paged the target failing open within `renotifyMinutes`. */
+  #pagedFailingOpen(target: string): boolean {
+    const { failOpenSent, settings, clock } = this.#deps;
+    const lastSent = failOpenSent?.get(target);
+    return lastSent !== undefined && clock.now().getTime() - lastSent < settings.renotifyMinutes * 60_000;
+  }
+
   /**
    * The table is unreachable for this target: page once for the newest failed record of the rest, unless this
    * container paged for the target within `renotifyMinutes`.
    */
   async #failOpen(records: readonly ResultRecord[], reason: string): Promise<void> {
-    const { sink, logger, settings, clock, failOpenSent } = this.#deps;
+    const { sink, logger, clock, failOpenSent } = this.#deps;
     this.#stateUnavailable = true;
     const newestFailed = [...records].reverse().find((r) => !r.result.ok);
     const target = records[0]?.result.name ?? '';
     const fullReason = `incident state unavailable: ${reason}`;
-    const lastSent = failOpenSent?.get(target);
-    const quiet = lastSent !== undefined && clock.now().getTime() - lastSent < settings.renotifyMinutes * 60_000;
+    const quiet = this.#pagedFailingOpen(target);
     logger.error('incident state unavailable: failing open', {
       type: 'codecommit-canary/incident-fail-open',
       target,

@@ -200,6 +200,34 @@ describe('owed notifications (the outbox) against moto_server', () => {
     expect(await pagesFor('no-table-storm')).toHaveLength(1);
   });
 
+  it('does not page the ALARM again when the table is back after this container paged failing open', async () => {
+    // Prepare: one container (its fail-open memory) whose table refuses for one run, then answers
+    const refused = createAlertTableClient({
+      ...motoClientOptions(moto, pki),
+      endpoint: `https://127.0.0.1:${await freePort()}`,
+    });
+    const memory = new Map<string, number>();
+    const down = notifier({ table: refused, failOpenSent: memory });
+    const up = notifier({ failOpenSent: memory });
+    // Act
+    const outage = await notify([record('run-0', minutes(0), gitTlsTimeout('table-back'))], [], down.deps);
+    refused.destroy();
+    up.clock.at = minutes(1);
+    const back = await notify([record('run-1', minutes(1), gitTlsTimeout('table-back'))], [], up.deps);
+    const whileBack = await item('table-back');
+    up.clock.at = minutes(2);
+    const recovered = await notify([record('run-2', minutes(2), targetResult('table-back'))], [], up.deps);
+    // Assess: one ALARM (failing open), the incident open in the table without a second one, one RECOVERED
+    expect(outage.notifications).toEqual([expect.objectContaining({ state: 'ALARM', failOpen: true })]);
+    expect(back.notifications).toEqual([]);
+    expect(whileBack?.status).toEqual({ S: 'incident' });
+    expect(recovered.notifications).toEqual([expect.objectContaining({ state: 'RECOVERED', delivered: true })]);
+    expect((await pagesFor('table-back')).map((e) => e.MessageAttributes?.state?.Value)).toEqual([
+      'ALARM',
+      'RECOVERED',
+    ]);
+  });
+
   it('fails open within its deadline when the table hangs', async () => {
     // Prepare: accepts connections and never answers
     const sockets: Socket[] = [];
