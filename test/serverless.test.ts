@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +17,7 @@ import { ensureNode24 } from '../scripts/node24.mjs';
  * the defaults (log delivery) and every option switched on (direct delivery, VPC endpoints, KMS, email,
  * paging target alarms, a second topic for the self-monitoring alarms, a 5-minute schedule, 3 samples per
  * run). Then cfn-lint, and assertions on what the templates grant and how the alert path watches itself.
+ * The end-to-end check: infra/'s parts and every parameter message are unit-tested in test/infra/.
  */
 
 const run = promisify(execFile);
@@ -855,154 +855,5 @@ describe('optional VPC endpoints', () => {
     expect(ingress.map((rule) => [rule.FromPort, rule.ToPort, rule.SourceSecurityGroupId])).toEqual(
       SECURITY_GROUPS.map((group) => [443, 443, group]),
     );
-  });
-});
-
-// --- the resolver's messages (called directly: one CLI run per message would be slow) --------------------
-
-type ResolverFn = (input: { resolveVariable: (variable: string) => Promise<unknown> }) => Promise<unknown>;
-const fromConfig = createRequire(import.meta.url)('../infra/from-config.cjs') as Record<string, ResolverFn>;
-
-/** Calls one export with `${param:...}` values (and `${opt:region}` as `--region`); nothing else is expected. */
-const resolveWith = (exportName: string, params: Record<string, string>, options: { region?: string } = {}) =>
-  (fromConfig[exportName] as ResolverFn)({
-    resolveVariable: async (variable) => {
-      if (variable === 'opt:region, null') return options.region ?? null;
-      const name = /^param:(\w+), null$/.exec(variable)?.[1];
-      if (!name) throw new Error(`unexpected variable ${variable}`);
-      return params[name] ?? null;
-    },
-  });
-
-describe('infra/from-config.cjs says how to fix a bad parameter or config', () => {
-  const config = { configPath: EXAMPLE_CONFIG };
-
-  it('requires the probe’s subnets and security groups', async () => {
-    await expect(resolveWith('probeVpc', { subnetIds: SUBNETS[0] as string })).rejects.toThrow(
-      /subnetIds and securityGroupIds are required: .*--param="securityGroupIds=sg-ccc"/,
-    );
-    await expect(
-      resolveWith('probeVpc', { subnetIds: 'subnet-x', securityGroupIds: 'sg-0123456789abcdef0' }),
-    ).rejects.toThrow('param subnetIds: "subnet-x" not like subnet-0123456789abcdef0');
-  });
-
-  it('accepts only the two delivery modes and rate() schedules', async () => {
-    await expect(resolveWith('delivery', { delivery: 'sns' })).rejects.toThrow(/expected "log" .* or "direct"/);
-    await expect(resolveWith('scheduleRate', { schedule: 'cron(* * * * ? *)' })).rejects.toThrow(/expected a rate\(\)/);
-    await expect(resolveWith('scheduleRate', { schedule: 'rate(1 minutes)' })).rejects.toThrow(
-      'EventBridge accepts rate(1 minute) and rate(<n> minutes)',
-    );
-  });
-
-  it('names a missing config file and the way to provide one', async () => {
-    await expect(resolveWith('region', { configPath: 'nope.json' })).rejects.toThrow(
-      /nope\.json: cannot read the canary config \(ENOENT\); copy examples\/canary\.config\.json there/,
-    );
-  });
-
-  it('refuses a KMS alias, which cannot scope the functions’ key permissions', async () => {
-    await expect(resolveWith('alertTopicProperties', { ...config, kmsKeyId: 'alias/aws/sns' })).rejects.toThrow(
-      /an alias cannot scope/,
-    );
-  });
-
-  it('needs the VPC and, in direct mode, the route tables before creating endpoints', async () => {
-    const vpc = { subnetIds: SUBNETS.join(','), securityGroupIds: SECURITY_GROUPS[0] as string };
-    await expect(resolveWith('vpcEndpoints', { ...vpc, createVpcEndpoints: 'true', delivery: 'log' })).rejects.toThrow(
-      /param vpcId: createVpcEndpoints=true needs the probe's VPC/,
-    );
-    await expect(
-      resolveWith('vpcEndpoints', {
-        ...vpc,
-        createVpcEndpoints: 'true',
-        delivery: 'direct',
-        vpcId: 'vpc-0123456789abcdef0',
-      }),
-    ).rejects.toThrow(/param routeTableIds: .* DynamoDB gateway endpoint/);
-  });
-
-  it('accepts an SNS topic ARN in any partition for opsTopicArn, in the stack’s Region', async () => {
-    await expect(resolveWith('opsTopicArns', config)).resolves.toEqual([]);
-    await expect(resolveWith('opsTopicArns', { ...config, opsTopicArn: OPS_TOPIC_ARN })).resolves.toEqual([
-      OPS_TOPIC_ARN,
-    ]);
-    for (const [arn, region] of [
-      ['arn:aws-cn:sns:cn-north-1:111111111111:ops', 'cn-north-1'],
-      ['arn:aws-us-gov:sns:us-gov-west-1:111111111111:ops_2', 'us-gov-west-1'],
-      ['arn:aws-iso-b:sns:us-isob-east-1:111111111111:ops-3', 'us-isob-east-1'],
-    ] as const) {
-      await expect(resolveWith('opsTopicArns', { ...config, opsTopicArn: arn }, { region })).resolves.toEqual([arn]);
-    }
-  });
-
-  it('refuses an opsTopicArn that is not a standard SNS topic of the stack’s Region, naming the parameter', async () => {
-    const schedule = 'rate(1 minute)';
-    for (const bad of [
-      'oncall-ops',
-      'arn:aws:sqs:ap-northeast-1:111111111111:oncall-ops',
-      'arn:aws:sns:ap-northeast-1:1111:oncall-ops',
-      'arn:aws:sns:ap-northeast-1:111111111111:oncall ops',
-    ]) {
-      await expect(resolveWith('selfMonitoringAlarms', { ...config, schedule, opsTopicArn: bad })).rejects.toThrow(
-        `param opsTopicArn: expected the ARN of an SNS topic like arn:aws:sns:ap-northeast-1:111111111111:oncall-ops, got "${bad}"`,
-      );
-    }
-    await expect(
-      resolveWith('opsTopicArns', { ...config, opsTopicArn: 'arn:aws:sns:ap-northeast-1:111111111111:ops.fifo' }),
-    ).rejects.toThrow(/param opsTopicArn: .* is a FIFO topic/);
-    await expect(
-      resolveWith('opsTopicArns', { ...config, opsTopicArn: 'arn:aws:sns:us-east-1:111111111111:ops' }),
-    ).rejects.toThrow(
-      'param opsTopicArn: the topic is in us-east-1 but the stack deploys to ap-northeast-1; CloudWatch alarms notify topics in their own Region only',
-    );
-  });
-
-  it('sizes every self-monitoring alarm from the schedule, within the one-day window, up to rate(12 hours)', async () => {
-    for (const [schedule, period] of [
-      ['rate(1 hour)', 3600],
-      ['rate(12 hours)', 43_200],
-    ] as const) {
-      const { Resources } = (await resolveWith('selfMonitoringAlarms', { ...config, schedule })) as {
-        Resources: Record<string, Resource>;
-      };
-      for (const [id, { Type, Properties }] of Object.entries(Resources)) {
-        if (Type !== 'AWS::CloudWatch::Alarm') continue;
-        const { Period, EvaluationPeriods, DatapointsToAlarm } = Properties as Record<string, number>;
-        expect([id, Period]).toEqual([id, period]);
-        expect(DatapointsToAlarm).toBeGreaterThanOrEqual(2);
-        expect(DatapointsToAlarm).toBeLessThanOrEqual(EvaluationPeriods as number);
-        expect(period * (EvaluationPeriods as number)).toBeLessThanOrEqual(86_400);
-        const warmUp = Properties.WarmUpConfiguration as { WarmUpPeriodDurationInMinutes: number } | undefined;
-        if (warmUp) expect(warmUp.WarmUpPeriodDurationInMinutes).toBeLessThanOrEqual(2880);
-      }
-      expect(await resolveWith('probeMaximumEventAge', { schedule })).toBe(Math.min(period, 21_600));
-    }
-  });
-
-  it('gives targets whose names differ only in punctuation distinct alarm logical ids', async () => {
-    // Prepare: a config file of two such targets.
-    const dir = mkdtempSync(join(tmpdir(), 'canary-resolver-'));
-    const file = join(dir, 'c.json');
-    const role = 'arn:aws:iam::111111111111:role/R';
-    writeFileSync(
-      file,
-      JSON.stringify({
-        region: 'ap-northeast-1',
-        targets: [
-          { name: 'team-repo', repository: 'a', roleArn: role },
-          { name: 'team_repo', repository: 'b', roleArn: role },
-        ],
-      }),
-    );
-
-    // Act
-    const { Resources } = (await resolveWith('targetAlarms', { configPath: file, schedule: 'rate(1 minute)' })) as {
-      Resources: Record<string, unknown>;
-    };
-
-    // Assess
-    expect(Object.keys(Resources)).toHaveLength(2);
-    expect(Object.keys(Resources).every((id) => /^TargetAlarmTeamRepo[0-9a-f]{8}$/.test(id))).toBe(true);
-    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { dashboard, type Target, targets } from './modules.ts';
+
+/** infra/dashboard.cjs: what the dashboard shows, and CloudWatch's limits on it. */
+
+interface Widget {
+  type: 'metric' | 'alarm';
+  width: number;
+  properties: { title: string; period?: number; alarms?: string[]; metrics?: unknown[][] };
+}
+
+const body = (list: Target[], detail: 'basic' | 'phases' = 'phases', periodSeconds = 60) =>
+  dashboard.dashboardBody({ targets: list, namespace: 'Canary', detail, periodSeconds });
+const widgets = (list: Target[], detail: 'basic' | 'phases' = 'phases', periodSeconds = 60) =>
+  (JSON.parse(body(list, detail, periodSeconds)['Fn::Sub']) as { widgets: Widget[] }).widgets;
+
+describe('layout', () => {
+  it('shows the heartbeat, every alarm, the notifier and the functions, then a row per target', () => {
+    expect(widgets(targets(1)).map((w) => [w.type, w.width, w.properties.title])).toEqual([
+      ['metric', 8, 'Probe runs (Heartbeat per period)'],
+      ['alarm', 16, 'Alarms'],
+      ['metric', 12, 'Notifier: runs, pages still owed, failed events'],
+      ['metric', 12, 'Functions: errors and throttles'],
+      ['metric', 6, 't0: success'],
+      ['metric', 6, 't0: duration (ms)'],
+      ['metric', 6, 't0: sts phases (ms)'],
+      ['metric', 6, 't0: git phases (ms)'],
+    ]);
+  });
+
+  it('with metrics.detail "basic", a target’s row is success and a wide duration graph', () => {
+    expect(
+      widgets(targets(1), 'basic')
+        .slice(4)
+        .map((w) => [w.width, w.properties.title]),
+    ).toEqual([
+      [6, 't0: success'],
+      [18, 't0: duration (ms)'],
+    ]);
+  });
+
+  it('graphs every metric per schedule period', () => {
+    const metricWidgets = widgets(targets(2), 'phases', 300).filter((w) => w.type === 'metric');
+    expect(metricWidgets.every((w) => w.properties.period === 300)).toBe(true);
+  });
+
+  it('lists the self-monitoring alarms, then one per target, by ARN under the stack’s name', () => {
+    const [alarmWidget] = widgets(targets(2)).filter((w) => w.type === 'alarm');
+    const arn = (suffix: string) =>
+      `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:\${AWS::StackName}-${suffix}`;
+    expect(alarmWidget?.properties.alarms).toEqual(
+      [
+        'probe-not-running',
+        'notifier-not-running',
+        'notifier-errors',
+        'notifier-throttled',
+        'notifier-failed-events',
+        'notifier-pages-stuck',
+        'notifier-heartbeat',
+        'target-t0',
+        'target-t1',
+      ].map(arn),
+    );
+  });
+
+  it('substitutes only pseudo parameters and the notifier’s function and queue', () => {
+    const substituted = body(targets(3))['Fn::Sub'].match(/\$\{[^}]+\}/g) ?? [];
+    expect([...new Set(substituted)].sort()).toEqual([
+      `\${AWS::AccountId}`,
+      `\${AWS::Partition}`,
+      `\${AWS::Region}`,
+      `\${AWS::StackName}`,
+      `\${NotifierFailedEventsQueue.QueueName}`,
+      `\${NotifyLambdaFunction}`,
+      `\${ProbeLambdaFunction}`,
+    ]);
+  });
+});
+
+describe('CloudWatch’s limits', () => {
+  it('puts at most 100 alarms in one alarm widget, later ones full width', () => {
+    // 7 self-monitoring alarms + 194 target alarms = 201 alarms.
+    const alarmWidgets = widgets(targets(194), 'basic').filter((w) => w.type === 'alarm');
+    expect(alarmWidgets.map((w) => [w.width, w.properties.alarms?.length])).toEqual([
+      [16, 100],
+      [24, 100],
+      [24, 1],
+    ]);
+  });
+
+  it('allows 500 widgets and refuses more, saying what to change', () => {
+    // phases: 4 widgets per target; 3 fixed widgets and 2 alarm widgets: 123 targets make 497, 124 make 501.
+    expect(widgets(targets(123))).toHaveLength(497);
+    expect(() => body(targets(124))).toThrow(
+      `dashboard: 501 widgets exceed CloudWatch's 500 per dashboard; use metrics.detail "basic" or split the targets over two stacks`,
+    );
+    // basic: 2 per target and 3 alarm widgets: 247 targets make exactly 500.
+    expect(widgets(targets(247), 'basic')).toHaveLength(dashboard.MAX_DASHBOARD_WIDGETS);
+    expect(() => body(targets(248), 'basic')).toThrow('dashboard: 502 widgets exceed');
+  });
+});
