@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { customMetricCount } from '../lib/metrics.ts';
+import { customMetricCount } from '../lib/metrics/catalogue.ts';
 // @ts-expect-error: a plain .mjs helper shared with the tests
 import { ensureNode24 } from '../scripts/node24.mjs';
 import { FAKE_SOURCE_CREDENTIALS } from '../test/support/moto.ts';

@@ -27,10 +27,10 @@ interface ChildFigures {
 /** The child: one runMonitor over the config's targets, log mode, output counted and dropped. */
 async function child(configFile: string): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const { loadConfig, resolveTargets } = await import('../lib/config.ts');
-  const { EmfSink } = await import('../lib/metric-sinks.ts');
-  const { runMonitor } = await import('../lib/monitor.ts');
-  const { probeDeps } = await import('../lib/runtime.ts');
+  const { loadConfig, resolveTargets } = await import('../lib/config/config.ts');
+  const { EmfSink } = await import('../lib/metrics/sinks.ts');
+  const { runMonitor } = await import('../lib/run/monitor.ts');
+  const { probeDeps } = await import('../lib/run/runtime.ts');
   const config = await loadConfig(configFile);
   const targets = resolveTargets(config);
   const sink = { write: () => true };

@@ -7,8 +7,8 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { gitStep } from '../lib/git/ls-remote.ts';
-import { stsStep } from '../lib/sts-step.ts';
+import { gitStep } from '../lib/steps/git/ls-remote.ts';
+import { stsStep } from '../lib/steps/sts.ts';
 import { gitLsRemote } from '../test/support/oracle.ts';
 import { REGION, ROLE_ARN, startSandbox } from '../test/support/sandbox.ts';
 

@@ -1,9 +1,9 @@
 import { notify } from '../lib/alerting/notify.ts';
-import { accountOfFunctionArn, alertPathDeps, loadLambdaEnv } from '../lib/lambda-env.ts';
 import { jsonLogger } from '../lib/log.ts';
-import { type AwsLogsEvent, decodeSubscriptionEvent } from '../lib/log-records.ts';
-import { EmfSink } from '../lib/metric-sinks.ts';
-import { notifierDatapoints } from '../lib/metrics.ts';
+import { notifierDatapoints } from '../lib/metrics/catalogue.ts';
+import { type AwsLogsEvent, decodeSubscriptionEvent } from '../lib/metrics/log-records.ts';
+import { EmfSink } from '../lib/metrics/sinks.ts';
+import { accountOfFunctionArn, alertPathDeps, loadLambdaEnv } from '../lib/run/lambda-env.ts';
 
 // Built once per container. The notifier runs outside the watched VPC, so its calls don't share the probe's fate.
 const env = loadLambdaEnv();

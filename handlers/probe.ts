@@ -1,10 +1,10 @@
-import { resolveTargets } from '../lib/config.ts';
-import { alertPathDeps, loadLambdaEnv } from '../lib/lambda-env.ts';
+import { resolveTargets } from '../lib/config/config.ts';
 import { jsonLogger } from '../lib/log.ts';
-import { CloudWatchSink, createMetricsClient, EmfSink } from '../lib/metric-sinks.ts';
-import { type MonitorDeps, runMonitor } from '../lib/monitor.ts';
-import { probeBudgetMs } from '../lib/run-budget.ts';
-import { probeDeps } from '../lib/runtime.ts';
+import { CloudWatchSink, createMetricsClient, EmfSink } from '../lib/metrics/sinks.ts';
+import { probeBudgetMs } from '../lib/run/budget.ts';
+import { alertPathDeps, loadLambdaEnv } from '../lib/run/lambda-env.ts';
+import { type MonitorDeps, runMonitor } from '../lib/run/monitor.ts';
+import { probeDeps } from '../lib/run/runtime.ts';
 
 // Built once per container: config, targets, clients. A bad config fails the cold start, loudly.
 const env = loadLambdaEnv();
@@ -31,7 +31,7 @@ const deps: MonitorDeps = {
   ...(env.delivery === 'direct' ? directDeps() : { metrics: emf }),
 };
 
-/** EventBridge schedule → one monitor run. Thin: everything is in lib/monitor.ts. */
+/** EventBridge schedule → one monitor run. Thin: everything is in lib/run/monitor.ts. */
 export const handler = async (_event: unknown, context: { getRemainingTimeInMillis(): number }) => {
   const budgetMs = probeBudgetMs(context.getRemainingTimeInMillis(), env.delivery);
   const summary = await runMonitor(env.config, targets, deps, { stack: env.stack, budgetMs });

@@ -2,8 +2,8 @@
 
 /**
  * The canary config the stack is packaged with (`${param:configPath}`): checked by the one validator,
- * lib/config.ts, run through scripts/check-config.ts with tsx (the same messages and defaults as at the
- * probe's cold start, and the probe's timeout per delivery mode from lib/run-budget.ts), refused when it
+ * lib/config/config.ts, run through scripts/check-config.ts with tsx (the same messages and defaults as at the
+ * probe's cold start, and the probe's timeout per delivery mode from lib/run/budget.ts), refused when it
  * cannot be deployed as it is, and read once per path per process. These files are plain CommonJS: they run
  * inside the serverless CLI before anything is built, so they cannot import the TypeScript in lib/ directly.
  */

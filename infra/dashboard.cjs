@@ -94,7 +94,7 @@ function dashboardBody({ targets, namespace, detail, periodSeconds }) {
       `dashboard: ${widgets.length} widgets exceed CloudWatch's ${MAX_DASHBOARD_WIDGETS} per dashboard; use metrics.detail "basic" or split the targets over two stacks`,
     );
   }
-  // Target names and the namespace cannot contain "$" (lib/config.ts refuses it), so the only ${...} are the
+  // Target names and the namespace cannot contain "$" (lib/config/config.ts refuses it), so the only ${...} are the
   // pseudo parameters and the two references above (the notifier's function and failed-events queue).
   return { 'Fn::Sub': JSON.stringify({ widgets }) };
 }

@@ -9,7 +9,7 @@
  * file that does the job:
  *
  *   params.cjs        the deploy parameters, checked, with the message that says how to fix each
- *   config.cjs        the canary config, checked by lib/config.ts through scripts/check-config.ts, cached
+ *   config.cjs        the canary config, checked by lib/config/config.ts through scripts/check-config.ts, cached
  *   probe.cjs         the probe function's event age, schedule target and environment
  *   iam.cjs           the roles' statements, the topic's publishers and key, the email subscription
  *   alarm-sizing.cjs  alarm period, M of N, warm-up, from the schedule
@@ -72,7 +72,7 @@ exports.region = resolver(async (input) => (await input.config()).config.region)
 /** custom.esbuild.define: the checked config, bundled into both functions. */
 exports.configJsonLiteral = resolver(async (input) => configJsonLiteral((await input.config()).config));
 
-/** The probe's Lambda timeout (s), from lib/run-budget.ts: the same reserve the handler budgets with. */
+/** The probe's Lambda timeout (s), from lib/run/budget.ts: the same reserve the handler budgets with. */
 exports.probeTimeout = resolver(async (input) => (await input.config()).probeTimeoutSeconds[await input.delivery()]);
 
 exports.delivery = resolver((input) => input.delivery());

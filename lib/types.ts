@@ -1,6 +1,6 @@
 /** Shared result types: a probe's outcome is data, never an exception. */
 
-import type { Finding, Phases, TargetResult } from './record-schema.ts';
+import type { Finding, Phases, TargetResult } from './metrics/record-schema.ts';
 
 export const STEP_NAMES = ['sts', 'git'] as const;
 export type StepName = (typeof STEP_NAMES)[number];
@@ -26,7 +26,7 @@ export type Phase = (typeof PHASES)[number];
 
 /**
  * The record types (what the probe writes and the notifier reads back) are derived from their schemas in
- * lib/record-schema.ts, so the type and the check at the notifier's door cannot drift apart.
+ * lib/metrics/record-schema.ts, so the type and the check at the notifier's door cannot drift apart.
  */
 export type {
   Failure,
@@ -39,7 +39,7 @@ export type {
   StepResult,
   StsStepResult,
   TargetResult,
-} from './record-schema.ts';
+} from './metrics/record-schema.ts';
 
 export const FINDING_CODES = [
   'global-sts-unreachable',

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../lib/config.ts';
-import { encodeSubscriptionEvent, probeLogGroupName } from '../lib/log-records.ts';
-import { probeTimeoutSeconds } from '../lib/run-budget.ts';
+import { parseConfig } from '../lib/config/config.ts';
+import { encodeSubscriptionEvent, probeLogGroupName } from '../lib/metrics/log-records.ts';
+import { probeTimeoutSeconds } from '../lib/run/budget.ts';
 // @ts-expect-error: a plain .mjs helper shared with the benchmarks
 import { ensureNode24 } from '../scripts/node24.mjs';
 import { startAlertPlumbing } from './support/alert-path.ts';
@@ -198,7 +198,7 @@ describe('the bundles run on Node 24 (the Lambda runtime)', () => {
   });
 
   it('direct mode with samplesPerRun 3: within the packaged timeout the probe bundle runs every sample', async () => {
-    // Prepare: the timeout `serverless package` gives this config (lib/run-budget.ts), less a second of cold start
+    // Prepare: the timeout `serverless package` gives this config (lib/run/budget.ts), less a second of cold start
     const plumbing = await alertPlumbing('smoke-samples');
     // Long step deadlines (the steps themselves are quick here) put the timeout above Lambda's 60 s floor, so the
     // last sample's slot is tight against the reserve the handler keeps.

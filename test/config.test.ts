@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig, resolveTargets } from '../lib/config.ts';
-import { parseCodeCommitUrl } from '../lib/target-url.ts';
+import { ConfigError, loadConfig, parseConfig, resolveTargets } from '../lib/config/config.ts';
+import { parseCodeCommitUrl } from '../lib/config/target-url.ts';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/config/', import.meta.url));
 const invalid = readdirSync(`${FIXTURES}invalid`)

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AwsCredentials, basicAuthorization, gitCredentials } from '../lib/git/password.ts';
+import { type AwsCredentials, basicAuthorization, gitCredentials } from '../lib/steps/git/password.ts';
 import { type GitServer, startGitServer } from './support/git-server.ts';
 import { FAKE_SOURCE_CREDENTIALS, type Moto, startMoto } from './support/moto.ts';
 import { awsCliGitPassword, gitLsRemote } from './support/oracle.ts';

@@ -11,8 +11,8 @@ import {
   MalformedDeliveryError,
   probeLogGroupName,
   resultRecordLine,
-} from '../lib/log-records.ts';
-import { RECORD_LIMITS } from '../lib/record-schema.ts';
+} from '../lib/metrics/log-records.ts';
+import { RECORD_LIMITS } from '../lib/metrics/record-schema.ts';
 import type { FindingsRecord, ResultRecord, TargetResult } from '../lib/types.ts';
 
 const NOW = new Date('2026-11-29T07:20:30.000Z');

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Datapoint, datapointsFor, heartbeat, METRIC_UNITS } from '../lib/metrics/catalogue.ts';
 import {
   CloudWatchSink,
   ConsoleSink,
@@ -23,8 +24,7 @@ import {
   toEmfDocuments,
   toMetricDataBatches,
   toMetricDatum,
-} from '../lib/metric-sinks.ts';
-import { type Datapoint, datapointsFor, heartbeat, METRIC_UNITS } from '../lib/metrics.ts';
+} from '../lib/metrics/sinks.ts';
 import type { GitStepResult, StsStepResult, TargetResult } from '../lib/types.ts';
 import { FAKE_SOURCE_CREDENTIALS, freePort, type Moto, startMoto } from './support/moto.ts';
 import { createTestPki, type TestPki } from './support/pki.ts';

@@ -8,7 +8,7 @@ import {
   heartbeat,
   METRIC_CATALOGUE,
   notifierDatapoints,
-} from '../lib/metrics.ts';
+} from '../lib/metrics/catalogue.ts';
 import type { Failure, GitStepResult, Phases, StsStepResult, TargetResult } from '../lib/types.ts';
 import { zeroPhases } from '../lib/types.ts';
 

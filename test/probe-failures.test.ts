@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Resolve, serversResolve } from '../lib/net/resolve.ts';
-import { probeTarget } from '../lib/probe.ts';
+import { probeTarget } from '../lib/run/probe.ts';
 import type { FailureKind, Phase, Phases, StepName } from '../lib/types.ts';
 import { startDnsServer } from './support/dns-server.ts';
 import {

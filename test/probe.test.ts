@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeAll, probeTarget } from '../lib/probe.ts';
-import { stsStep } from '../lib/sts-step.ts';
+import { probeAll, probeTarget } from '../lib/run/probe.ts';
+import { stsStep } from '../lib/steps/sts.ts';
 import { gitLsRemote } from './support/oracle.ts';
 import { REGION, type Sandbox, startSandbox } from './support/sandbox.ts';
 

@@ -7,8 +7,8 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSnsClient } from '../lib/alerting/sinks.ts';
 import { createAlertTableClient } from '../lib/alerting/versioned-table.ts';
-import { DEFAULT_MAX_RESPONSE_BYTES, untilAborted } from '../lib/aws-clients.ts';
-import { createMetricsClient } from '../lib/metric-sinks.ts';
+import { createMetricsClient } from '../lib/metrics/sinks.ts';
+import { DEFAULT_MAX_RESPONSE_BYTES, untilAborted } from '../lib/net/aws-clients.ts';
 import {
   CELLS,
   cellName,

@@ -5,7 +5,7 @@ import {
   REMEDIATION_RULES,
   remediationFor,
   remediationTable,
-} from '../lib/remediation.ts';
+} from '../lib/run/remediation.ts';
 import { FAILURE_KINDS, PHASES, STEP_NAMES } from '../lib/types.ts';
 
 const REGION = 'ap-northeast-1';

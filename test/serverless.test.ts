@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../lib/config.ts';
-import { FINDINGS_RECORD_TYPE, RESULT_RECORD_TYPE } from '../lib/log-records.ts';
-import { METRIC_CATALOGUE } from '../lib/metrics.ts';
-import { probeTimeoutSeconds } from '../lib/run-budget.ts';
+import { parseConfig } from '../lib/config/config.ts';
+import { METRIC_CATALOGUE } from '../lib/metrics/catalogue.ts';
+import { FINDINGS_RECORD_TYPE, RESULT_RECORD_TYPE } from '../lib/metrics/log-records.ts';
+import { probeTimeoutSeconds } from '../lib/run/budget.ts';
 // @ts-expect-error: a plain .mjs helper shared with the benchmarks
 import { ensureNode24 } from '../scripts/node24.mjs';
 
@@ -293,7 +293,7 @@ describe('serverless package (osls, offline, no AWS credentials)', () => {
 
   it('bundles the config into the probe: the zip holds it, as an ES module Node 24 loads like Lambda does', async () => {
     // Prepare
-    // Bundled as lib/config.ts validated it: the example's values with every default applied.
+    // Bundled as lib/config/config.ts validated it: the example's values with every default applied.
     const bundledConfig = JSON.stringify(parseConfig(JSON.parse(readFileSync(join(ROOT, EXAMPLE_CONFIG), 'utf8'))));
     const dir = await extractZip(join(logMode.dir, 'probe.zip'));
 
@@ -496,7 +496,7 @@ describe('functions and their wiring', () => {
     });
   });
 
-  it('packages a direct-mode probe timeout that fits every sample and the reporting reserve (lib/run-budget.ts)', () => {
+  it('packages a direct-mode probe timeout that fits every sample and the reporting reserve (lib/run/budget.ts)', () => {
     // Prepare: the config direct mode was packaged with (3 samples per run), as the Lambda validates it.
     const config = parseConfig(JSON.parse(readFileSync(directConfigFile, 'utf8')));
     expect(config.schedule.samplesPerRun).toBe(3);

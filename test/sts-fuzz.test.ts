@@ -6,9 +6,9 @@ import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../lib/clock.ts';
-import { kindForStatus } from '../lib/failure.ts';
 import type { NetDeps } from '../lib/net/exchange.ts';
-import { stsStep } from '../lib/sts-step.ts';
+import { kindForStatus } from '../lib/net/failure.ts';
+import { stsStep } from '../lib/steps/sts.ts';
 import { FAILURE_KINDS, PHASES } from '../lib/types.ts';
 import { FAKE_SOURCE_CREDENTIALS } from './support/moto.ts';
 import { createTestPki, type TestPki } from './support/pki.ts';
@@ -24,7 +24,7 @@ import { assumeRoleXml, stsError } from './support/stubs.ts';
  * reaches the failure message; memory stays bounded.
  */
 
-const CAP = 1024 * 1024; // lib/sts-step.ts: maxResponseBytes of the sts exchange
+const CAP = 1024 * 1024; // lib/steps/sts.ts: maxResponseBytes of the sts exchange
 const ROLE_ARN = 'arn:aws:iam::111111111111:role/SwitchRole';
 const ISSUED = {
   accessKeyId: 'ASIAFUZZISSUED000001',

@@ -5,8 +5,9 @@
  * once; one still in flight is guarded by a short lease, so a crashed invocation's notification is taken up
  * by the next invocation once the lease has passed. Nothing here throws for a table failure: it is data.
  */
-import { describeError } from '../aws-clients.ts';
+
 import type { Clock } from '../clock.ts';
+import { describeError } from '../net/aws-clients.ts';
 import type { AnyAlert } from './text.ts';
 import type { OwedNotification, VersionedItem, VersionedTable } from './versioned-table.ts';
 

@@ -3,8 +3,8 @@
  * delivery is data, and the caller (lib/alerting/notify.ts) keeps the notification owed.
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { type BoundedClientOptions, boundedClientConfig, describeError, untilAborted } from '../aws-clients.ts';
 import type { Logger, Writer } from '../log.ts';
+import { type BoundedClientOptions, boundedClientConfig, describeError, untilAborted } from '../net/aws-clients.ts';
 import { type AnyAlert, redact, snsMessage } from './text.ts';
 
 /**

@@ -3,9 +3,10 @@
  * Pages about a target come from `buildAlert`, finding notifications from `findingAlert`; both carry the
  * `dedupKey` of the owed notification, so a receiver can drop a re-send (see lib/alerting/notify.ts).
  */
-import { formatSeconds } from '../failure.ts';
+
 import { addressKind } from '../net/addresses.ts';
-import { remediationFor } from '../remediation.ts';
+import { formatSeconds } from '../net/failure.ts';
+import { remediationFor } from '../run/remediation.ts';
 import type { FailureKind, Finding, FindingsRecord, Phase, StepName, StepResult, TargetResult } from '../types.ts';
 import { failedStep, type Notification, type NotificationState } from './incident-policy.ts';
 

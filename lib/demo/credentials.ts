@@ -4,7 +4,7 @@
  * Nothing here is, or could be mistaken for, a real AWS key; none of it is ever printed.
  */
 import { randomBytes } from 'node:crypto';
-import type { AwsCredentials } from '../git/password.ts';
+import type { AwsCredentials } from '../steps/git/password.ts';
 
 /** The probe's own (source) credentials in the demo: given to the SDK explicitly, never read from the environment. */
 export const DEMO_SOURCE_CREDENTIALS: Readonly<AwsCredentials> = {

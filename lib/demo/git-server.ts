@@ -1,12 +1,12 @@
 /**
  * A local git-codecommit endpoint: CodeCommit's URL layout (`/v1/repos/<name>`) and its SigV4-derived Basic
- * password, checked with the same `gitPassword` the probe signs with (lib/git/password.ts), in front of an
+ * password, checked with the same `gitPassword` the probe signs with (lib/steps/git/password.ts), in front of an
  * in-memory repository. Only what `git ls-remote` needs: the upload-pack ref advertisement.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { repositoryPath } from '../endpoints.ts';
-import { gitPassword } from '../git/password.ts';
+import { repositoryPath } from '../config/endpoints.ts';
+import { gitPassword } from '../steps/git/password.ts';
 import type { CredentialStore } from './credentials.ts';
 import type { FaultSwitch } from './faults.ts';
 import { listenOnLoopback } from './listen.ts';

@@ -3,8 +3,8 @@
  * prints is too tall to redraw every few seconds). Like every sink it only formats what it is given.
  */
 
-import type { MetricSink, PublishOutcome } from '../metric-sinks.ts';
-import type { Datapoint } from '../metrics.ts';
+import type { Datapoint } from '../metrics/catalogue.ts';
+import type { MetricSink, PublishOutcome } from '../metrics/sinks.ts';
 
 const value = (point: Datapoint): string => {
   const number = Number.isInteger(point.value) ? String(point.value) : point.value.toFixed(1);

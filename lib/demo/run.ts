@@ -3,7 +3,7 @@
  * schedule, each run going through the deployed stack's path (pipeline.ts), and end with a summary.
  */
 import { performance } from 'node:perf_hooks';
-import { styleFor } from '../report-text.ts';
+import { styleFor } from '../cli/report-text.ts';
 import { setFaults } from './faults.ts';
 import { isolateFromAwsConfig } from './isolation.ts';
 import { KEY_HELP, type KeyInput, listenForKeys } from './keys.ts';

@@ -4,9 +4,9 @@
  * Plus the config and probe dependencies that point the real probe at them.
  */
 import { systemClock } from '../clock.ts';
-import { type Config, parseConfig, type ResolvedTarget, resolveTargets } from '../config.ts';
+import { type Config, parseConfig, type ResolvedTarget, resolveTargets } from '../config/config.ts';
 import { serversResolve } from '../net/resolve.ts';
-import type { ProbeDeps } from '../probe.ts';
+import type { ProbeDeps } from '../run/probe.ts';
 import { CredentialStore, DEMO_SOURCE_CREDENTIALS } from './credentials.ts';
 import { type DemoDnsServer, startDnsServer } from './dns-server.ts';
 import { createFaultSwitches, type FaultSwitches } from './faults.ts';

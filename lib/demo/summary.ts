@@ -1,7 +1,7 @@
 /** The demo's closing lines: what each scene sent, and whether that was what it should send. */
 import type { AnyAlert } from '../alerting/text.ts';
-import { formatSeconds } from '../failure.ts';
-import type { Style } from '../report-text.ts';
+import type { Style } from '../cli/report-text.ts';
+import { formatSeconds } from '../net/failure.ts';
 import type { Scene } from './scenes.ts';
 
 export interface SceneOutcome {

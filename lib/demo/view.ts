@@ -5,9 +5,9 @@
  */
 
 import type { IncidentState } from '../alerting/incident-policy.ts';
-import { formatSeconds } from '../failure.ts';
+import { formatReport, type Style } from '../cli/report-text.ts';
 import type { Writer } from '../log.ts';
-import { formatReport, type Style } from '../report-text.ts';
+import { formatSeconds } from '../net/failure.ts';
 import type { Phases, StepName, StepResult, TargetResult } from '../types.ts';
 import type { FaultSwitches } from './faults.ts';
 import type { RunOutcome } from './pipeline.ts';

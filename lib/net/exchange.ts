@@ -1,8 +1,8 @@
 import type { Agent } from 'node:http';
 import type { Clock } from '../clock.ts';
-import { classifyError } from '../failure.ts';
 import type { Failure, StepResult } from '../types.ts';
 import { allPrivate } from './addresses.ts';
+import { classifyError } from './failure.ts';
 import type { Resolve } from './resolve.ts';
 import { type AgentOptions, Trace, tracedAgent } from './trace.ts';
 

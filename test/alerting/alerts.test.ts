@@ -16,7 +16,7 @@ import {
   snsMessage,
 } from '../../lib/alerting/text.ts';
 import { createAlertTableClient, DynamoDbTable } from '../../lib/alerting/versioned-table.ts';
-import { boundedClientConfig } from '../../lib/aws-clients.ts';
+import { boundedClientConfig } from '../../lib/net/aws-clients.ts';
 import type { ResultRecord, TargetResult } from '../../lib/types.ts';
 import { type AlertPlumbing, startAlertPlumbing } from '../support/alert-path.ts';
 import { FAKE_SOURCE_CREDENTIALS, freePort, type Moto, startMoto } from '../support/moto.ts';

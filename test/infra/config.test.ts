@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lib/config.ts';
-import { probeTimeoutSeconds } from '../../lib/run-budget.ts';
+import { parseConfig } from '../../lib/config/config.ts';
+import { probeTimeoutSeconds } from '../../lib/run/budget.ts';
 import { config } from './modules.ts';
 
 /**
- * infra/config.cjs: the config the stack is packaged with, checked by lib/config.ts (through
+ * infra/config.cjs: the config the stack is packaged with, checked by lib/config/config.ts (through
  * scripts/check-config.ts), refused when it cannot be deployed, read once per file.
  */
 
@@ -19,11 +19,11 @@ const dir = mkdtempSync(join(tmpdir(), 'canary-infra-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('loadConfig', () => {
-  it('returns the config as lib/config.ts validates it, with the probe timeout per delivery mode', () => {
+  it('returns the config as lib/config/config.ts validates it, with the probe timeout per delivery mode', () => {
     // Act
     const loaded = config.loadConfig(EXAMPLE_CONFIG);
 
-    // Assess: every default applied, the same timeouts lib/run-budget.ts gives the handler.
+    // Assess: every default applied, the same timeouts lib/run/budget.ts gives the handler.
     const parsed = parseConfig(example);
     expect(loaded.config).toEqual(JSON.parse(JSON.stringify(parsed)));
     expect(loaded.probeTimeoutSeconds).toEqual({
@@ -54,7 +54,7 @@ describe('loadConfig', () => {
     );
   });
 
-  it('reports lib/config.ts’s message, one line per problem naming the field', () => {
+  it('reports lib/config/config.ts’s message, one line per problem naming the field', () => {
     // Prepare
     const file = join(dir, 'bad-role.json');
     writeFileSync(file, JSON.stringify({ ...example, targets: [{ ...example.targets[0], roleArn: 'SwitchRole' }] }));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lib/config.ts';
-import { probeTimeoutSeconds } from '../../lib/run-budget.ts';
+import { parseConfig } from '../../lib/config/config.ts';
+import { probeTimeoutSeconds } from '../../lib/run/budget.ts';
 import { type Fragment, fromConfig } from './modules.ts';
 
 /**
@@ -129,7 +129,7 @@ describe('wiring', () => {
     await expect(actionsOf({ opsTopicArn: '' })).resolves.toEqual([{ Ref: 'AlertTopic' }]);
   });
 
-  it('packages the probe timeout lib/run-budget.ts gives the delivery mode', async () => {
+  it('packages the probe timeout lib/run/budget.ts gives the delivery mode', async () => {
     const parsed = parseConfig(JSON.parse(readFileSync(new URL(`../../${EXAMPLE_CONFIG}`, import.meta.url), 'utf8')));
     for (const delivery of ['log', 'direct'] as const) {
       await expect(resolveWith('probeTimeout', { ...config, delivery })).resolves.toBe(

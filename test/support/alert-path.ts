@@ -18,7 +18,7 @@ import {
   decodeSubscriptionEvent,
   encodeSubscriptionEvent,
   probeLogGroupName,
-} from '../../lib/log-records.ts';
+} from '../../lib/metrics/log-records.ts';
 import type { Moto } from './moto.ts';
 import type { TestPki } from './pki.ts';
 import { createSqsClient, drainQueue, motoClientOptions, type SnsEnvelope, subscribeQueue } from './sqs.ts';
@@ -53,7 +53,7 @@ export interface AlertPathOptions {
   table?: { client: DynamoDBClient; tableName: string };
 }
 
-/** The notifier's deps, as lib/lambda-env.ts builds them for the stack, with test parts. */
+/** The notifier's deps, as lib/run/lambda-env.ts builds them for the stack, with test parts. */
 export function alertPath(options: AlertPathOptions): NotifyDeps {
   const clock = options.clock ?? { now: () => new Date() };
   const table = options.table ? new DynamoDbTable(options.table.client, options.table.tableName) : new MemoryTable();

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
-import { gitPassword } from '../../lib/git/password.ts';
+import { gitPassword } from '../../lib/steps/git/password.ts';
 import type { TestPki } from './pki.ts';
 
 export interface GitServerOptions {

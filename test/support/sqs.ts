@@ -11,7 +11,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { type BoundedClientOptions, boundedClientConfig } from '../../lib/aws-clients.ts';
+import { type BoundedClientOptions, boundedClientConfig } from '../../lib/net/aws-clients.ts';
 import type { GitStepResult, ResultRecord, StsStepResult, TargetResult } from '../../lib/types.ts';
 import { zeroPhases } from '../../lib/types.ts';
 import { FAKE_SOURCE_CREDENTIALS, type Moto } from './moto.ts';

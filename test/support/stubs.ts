@@ -15,7 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
-import { type AwsCredentials, gitPassword } from '../../lib/git/password.ts';
+import { type AwsCredentials, gitPassword } from '../../lib/steps/git/password.ts';
 import type { TestPki } from './pki.ts';
 
 /** Requests being answered now, and the most at once. */

@@ -16,13 +16,13 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createSnsClient } from '../../../lib/alerting/sinks.ts';
 import { createAlertTableClient } from '../../../lib/alerting/versioned-table.ts';
-import { type BoundedClientOptions, boundedClientConfig } from '../../../lib/aws-clients.ts';
-import { parseConfig } from '../../../lib/config.ts';
-import { createMetricsClient } from '../../../lib/metric-sinks.ts';
-import type { MonitorConfig } from '../../../lib/monitor.ts';
+import { parseConfig } from '../../../lib/config/config.ts';
+import { createMetricsClient } from '../../../lib/metrics/sinks.ts';
+import { type BoundedClientOptions, boundedClientConfig } from '../../../lib/net/aws-clients.ts';
 import type { Resolve } from '../../../lib/net/resolve.ts';
 import { serversResolve } from '../../../lib/net/resolve.ts';
-import type { ProbeDeps } from '../../../lib/probe.ts';
+import type { MonitorConfig } from '../../../lib/run/monitor.ts';
+import type { ProbeDeps } from '../../../lib/run/probe.ts';
 import { createAlertTable } from '../alert-path.ts';
 import { type DnsServer, startDnsServer } from '../dns-server.ts';
 import {

@@ -13,12 +13,12 @@ import { type NotifyDeps, type NotifySummary, notify } from '../../../lib/alerti
 import { Outbox } from '../../../lib/alerting/outbox.ts';
 import { type AlertSink, SnsAlertSink } from '../../../lib/alerting/sinks.ts';
 import { DynamoDbTable } from '../../../lib/alerting/versioned-table.ts';
-import type { ResolvedTarget } from '../../../lib/config.ts';
+import type { ResolvedTarget } from '../../../lib/config/config.ts';
 import { jsonLogger } from '../../../lib/log.ts';
-import { RESULT_RECORD_TYPE } from '../../../lib/log-records.ts';
-import { CloudWatchSink, EmfSink, type MetricSink, type PublishOutcome } from '../../../lib/metric-sinks.ts';
-import type { Datapoint } from '../../../lib/metrics.ts';
-import { type MonitorDeps, type RunSummary, runMonitor } from '../../../lib/monitor.ts';
+import type { Datapoint } from '../../../lib/metrics/catalogue.ts';
+import { RESULT_RECORD_TYPE } from '../../../lib/metrics/log-records.ts';
+import { CloudWatchSink, EmfSink, type MetricSink, type PublishOutcome } from '../../../lib/metrics/sinks.ts';
+import { type MonitorDeps, type RunSummary, runMonitor } from '../../../lib/run/monitor.ts';
 import type { ResultRecord, StepName } from '../../../lib/types.ts';
 import { decodeTestEvent, testSubscriptionEvent } from '../alert-path.ts';
 import { CapturedOutput } from '../secrets.ts';

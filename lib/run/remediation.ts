@@ -5,8 +5,8 @@
  * The most specific matching rule wins (step + kind + phase beats step + kind beats kind alone),
  * so every (step, kind, phase) has a hint and the table stays short.
  */
-import { dnsSuffix } from './endpoints.ts';
-import type { Failure, FailureKind, Phase, StepName } from './types.ts';
+import { dnsSuffix } from '../config/endpoints.ts';
+import type { Failure, FailureKind, Phase, StepName } from '../types.ts';
 
 /** Interface endpoint service and DNS names for a region (`amazonaws.com.cn` in the China regions). */
 export interface EndpointNames {

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { NotifyDeps } from './alerting/notify.ts';
-import { Outbox } from './alerting/outbox.ts';
-import { createSnsClient, SnsAlertSink } from './alerting/sinks.ts';
-import { createAlertTableClient, DynamoDbTable } from './alerting/versioned-table.ts';
-import { systemClock } from './clock.ts';
-import { type Config, ConfigError, parseConfig, parseConfigText } from './config.ts';
-import type { Logger } from './log.ts';
-import type { DeliveryMode } from './run-budget.ts';
+import type { NotifyDeps } from '../alerting/notify.ts';
+import { Outbox } from '../alerting/outbox.ts';
+import { createSnsClient, SnsAlertSink } from '../alerting/sinks.ts';
+import { createAlertTableClient, DynamoDbTable } from '../alerting/versioned-table.ts';
+import { systemClock } from '../clock.ts';
+import { type Config, ConfigError, parseConfig, parseConfigText } from '../config/config.ts';
+import type { Logger } from '../log.ts';
+import type { DeliveryMode } from './budget.ts';
 
 /** What the stack tells a handler through its environment; every name checked once, at cold start. */
 export interface LambdaEnv {

@@ -1,9 +1,9 @@
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { systemClock } from './clock.ts';
-import type { Config } from './config.ts';
-import type { AwsCredentials } from './git/password.ts';
-import { serversResolve, systemResolve } from './net/resolve.ts';
-import { trustedContext } from './net/trust.ts';
+import { systemClock } from '../clock.ts';
+import type { Config } from '../config/config.ts';
+import { serversResolve, systemResolve } from '../net/resolve.ts';
+import { trustedContext } from '../net/trust.ts';
+import type { AwsCredentials } from '../steps/git/password.ts';
 import type { ProbeDeps } from './probe.ts';
 
 /** The caller's credentials from the SDK's default chain (Lambda's role, env, profile, instance role). */

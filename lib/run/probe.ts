@@ -1,8 +1,8 @@
-import type { ResolvedTarget } from './config.ts';
+import type { ResolvedTarget } from '../config/config.ts';
+import { gitStep, skippedGitStep } from '../steps/git/ls-remote.ts';
+import { type StsDeps, sourceCredentialsOf, stsStep } from '../steps/sts.ts';
+import type { Report, TargetResult } from '../types.ts';
 import { type DiagnosisConfig, findingsFor, runChecks } from './diagnosis.ts';
-import { gitStep, skippedGitStep } from './git/ls-remote.ts';
-import { type StsDeps, sourceCredentialsOf, stsStep } from './sts-step.ts';
-import type { Report, TargetResult } from './types.ts';
 
 export interface ProbeDeps extends StsDeps {
   maxAdvertisementBytes: number;

@@ -8,9 +8,9 @@ import {
   AdvertisementParser,
   type AdvertisementResult,
   parseAdvertisement,
-} from '../../lib/git/advertisement.ts';
+} from '../../../lib/steps/git/advertisement.ts';
 
-const FIXTURES = join(import.meta.dirname, '../fixtures/advertisements');
+const FIXTURES = join(import.meta.dirname, '../../fixtures/advertisements');
 const fixture = (name: string): Buffer => readFileSync(join(FIXTURES, `${name}.bin`));
 
 /** `git ls-remote` output lines as refs. */

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { type NotifyDeps, type NotifySummary, notify } from './alerting/notify.ts';
-import type { Config, ResolvedTarget } from './config.ts';
+import { type NotifyDeps, type NotifySummary, notify } from '../alerting/notify.ts';
+import type { Config, ResolvedTarget } from '../config/config.ts';
+import type { Writer } from '../log.ts';
+import { type Datapoint, datapointsFor, diagnosisDatapoints, heartbeat } from '../metrics/catalogue.ts';
+import { findingsRecordLine, resultRecordLine } from '../metrics/log-records.ts';
+import type { MetricSink, PublishOutcome } from '../metrics/sinks.ts';
+import type { Finding, FindingsRecord, ResultRecord } from '../types.ts';
 import type { DiagnosisConfig } from './diagnosis.ts';
-import type { Writer } from './log.ts';
-import { findingsRecordLine, resultRecordLine } from './log-records.ts';
-import type { MetricSink, PublishOutcome } from './metric-sinks.ts';
-import { type Datapoint, datapointsFor, diagnosisDatapoints, heartbeat } from './metrics.ts';
 import { type ProbeDeps, probeAll } from './probe.ts';
-import type { Finding, FindingsRecord, ResultRecord } from './types.ts';
 
-export type { DeliveryMode } from './run-budget.ts';
+export type { DeliveryMode } from './budget.ts';
 
 /** Everything one scheduled run touches; built once per process by the handler (or the demo). */
 export interface MonitorDeps {

@@ -3,7 +3,7 @@
  * budgets against `getRemainingTimeInMillis()`) and the packaged timeout (infra/from-config.cjs, through
  * scripts/check-config.ts), so the two cannot disagree about the reserve.
  */
-import { type Config, resolveTargets } from './config.ts';
+import { type Config, resolveTargets } from '../config/config.ts';
 
 export type DeliveryMode = 'log' | 'direct';
 

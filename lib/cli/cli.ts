@@ -1,13 +1,13 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, configSchema, formatPath, loadConfig, resolveTarget, resolveTargets } from './config.ts';
-import { demoCommand } from './demo/command.ts';
-import { profileFindings } from './diagnosis.ts';
-import { probeAll } from './probe.ts';
-import { loadProfile } from './profile.ts';
-import { remediationFor } from './remediation.ts';
+import { ConfigError, configSchema, formatPath, loadConfig, resolveTarget, resolveTargets } from '../config/config.ts';
+import { loadProfile } from '../config/profile.ts';
+import { parseCodeCommitUrl } from '../config/target-url.ts';
+import { demoCommand } from '../demo/command.ts';
+import { profileFindings } from '../run/diagnosis.ts';
+import { probeAll } from '../run/probe.ts';
+import { remediationFor } from '../run/remediation.ts';
+import { probeDeps } from '../run/runtime.ts';
 import { formatReport, type Hint, styleFor } from './report-text.ts';
-import { probeDeps } from './runtime.ts';
-import { parseCodeCommitUrl } from './target-url.ts';
 
 export const USAGE = `Usage:
   codecommit-canary probe --config <file> [--target <name>]... [--json]

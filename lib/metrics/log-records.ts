@@ -5,13 +5,13 @@
  *
  * Anyone with `logs:PutLogEvents` on the probe's log group can write a line there (docs/reliability.md, "What a
  * principal with logs:PutLogEvents can still do"), so a record is kept only when it came from the stack's probe
- * log group and account, from a Lambda log stream, passes the full record schema (lib/record-schema.ts), and is
+ * log group and account, from a Lambda log stream, passes the full record schema (lib/metrics/record-schema.ts), and is
  * dated close to when it was logged and not ahead of now.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
+import { FINDINGS_RECORD_TYPE, type FindingsRecord, RESULT_RECORD_TYPE, type ResultRecord } from '../types.ts';
 import { findingsRecordSchema, resultRecordSchema } from './record-schema.ts';
-import { FINDINGS_RECORD_TYPE, type FindingsRecord, RESULT_RECORD_TYPE, type ResultRecord } from './types.ts';
 
 export { FINDINGS_RECORD_TYPE, RESULT_RECORD_TYPE };
 

@@ -1,10 +1,10 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { ConfigError, type ResolvedTarget } from './config.ts';
-import { kindForStatus, StepFailure } from './failure.ts';
+import { ConfigError, type ResolvedTarget } from '../config/config.ts';
+import { type NetDeps, timedExchange } from '../net/exchange.ts';
+import { kindForStatus, StepFailure } from '../net/failure.ts';
+import type { StsStepResult } from '../types.ts';
 import type { AwsCredentials } from './git/password.ts';
-import { type NetDeps, timedExchange } from './net/exchange.ts';
-import type { StsStepResult } from './types.ts';
 
 export interface StsOutcome {
   result: StsStepResult;

@@ -2,10 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AdvertisementParser, type AdvertisementResult, parseAdvertisement } from '../../lib/git/advertisement.ts';
-import { MAX_PKT_LENGTH } from '../../lib/git/pkt-line.ts';
+import {
+  AdvertisementParser,
+  type AdvertisementResult,
+  parseAdvertisement,
+} from '../../../lib/steps/git/advertisement.ts';
+import { MAX_PKT_LENGTH } from '../../../lib/steps/git/pkt-line.ts';
 
-const FIXTURES = join(import.meta.dirname, '../fixtures/advertisements');
+const FIXTURES = join(import.meta.dirname, '../../fixtures/advertisements');
 const bodies = readdirSync(FIXTURES)
   .filter((file) => file.endsWith('.bin'))
   .map((file) => readFileSync(join(FIXTURES, file)));

@@ -1,6 +1,6 @@
-import { formatSeconds } from './failure.ts';
-import { addressKind } from './net/addresses.ts';
-import type { Phases, Report, StepName, StepResult, TargetResult } from './types.ts';
+import { addressKind } from '../net/addresses.ts';
+import { formatSeconds } from '../net/failure.ts';
+import type { Phases, Report, StepName, StepResult, TargetResult } from '../types.ts';
 
 export interface Style {
   ok(text: string): string;

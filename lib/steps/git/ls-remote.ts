@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { request as plainRequest } from 'node:http';
 import { request } from 'node:https';
-import type { ResolvedTarget } from '../config.ts';
-import { repositoryPath } from '../endpoints.ts';
-import { kindForStatus, StepFailure } from '../failure.ts';
-import { type NetDeps, timedExchange } from '../net/exchange.ts';
-import { type GitStepResult, zeroPhases } from '../types.ts';
+import type { ResolvedTarget } from '../../config/config.ts';
+import { repositoryPath } from '../../config/endpoints.ts';
+import { type NetDeps, timedExchange } from '../../net/exchange.ts';
+import { kindForStatus, StepFailure } from '../../net/failure.ts';
+import { type GitStepResult, zeroPhases } from '../../types.ts';
 import { type Advertisement, AdvertisementParser } from './advertisement.ts';
 import { type AwsCredentials, basicAuthorization, gitCredentials } from './password.ts';
 

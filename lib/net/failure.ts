@@ -1,4 +1,4 @@
-import type { Failure, FailureKind, Phase } from './types.ts';
+import type { Failure, FailureKind, Phase } from '../types.ts';
 
 /** Thrown inside a step to end it with a specific failure (e.g. a bad status); caught and turned into data. */
 export class StepFailure extends Error {

@@ -13,9 +13,9 @@
  * The format itself is small (CloudWatch "Specification: Embedded metric format"); the limits below are its own.
  */
 import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { type BoundedClientOptions, boundedClientConfig, describeError, untilAborted } from './aws-clients.ts';
-import type { Writer } from './log.ts';
-import { type Datapoint, DEFAULT_NAMESPACE, datapointProblems, type MetricUnit } from './metrics.ts';
+import type { Writer } from '../log.ts';
+import { type BoundedClientOptions, boundedClientConfig, describeError, untilAborted } from '../net/aws-clients.ts';
+import { type Datapoint, DEFAULT_NAMESPACE, datapointProblems, type MetricUnit } from './catalogue.ts';
 
 /** EMF: at most 100 metrics in one directive and 100 values in one metric's array. */
 export const EMF_MAX_METRICS = 100;

@@ -1,6 +1,6 @@
 /**
  * The schemas of the records the probe writes to its log and the notifier reads back through the subscription
- * (lib/log-records.ts): the single source of the record types (lib/types.ts re-exports them) and the full check
+ * (lib/metrics/log-records.ts): the single source of the record types (lib/types.ts re-exports them) and the full check
  * at the notifier's door. Anyone with `logs:PutLogEvents` on the probe's log group can write a line there, so a
  * record is data from outside until it passed this.
  *
@@ -12,8 +12,15 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { REPOSITORY_NAME } from './target-url.ts';
-import { FAILURE_KINDS, FINDING_CODES, FINDINGS_RECORD_TYPE, PHASES, RESULT_RECORD_TYPE, SEVERITIES } from './types.ts';
+import { REPOSITORY_NAME } from '../config/target-url.ts';
+import {
+  FAILURE_KINDS,
+  FINDING_CODES,
+  FINDINGS_RECORD_TYPE,
+  PHASES,
+  RESULT_RECORD_TYPE,
+  SEVERITIES,
+} from '../types.ts';
 
 /** The bounds of a record's fields (characters, items, milliseconds). */
 export const RECORD_LIMITS = {

@@ -1,7 +1,7 @@
 import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
+import type { AwsCredentials } from '../steps/git/password.ts';
 import { ConfigError } from './config.ts';
-import type { AwsCredentials } from './git/password.ts';
 import { isAwsRegion } from './regions.ts';
 
 /** What an ad-hoc `probe codecommit://profile@repo` needs from the shared AWS config files. */

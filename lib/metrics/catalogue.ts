@@ -5,8 +5,8 @@
  * `PutMetricData`, a console table). Alarms and the dashboard are built on the names in `METRIC_CATALOGUE`:
  * renaming one is a breaking change.
  */
-import type { Finding, Phases, StepResult, TargetResult } from './types.ts';
-import { FINDING_CODES, STEP_NAMES } from './types.ts';
+import type { Finding, Phases, StepResult, TargetResult } from '../types.ts';
+import { FINDING_CODES, STEP_NAMES } from '../types.ts';
 
 export const DEFAULT_NAMESPACE = 'CodeCommitCanary';
 

@@ -1,11 +1,11 @@
 import { BlockList, isIP } from 'node:net';
-import type { Config } from './config.ts';
-import { GLOBAL_STS_ENDPOINT } from './endpoints.ts';
-import { isLoopback, isPrivateAddress } from './net/addresses.ts';
-import type { ProfileSetup } from './profile.ts';
+import type { Config } from '../config/config.ts';
+import { GLOBAL_STS_ENDPOINT } from '../config/endpoints.ts';
+import type { ProfileSetup } from '../config/profile.ts';
+import { isLoopback, isPrivateAddress } from '../net/addresses.ts';
+import { type StsDeps, sourceCredentialsOf, stsStep } from '../steps/sts.ts';
+import type { Finding, StsStepResult, TargetResult } from '../types.ts';
 import { endpointNames, globalStsRemediation } from './remediation.ts';
-import { type StsDeps, sourceCredentialsOf, stsStep } from './sts-step.ts';
-import type { Finding, StsStepResult, TargetResult } from './types.ts';
 
 /** The config a diagnosis reads. */
 export type DiagnosisConfig = Pick<Config, 'checks' | 'network' | 'endpoints' | 'timeouts'>;

@@ -1,6 +1,6 @@
 import { Agent } from 'node:https';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { capResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, onEachSocket } from './net/trace.ts';
+import { capResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, onEachSocket } from './trace.ts';
 
 export { DEFAULT_MAX_RESPONSE_BYTES };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_PKT_LENGTH, type PktLine, type PktLineError, PktLineReader } from '../../lib/git/pkt-line.ts';
+import { MAX_PKT_LENGTH, type PktLine, type PktLineError, PktLineReader } from '../../../lib/steps/git/pkt-line.ts';
 
 type Read = PktLine | PktLineError;
 
