@@ -2,6 +2,8 @@ import { Agent } from 'node:https';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { capResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, onEachSocket } from './trace.ts';
 
+export { untilAborted } from './deadline.ts';
+
 export { DEFAULT_MAX_RESPONSE_BYTES };
 
 export interface BoundedClientOptions {
@@ -42,38 +44,6 @@ export function boundedClientConfig(options: BoundedClientOptions) {
       ),
     }),
   };
-}
-
-/**
- * Settles with `promise`, or rejects with the signal's reason when it aborts first: the deadline holds even
- * where the SDK does not watch the signal (credential resolution, retry back-off).
- *
- * @example
- * const signal = AbortSignal.timeout(3000);
- * await untilAborted(client.send(command, { abortSignal: signal }), signal);
- */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      promise.catch(() => {}); // the abandoned call's own rejection is expected, not unhandled
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Agent } from 'node:http';
 import type { Clock } from '../clock.ts';
 import type { Failure, StepResult } from '../types.ts';
 import { allPrivate } from './addresses.ts';
+import { untilAborted } from './deadline.ts';
 import { classifyError } from './failure.ts';
 import type { Resolve } from './resolve.ts';
 import { type AgentOptions, Trace, tracedAgent } from './trace.ts';
@@ -28,12 +29,6 @@ export interface ExchangeContext {
 
 export type Exchanged<T> = StepResult & { value?: T };
 
-class DeadlineExceeded extends Error {
-  constructor() {
-    super('deadline exceeded');
-  }
-}
-
 /**
  * Runs one timed exchange with an endpoint: resolve (timed), connect through a traced one-shot agent, let
  * `exchange` do the request, and end everything at the deadline, whichever phase it is in. Never throws for
@@ -48,35 +43,20 @@ export async function timedExchange<T>(
 ): Promise<Exchanged<T>> {
   const url = new URL(endpoint);
   const trace = new Trace(deps.clock, url.protocol === 'https:');
-  const controller = new AbortController();
-  let timedOut = false;
-  let rejectOnDeadline: (reason: unknown) => void = () => {};
-  const deadline = new Promise<never>((_, reject) => {
-    rejectOnDeadline = reject;
-  });
-  const stop = (reason: unknown) => {
-    if (!controller.signal.aborted) controller.abort(reason);
-    rejectOnDeadline(reason);
-  };
-  const timer = setTimeout(() => {
-    timedOut = true;
-    stop(new DeadlineExceeded());
-  }, deadlineMs);
-  const onParentAbort = () => stop(parentSignal?.reason);
-  parentSignal?.addEventListener('abort', onParentAbort, { once: true });
-  // A promise that loses the race must not surface as an unhandled rejection.
-  deadline.catch(() => {});
+  const deadline = AbortSignal.timeout(deadlineMs);
+  const finished = new AbortController();
+  // One signal for everything the exchange starts: the deadline, the caller's abort, the step's end.
+  const signal = AbortSignal.any([deadline, finished.signal, ...(parentSignal ? [parentSignal] : [])]);
 
   let addresses: string[] = [];
   let agent: Agent | undefined;
   let failure: Failure | null = null;
   let value: T | undefined;
   try {
-    addresses = await Promise.race([deps.resolve(url.hostname.replace(/^\[|\]$/g, ''), controller.signal), deadline]);
+    addresses = await untilAborted(deps.resolve(url.hostname.replace(/^\[|\]$/g, ''), signal), signal);
     trace.mark('dnsDone');
     agent = tracedAgent(trace, addresses, deps.tls, maxResponseBytes);
-    const context = { url, agent, signal: controller.signal, trace };
-    const answer = await Promise.race([exchange(context), deadline]);
+    const answer = await untilAborted(exchange({ url, agent, signal, trace }), signal);
     // A body cut at the cap can still parse (a valid answer followed by junk, no Content-Length): not an answer.
     if ((trace.socketError as { code?: string } | undefined)?.code === 'ERR_RESPONSE_TOO_LARGE')
       throw trace.socketError;
@@ -84,13 +64,12 @@ export async function timedExchange<T>(
     trace.mark('end');
   } catch (error) {
     trace.stop();
+    const timedOut = deadline.aborted;
     // A broken connection explains a client library's parse error better than the parse error does.
     const cause = !timedOut && trace.socketError && trace.firstByte !== undefined ? trace.socketError : error;
     failure = classifyError(cause, trace.currentPhase(), timedOut, deadlineMs);
   } finally {
-    clearTimeout(timer);
-    parentSignal?.removeEventListener('abort', onParentAbort);
-    if (!controller.signal.aborted) controller.abort(new Error('step finished'));
+    finished.abort(new Error('step finished'));
     agent?.destroy();
   }
   return {

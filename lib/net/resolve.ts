@@ -1,29 +1,15 @@
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
+import { untilAborted } from './deadline.ts';
 
 /** Resolves a host name to its addresses; rejects with the resolver's error code (ENOTFOUND, …) or on abort. */
 export type Resolve = (host: string, signal: AbortSignal) => Promise<string[]>;
-
-const abortable = <T>(work: Promise<T>, signal: AbortSignal, onAbort: () => void): Promise<T> =>
-  new Promise<T>((resolve, reject) => {
-    if (signal.aborted) {
-      onAbort();
-      reject(signal.reason);
-      return;
-    }
-    const abort = () => {
-      onAbort();
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', abort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
-  });
 
 /** The system resolver (getaddrinfo), as every other client on the host sees names. */
 export const systemResolve: Resolve = async (host, signal) => {
   if (isIP(host)) return [host];
   // getaddrinfo cannot be cancelled; the abort only stops waiting for it.
-  const answers = await abortable(dns.lookup(host, { all: true, verbatim: true }), signal, () => {});
+  const answers = await untilAborted(dns.lookup(host, { all: true, verbatim: true }), signal);
   return answers.map((a) => a.address);
 };
 
@@ -37,7 +23,7 @@ export function serversResolve(servers: readonly string[]): Resolve {
     // tries: 1 and a long timeout leave the deadline to the caller: a silent server ends as `timeout` in `dns`.
     const resolver = new dns.Resolver({ timeout: 120_000, tries: 1 });
     resolver.setServers([...servers]);
-    const settled = await abortable(
+    const settled = await untilAborted(
       Promise.allSettled([resolver.resolve4(host), resolver.resolve6(host)]),
       signal,
       () => resolver.cancel(),
