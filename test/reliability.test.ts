@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSnsClient } from '../lib/alerting/sinks.ts';
 import { createAlertTableClient } from '../lib/alerting/versioned-table.ts';
 import { createMetricsClient } from '../lib/metrics/sinks.ts';
-import { DEFAULT_MAX_RESPONSE_BYTES, untilAborted } from '../lib/net/aws-clients.ts';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../lib/net/aws-clients.ts';
+import { untilAborted } from '../lib/net/deadline.ts';
 import {
   CELLS,
   cellName,

@@ -4,7 +4,8 @@
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Logger, Writer } from '../log.ts';
-import { type BoundedClientOptions, boundedClientConfig, describeError, untilAborted } from '../net/aws-clients.ts';
+import { type BoundedClientOptions, boundedClientConfig, describeError } from '../net/aws-clients.ts';
+import { untilAborted } from '../net/deadline.ts';
 import { type AnyAlert, redact, snsMessage } from './text.ts';
 
 /**

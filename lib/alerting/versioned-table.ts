@@ -12,7 +12,8 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { type BoundedClientOptions, boundedClientConfig, untilAborted } from '../net/aws-clients.ts';
+import { type BoundedClientOptions, boundedClientConfig } from '../net/aws-clients.ts';
+import { untilAborted } from '../net/deadline.ts';
 import type { AnyAlert } from './text.ts';
 
 /** A notification that SNS has not yet confirmed (no MessageId back): it stays in its item until then. */

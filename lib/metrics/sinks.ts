@@ -14,7 +14,8 @@
  */
 import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { Writer } from '../log.ts';
-import { type BoundedClientOptions, boundedClientConfig, describeError, untilAborted } from '../net/aws-clients.ts';
+import { type BoundedClientOptions, boundedClientConfig, describeError } from '../net/aws-clients.ts';
+import { untilAborted } from '../net/deadline.ts';
 import { type Datapoint, DEFAULT_NAMESPACE, datapointProblems, type MetricUnit } from './catalogue.ts';
 
 /** EMF: at most 100 metrics in one directive and 100 values in one metric's array. */

@@ -2,8 +2,6 @@ import { Agent } from 'node:https';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { capResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, onEachSocket } from './trace.ts';
 
-export { untilAborted } from './deadline.ts';
-
 export { DEFAULT_MAX_RESPONSE_BYTES };
 
 export interface BoundedClientOptions {
