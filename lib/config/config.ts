@@ -103,7 +103,7 @@ export const configSchema = object({
     gitMs: gitMs.default(10_000),
     /** The global STS reachability check's own, shorter deadline. */
     stsGlobalMs: stsMs.default(3000),
-  }).default({ stsMs: 5000, gitMs: 10_000, stsGlobalMs: 3000 }),
+  }).prefault({}),
   dns: object({
     servers: z
       .array(dnsServer, { error: 'required: a list of DNS server addresses like ["10.0.0.2"]' })
@@ -121,20 +121,20 @@ export const configSchema = object({
     path: z.boolean({ error: 'expected true or false' }).default(true),
     /** Days of certificate validity below which a finding is raised. */
     certificateDays: integer('days between 1 and 365', 1, 365).default(14),
-  }).default({ globalSts: true, path: true, certificateDays: 14 }),
+  }).prefault({}),
   network: object({
     /** The VPC's CIDRs: endpoint addresses outside them did not come from this VPC's interface endpoints. */
     vpcCidrs: z.array(cidr, { error: 'expected a list of CIDR blocks like ["10.0.0.0/16"]' }).default([]),
     /** A closed VPC (no NAT, no internet gateway): public endpoint addresses are critical, not a warning. */
     closed: z.boolean({ error: 'expected true or false' }).default(false),
-  }).default({ vpcCidrs: [], closed: false }),
+  }).prefault({}),
   schedule: object({
     /** Probes per invocation, spaced intervalSeconds apart: detection within seconds instead of minutes. */
     samplesPerRun: integer('an integer between 1 and 12', 1, 12).default(1),
     intervalSeconds: integer('seconds between 1 and 60', 1, 60).default(10),
     /** 1-second storage resolution for the metrics (costs more; see the README's cost table). */
     highResolution: z.boolean({ error: 'expected true or false' }).default(false),
-  }).default({ samplesPerRun: 1, intervalSeconds: 10, highResolution: false }),
+  }).prefault({}),
   tls: object({ caFile: text('a path to a PEM file of extra trusted CAs').optional() }).default({}),
   /** Cap on the targets probed at once. */
   concurrency: integer('an integer between 1 and 64', 1, 64).default(8),
@@ -145,11 +145,11 @@ export const configSchema = object({
       'CodeCommitCanary',
     ),
     detail: z.enum(['basic', 'phases'], { error: 'expected "basic" or "phases"' }).default('basic'),
-  }).default({ namespace: 'CodeCommitCanary', detail: 'basic' }),
+  }).prefault({}),
   alerts: object({
     failuresBeforeAlert: integer('an integer between 1 and 100', 1, 100).default(2),
     renotifyMinutes: integer('minutes between 1 and 10080', 1, 10_080).default(60),
-  }).default({ failuresBeforeAlert: 2, renotifyMinutes: 60 }),
+  }).prefault({}),
   targets: z
     .array(targetSchema, { error: 'required: a list of targets' })
     .min(1, { error: 'expected at least one target' }),
