@@ -1,6 +1,7 @@
 /**
  * The alert path's one entry point, run by the notifier (records from the probe's log), by the probe itself in
- * `direct` mode (the records it just wrote) and by the demo (in memory).
+ * `direct` mode (the records it just wrote) and by the demo (in memory). (Over 300 lines on purpose: the order of
+ * re-sends, new work, fail-open and the per-invocation tallies is one story, best read in one place.)
  *
  * 1. Re-send what is still owed, oldest first, before new work.
  * 2. Each target's result records, oldest first: incident policy → one conditional write that also records the

@@ -2,6 +2,8 @@
  * What a notification says: subject, text for people, JSON facts for machines. Pure: no clients, no clock.
  * Pages about a target come from `buildAlert`, finding notifications from `findingAlert`; both carry the
  * `dedupKey` of the owed notification, so a receiver can drop a re-send (see lib/alerting/notify.ts).
+ * (Over 300 lines on purpose: one page's subject, text and facts must say the same things, so they are built
+ * side by side.)
  */
 
 import { addressKind } from '../net/addresses.ts';

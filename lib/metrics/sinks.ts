@@ -2,6 +2,8 @@
  * Where datapoints go: EMF lines in the log (the default delivery, no network needed), `PutMetricData`
  * (`direct` mode, with EMF as the fallback so a hanging CloudWatch loses nothing), or a console table (demo).
  * Every sink has one method and reports what happened as data; none throws for a delivery problem.
+ * (Over 300 lines on purpose: the three sinks share the outcome type, the batching limits and the fallback
+ * path, and read best side by side.)
  *
  * The EMF is written here rather than through Powertools' `Metrics` class because that class
  * - prints to a `Console` on `process.stdout` it builds itself (a private field): the writer cannot be passed in;
