@@ -113,16 +113,16 @@ export async function stsStep(
   };
 }
 
-/**
- * The caller's credentials. Having none is a setup problem, not an endpoint failure: it is raised as one
- * (the CLI exits 2 with the reason; a Lambda's role always has credentials).
- */
 /** What an STS call needs: the network and the caller's own credentials. */
 export interface StsDeps extends NetDeps {
   /** The caller's own credentials, used to assume each target's role. */
   sourceCredentials: () => Promise<AwsCredentials>;
 }
 
+/**
+ * The caller's credentials. Having none is a setup problem, not an endpoint failure: it is raised as one
+ * (the CLI exits 2 with the reason; a Lambda's role always has credentials).
+ */
 export async function sourceCredentialsOf(deps: Pick<StsDeps, 'sourceCredentials'>): Promise<AwsCredentials> {
   try {
     return await deps.sourceCredentials();
