@@ -119,6 +119,31 @@ describe('log delivery: the probe only logs; the notifier reads the subscription
     expect(recovered.messages.map((m) => m.MessageAttributes?.state?.Value)).toEqual(['RECOVERED']);
   });
 
+  it('emits no heartbeat when the run could not write its records, but still publishes what it has', async () => {
+    // Prepare: stdout refuses every write (the records cannot leave the run)
+    const published: string[] = [];
+    const deps: MonitorDeps = {
+      probe: sandbox.deps,
+      metrics: {
+        name: 'recording',
+        async publish(points) {
+          published.push(...points.map((p) => p.name));
+          return { sink: 'recording', published: points.length, fallback: 0, failed: 0, reason: null, durationMs: 0 };
+        },
+      },
+      log: {
+        write() {
+          throw new Error('EPIPE');
+        },
+      },
+    };
+    // Act
+    const run = runMonitor(config, [healthy('no-log')], deps, { stack: 'e2e', budgetMs: 20_000 });
+    // Assess
+    await expect(run).rejects.toThrow('EPIPE');
+    expect(published).not.toContain('Heartbeat');
+  });
+
   it('writes one result record per target and EMF with the heartbeat', async () => {
     const log = new LogCapture();
     const deps: MonitorDeps = {
