@@ -231,16 +231,28 @@ export function diagnosisDatapoints(
       findings.filter((f) => f.code === code).length,
     ),
   );
+  // Per watched endpoint (the targets' steps); the certificate finding also looks at the global STS check's.
+  for (const [host, value] of certificateDaysByHost(targets.flatMap((t) => [t.steps.sts, t.steps.git]))) {
+    points.push(pointMaker({ [DIMENSION.Endpoint]: host }, at, options)(METRIC.CertDaysLeft, 'Count', value));
+  }
+  return points;
+}
+
+/**
+ * Days left of each endpoint host's TLS certificate, the lowest seen this run, from the steps that completed a
+ * handshake: the `CertDaysLeft` metric and the `certificate-expiring` finding both read it.
+ *
+ * @example
+ * certificateDaysByHost([result.steps.sts, result.steps.git]) // Map { 'sts.us-east-1.amazonaws.com' => 212, … }
+ */
+export function certificateDaysByHost(steps: readonly StepResult[]): Map<string, number> {
   const days = new Map<string, number>();
-  for (const step of targets.flatMap((t) => [t.steps.sts, t.steps.git])) {
+  for (const step of steps) {
     if (step.certificateDaysLeft === undefined) continue;
     const host = new URL(step.endpoint).host;
     days.set(host, Math.min(step.certificateDaysLeft, days.get(host) ?? Number.POSITIVE_INFINITY));
   }
-  for (const [host, value] of days) {
-    points.push(pointMaker({ [DIMENSION.Endpoint]: host }, at, options)(METRIC.CertDaysLeft, 'Count', value));
-  }
-  return points;
+  return days;
 }
 
 const includes = (level: DetailLevel, wanted: DetailLevel): boolean =>

@@ -2,6 +2,7 @@ import { BlockList, isIP } from 'node:net';
 import type { Config } from '../config/config.ts';
 import { GLOBAL_STS_ENDPOINT } from '../config/endpoints.ts';
 import type { ProfileSetup } from '../config/profile.ts';
+import { certificateDaysByHost } from '../metrics/catalogue.ts';
 import { isLoopback, isPrivateAddress } from '../net/addresses.ts';
 import { type StsDeps, sourceCredentialsOf, stsStep } from '../steps/sts.ts';
 import type { Finding, StsStepResult, TargetResult } from '../types.ts';
@@ -152,12 +153,10 @@ export function findingsFor(
     }
   }
 
-  const certificates = new Map<string, number>();
-  for (const step of [...targets.flatMap((t) => [t.steps.sts, t.steps.git]), ...(global ? [global] : [])]) {
-    if (step.certificateDaysLeft === undefined) continue;
-    const host = new URL(step.endpoint).host;
-    certificates.set(host, Math.min(step.certificateDaysLeft, certificates.get(host) ?? Number.POSITIVE_INFINITY));
-  }
+  const certificates = certificateDaysByHost([
+    ...targets.flatMap((t) => [t.steps.sts, t.steps.git]),
+    ...(global ? [global] : []),
+  ]);
   for (const [host, days] of certificates) {
     if (days >= config.checks.certificateDays) continue;
     findings.push({
