@@ -1,4 +1,5 @@
 import type { Failure, FailureKind, Phase } from '../types.ts';
+import { serverText } from './server-text.ts';
 
 /** Thrown inside a step to end it with a specific failure (e.g. a bad status); caught and turned into data. */
 export class StepFailure extends Error {
@@ -27,11 +28,20 @@ export function kindForStatus(status: number): FailureKind {
   return 'http';
 }
 
+/** Longest failure message: a step's own words around at most SERVER_TEXT_MAX_CHARS of a server's. */
+export const FAILURE_MESSAGE_MAX_CHARS = 400;
+
 /**
  * Turns what ended a step into a failure. `phase` is where the trace stopped; `timedOut` says the deadline
- * fired (the abort error the runtime throws then carries no useful code of its own).
+ * fired (the abort error the runtime throws then carries no useful code of its own). The message is the last
+ * stop before records, alerts and the terminal: one printable line, bounded, whoever wrote it.
  */
 export function classifyError(error: unknown, phase: Phase, timedOut: boolean, deadlineMs: number): Failure {
+  const failure = classify(error, phase, timedOut, deadlineMs);
+  return { ...failure, message: serverText(failure.message, FAILURE_MESSAGE_MAX_CHARS) };
+}
+
+function classify(error: unknown, phase: Phase, timedOut: boolean, deadlineMs: number): Failure {
   if (error instanceof StepFailure) return error.failure;
   if (timedOut) {
     return {

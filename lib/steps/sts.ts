@@ -3,6 +3,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ConfigError, type ResolvedTarget } from '../config/config.ts';
 import { type NetDeps, timedExchange } from '../net/exchange.ts';
 import { kindForStatus, StepFailure } from '../net/failure.ts';
+import { serverText } from '../net/server-text.ts';
 import type { StsStepResult } from '../types.ts';
 import type { AwsCredentials } from './git/password.ts';
 
@@ -11,6 +12,9 @@ export interface StsOutcome {
   /** The assumed role's credentials (or the caller's own, for a profile without a role). Never logged. */
   credentials?: AwsCredentials;
 }
+
+/** Cap on the bytes of an STS answer, headers included: 30 times a real AssumeRole answer. */
+export const STS_MAX_RESPONSE_BYTES = 64 * 1024;
 
 type StsTarget = Pick<ResolvedTarget, 'region' | 'roleArn' | 'externalId' | 'sessionName' | 'stsEndpoint'> & {
   timeouts: { stsMs: number };
@@ -40,8 +44,8 @@ function serviceFailure(error: unknown): StepFailure | undefined {
         : kindForStatus(status);
   const phase = kind === 'protocol' ? 'body' : 'response';
   const detail = status < 300 ? 'unparseable response' : `HTTP ${status} ${name}`;
-  // One line, as the contract says: the SDK's parse errors run over several.
-  const firstLine = (err.message ?? '').split('\n')[0]?.slice(0, 200) ?? '';
+  // One line, as the contract says: the SDK's parse errors run over several, and a server writes what it likes.
+  const firstLine = serverText((err.message ?? '').split('\n')[0] ?? '', 200);
   return new StepFailure({ kind, phase, status, message: `${detail}: ${firstLine}`.trim() });
 }
 
@@ -57,8 +61,10 @@ export async function stsStep(
 ): Promise<StsOutcome> {
   const outcome = await timedExchange(
     target.stsEndpoint,
-    // An AssumeRole answer is ~2 KB; the SDK buffers whole bodies, so cap what a broken endpoint can make it hold.
-    { deadlineMs: target.timeouts.stsMs, maxResponseBytes: 1024 * 1024 },
+    // An AssumeRole answer is ~2 KB; the SDK buffers whole bodies and its XML parser is superlinear on some
+    // input (repeated `<!DOCTYPE`: 200 KB took seconds of synchronous CPU no deadline can interrupt), so the
+    // connection is cut before a broken or hostile endpoint gets that far.
+    { deadlineMs: target.timeouts.stsMs, maxResponseBytes: STS_MAX_RESPONSE_BYTES },
     deps,
     async ({ url, agent, signal: abortSignal }) => {
       const client = new STSClient({

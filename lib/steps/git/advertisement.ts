@@ -11,6 +11,7 @@
  * Real git refuses it over HTTP, but there the smart/dumb decision belongs to the Content-Type, which the caller
  * checks; a dumb-HTTP `info/refs` (plain text, not pkt-lines) fails here (framing error or truncation).
  */
+import { serverText } from '../../net/server-text.ts';
 import { type PktLine, PktLineReader } from './pkt-line.ts';
 
 /** Largest advertisement accepted by default: 16 MiB, some 250,000 refs. */
@@ -138,13 +139,14 @@ export class AdvertisementParser {
       return;
     }
     const line = chomp(packet.payload.toString('utf8'));
-    if (line.startsWith('ERR ')) return `remote error: ${line.slice(4)}`;
+    if (line.startsWith('ERR ')) return `remote error: ${serverText(line.slice(4))}`;
     if (this.#state === 'service') {
       if (line === SERVICE_LINE) {
         this.#state = 'service-headers';
         return;
       }
-      if (line.startsWith('# service=')) return `unexpected service line "${line}", wanted "${SERVICE_LINE}"`;
+      if (line.startsWith('# service='))
+        return `unexpected service line ${JSON.stringify(truncate(line))}, wanted "${SERVICE_LINE}"`;
       this.#state = 'refs'; // No header: parse this packet as the first ref line.
     }
     if (this.#state === 'service-headers') return; // git ignores extra header lines up to the flush
@@ -248,6 +250,7 @@ function isHex(text: string, length: number): boolean {
   return text.length === length && /^[0-9a-f]+$/.test(text);
 }
 
+/** A server's line quoted in a message: 80 printable characters at most. */
 function truncate(text: string): string {
-  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+  return serverText(text, 80);
 }
