@@ -94,6 +94,8 @@ const targetSchema = object({
   region: region.optional(),
   endpoints: endpointsSchema.optional(),
   timeouts: object({ stsMs: stsMs.optional(), gitMs: gitMs.optional() }).optional(),
+  /** false: AssumeRole without the GitPull-only session policy (for roles whose conditions it would break). */
+  sessionPolicy: z.boolean({ error: 'expected true or false' }).optional(),
 });
 
 export const configSchema = object({
@@ -167,6 +169,8 @@ export interface ResolvedTarget {
   roleArn: string | null;
   externalId?: string;
   sessionName: string;
+  /** Present (false) only when the target turned the GitPull-only session policy off. */
+  sessionPolicy?: false;
   stsEndpoint: string;
   gitEndpoint: string;
   timeouts: { stsMs: number; gitMs: number };
@@ -261,6 +265,7 @@ export function resolveTarget(
     roleArn: target.roleArn,
     ...(target.externalId ? { externalId: target.externalId } : {}),
     sessionName: target.sessionName ?? `codecommit-canary-${target.name}`.slice(0, 64),
+    ...(target.sessionPolicy === false ? { sessionPolicy: false as const } : {}),
     stsEndpoint: target.endpoints?.sts ?? settings.endpoints.sts ?? regionalStsEndpoint(targetRegion),
     gitEndpoint: target.endpoints?.git ?? settings.endpoints.git ?? gitEndpoint(targetRegion),
     timeouts: {

@@ -6,6 +6,7 @@ import { kindForStatus, StepFailure } from '../net/failure.ts';
 import { serverText } from '../net/server-text.ts';
 import type { StsStepResult } from '../types.ts';
 import type { AwsCredentials } from './git/password.ts';
+import { gitPullSessionPolicy } from './session-policy.ts';
 
 export interface StsOutcome {
   result: StsStepResult;
@@ -18,6 +19,9 @@ export const STS_MAX_RESPONSE_BYTES = 64 * 1024;
 
 type StsTarget = Pick<ResolvedTarget, 'region' | 'roleArn' | 'externalId' | 'sessionName' | 'stsEndpoint'> & {
   timeouts: { stsMs: number };
+  /** The repository the session policy allows GitPull on; without it (or with `sessionPolicy: false`) none is sent. */
+  repository?: string;
+  sessionPolicy?: false;
 };
 
 const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException']);
@@ -88,6 +92,9 @@ export async function stsStep(
             RoleArn: target.roleArn,
             RoleSessionName: target.sessionName,
             ...(target.externalId ? { ExternalId: target.externalId } : {}),
+            ...(target.repository && target.sessionPolicy !== false
+              ? { Policy: gitPullSessionPolicy(target.roleArn, target.region, target.repository) }
+              : {}),
             DurationSeconds: 900,
           }),
           { abortSignal },
