@@ -11,6 +11,7 @@ import { FINDINGS_RECORD_TYPE, RESULT_RECORD_TYPE } from '../lib/metrics/log-rec
 import { probeTimeoutSeconds } from '../lib/run/budget.ts';
 // @ts-expect-error: a plain .mjs helper shared with the benchmarks
 import { ensureNode24 } from '../scripts/node24.mjs';
+import { cfnLint } from './support/cfn-lint.ts';
 
 /**
  * `serverless package` (osls) of the real serverless.yml, offline and without AWS credentials, twice:
@@ -224,21 +225,8 @@ async function extractZip(zipFile: string): Promise<string> {
 
 describe('serverless package (osls, offline, no AWS credentials)', () => {
   it('produces a template cfn-lint finds no errors in, and only the known osls warnings', async () => {
-    // Act: cfn-lint exits 2, 4 or 8 for errors, warnings, notes: its JSON report is the verdict.
-    const lint = await run(
-      'cfn-lint',
-      ['--format', 'json', '--override-spec', CFN_LINT_SPEC, logMode.templateFile, directMode.templateFile],
-      { maxBuffer: 16 * 1024 * 1024 },
-    ).catch((error: { code?: unknown; stdout?: unknown }) => {
-      if (typeof error.code === 'number' && typeof error.stdout === 'string') return { stdout: error.stdout };
-      throw error;
-    });
-    const matches = JSON.parse(lint.stdout) as {
-      Level: string;
-      Rule: { Id: string };
-      Message: string;
-      Location: { Path: (string | number)[] };
-    }[];
+    // Act: the JSON report is the verdict; a cfn-lint that crashed or wrote no report rejects.
+    const matches = await cfnLint([logMode.templateFile, directMode.templateFile], ['--override-spec', CFN_LINT_SPEC]);
 
     // Assess
     const where = (m: (typeof matches)[number]) => `${m.Rule.Id} ${m.Location.Path.slice(0, 3).join('/')}`;

@@ -1,13 +1,13 @@
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse, type Scalar, type Tags, type YAMLSeq } from 'yaml';
+import { cfnLint } from './support/cfn-lint.ts';
 
 /** The repository account's side: a role the probe's role may assume, for codecommit:GitPull on listed repositories. */
 
-const run = promisify(execFile);
 const TEMPLATE_FILE = fileURLToPath(new URL('../infra/target-account-role.yml', import.meta.url));
 
 /** CloudFormation's short-form tags (`!Ref X`, `!Sub [..]`, `!GetAtt A.B`) as their long forms. */
@@ -37,7 +37,7 @@ interface Statement {
 }
 interface Template {
   Transform: string;
-  Parameters: Record<string, { Type: string; Default?: string }>;
+  Parameters: Record<string, { Type: string; Default?: string; MinLength?: number; AllowedPattern?: string }>;
   Conditions: Record<string, unknown>;
   Resources: Record<string, unknown>;
   Outputs: Record<string, { Value: unknown }>;
@@ -51,27 +51,47 @@ const role = template.Resources.CanaryReaderRole as {
 const forEach = template.Resources['Fn::ForEach::GitPullPolicies'] as [string, unknown, Record<string, unknown>];
 
 describe('infra/target-account-role.yml', () => {
-  it('lints clean with cfn-lint', async () => {
-    // Act: exit status 0 means no error, warning or note (2, 4, 8 otherwise, with the report on stdout).
-    const lint = await run('cfn-lint', ['--format', 'parseable', TEMPLATE_FILE]).catch(
-      (error: { code?: unknown; stdout?: unknown }) => {
-        if (typeof error.code === 'number' && typeof error.stdout === 'string') return { stdout: error.stdout };
-        throw error;
-      },
-    );
-
-    // Assess
-    expect(lint.stdout.trim()).toBe('');
+  it('lints clean with cfn-lint (its JSON report, which must exist)', async () => {
+    expect(await cfnLint([TEMPLATE_FILE])).toEqual([]);
   });
 
-  it('takes the probe role, an optional external id and the repository names', () => {
+  it('does not read a cfn-lint that crashed as a clean template', async () => {
+    // Prepare: a cfn-lint that prints a traceback and exits 1, as a broken install does.
+    const dir = mkdtempSync(join(tmpdir(), 'canary-cfn-lint-'));
+    const broken = join(dir, 'cfn-lint');
+    writeFileSync(
+      broken,
+      '#!/bin/sh\necho "Traceback (most recent call last):" >&2\necho "ImportError: boom" >&2\nexit 1\n',
+    );
+    chmodSync(broken, 0o755);
+    const silent = join(dir, 'cfn-lint-silent');
+    writeFileSync(silent, '#!/bin/sh\nexit 0\n');
+    chmodSync(silent, 0o755);
+
+    // Act and Assess: a crash, and a "success" without a report, both reject.
+    try {
+      await expect(cfnLint([TEMPLATE_FILE], [], broken)).rejects.toThrow(/did not lint \(exit status 1\)/);
+      await expect(cfnLint([TEMPLATE_FILE], [], silent)).rejects.toThrow(/not JSON/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('requires an external id, and takes a session-name pattern, endpoint ids and an organization', () => {
     expect(template.Transform).toBe('AWS::LanguageExtensions');
     expect(template.Parameters.ProbeRoleArn?.Type).toBe('String');
-    expect(template.Parameters.ExternalId).toMatchObject({ Type: 'String', Default: '' });
+    // No default at all: CloudFormation refuses to create the stack without one.
+    expect(template.Parameters.ExternalId).toEqual(expect.objectContaining({ Type: 'String', MinLength: 2 }));
+    expect(template.Parameters.ExternalId).not.toHaveProperty('Default');
+    expect(new RegExp(template.Parameters.ExternalId?.AllowedPattern ?? '').test('')).toBe(false);
+    expect(template.Parameters.SessionNamePattern).toMatchObject({ Type: 'String', Default: 'codecommit-canary-*' });
+    expect(template.Parameters.StsVpcEndpointIds).toMatchObject({ Type: 'CommaDelimitedList', Default: '' });
+    expect(template.Parameters.GitVpcEndpointIds).toMatchObject({ Type: 'CommaDelimitedList', Default: '' });
+    expect(template.Parameters.PrincipalOrgId).toMatchObject({ Type: 'String', Default: '' });
     expect(template.Parameters.RepositoryNames?.Type).toBe('CommaDelimitedList');
   });
 
-  it('is trusted by the probe role alone, with the external id condition only when one is set', () => {
+  it('is trusted by the probe role alone: external id always, session name pattern, optional endpoint and org', () => {
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       {
         Sid: 'CanaryProbe',
@@ -79,15 +99,36 @@ describe('infra/target-account-role.yml', () => {
         Principal: { AWS: { Ref: 'ProbeRoleArn' } },
         Action: 'sts:AssumeRole',
         Condition: {
-          'Fn::If': [
-            'HasExternalId',
-            { StringEquals: { 'sts:ExternalId': { Ref: 'ExternalId' } } },
-            { Ref: 'AWS::NoValue' },
-          ],
+          StringEquals: {
+            'sts:ExternalId': { Ref: 'ExternalId' },
+            'aws:SourceVpce': {
+              'Fn::If': ['HasStsVpcEndpoints', { Ref: 'StsVpcEndpointIds' }, { Ref: 'AWS::NoValue' }],
+            },
+            'aws:PrincipalOrgID': {
+              'Fn::If': ['HasPrincipalOrgId', { Ref: 'PrincipalOrgId' }, { Ref: 'AWS::NoValue' }],
+            },
+          },
+          StringLike: { 'sts:RoleSessionName': { Ref: 'SessionNamePattern' } },
         },
       },
     ]);
-    expect(template.Conditions.HasExternalId).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ExternalId' }, ''] }] });
+    expect(template.Conditions).not.toHaveProperty('HasExternalId');
+    expect(template.Conditions.HasStsVpcEndpoints).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', { Ref: 'StsVpcEndpointIds' }] }, ''] }],
+    });
+  });
+
+  it('matches the session names the canary uses by default', () => {
+    // The default pattern as IAM's StringLike reads it (* any run, ? one character).
+    const pattern = template.Parameters.SessionNamePattern?.Default ?? '';
+    const like = new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    );
+    expect(like.test('codecommit-canary-team-repo')).toBe(true);
+    expect(like.test('someone-else')).toBe(false);
   });
 
   it('allows codecommit:GitPull on each listed repository of this account and region, and nothing else', () => {
@@ -118,6 +159,13 @@ describe('infra/target-account-role.yml', () => {
         Resource: {
           // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not JavaScript
           'Fn::Sub': 'arn:${AWS::Partition}:codecommit:${AWS::Region}:${AWS::AccountId}:${RepositoryName}',
+        },
+        Condition: {
+          'Fn::If': [
+            'HasGitVpcEndpoints',
+            { StringEquals: { 'aws:SourceVpce': { Ref: 'GitVpcEndpointIds' } } },
+            { Ref: 'AWS::NoValue' },
+          ],
         },
       },
     ]);
