@@ -27,6 +27,8 @@ const { alarmPeriodSeconds } = require('./alarm-sizing.cjs');
 const { selfMonitoringAlarms, targetAlarms } = require('./alarms.cjs');
 const { configJsonLiteral, loadConfig } = require('./config.cjs');
 const { dashboardBody } = require('./dashboard.cjs');
+const { logDataProtectionPolicy } = require('./data-protection.cjs');
+const { vpcEndpointPolicies } = require('./endpoint-policies.cjs');
 const { vpcEndpoints } = require('./endpoints.cjs');
 const iam = require('./iam.cjs');
 const { opsTopicInRegion, paramReader } = require('./params.cjs');
@@ -131,6 +133,16 @@ exports.selfMonitoringAlarms = resolver(async (input) => {
 });
 
 exports.alertEmailSubscription = resolver(async (input) => iam.alertEmailSubscription(await input.alertEmail()));
+
+/** Both log groups' data protection policy (infra/data-protection.cjs). */
+exports.logDataProtectionPolicy = resolver(async () => logDataProtectionPolicy());
+
+/** Policies for the endpoints vpcEndpoints creates, merged into them by logical id; nothing without them. */
+exports.vpcEndpointPolicies = resolver(async (input) => {
+  if (!(await input.boolean('createVpcEndpoints'))) return {};
+  const { config, targets } = await input.config();
+  return vpcEndpointPolicies({ delivery: await input.delivery(), targets, defaultRegion: config.region });
+});
 
 exports.vpcEndpoints = resolver(async (input) => {
   if (!(await input.boolean('createVpcEndpoints'))) return {};

@@ -19,7 +19,11 @@ const ENI_ACTIONS = [
   'ec2:UnassignPrivateIpAddresses',
 ];
 /** Item actions on the incident table; Scan for the outbox (notifications still owed, across all targets). */
-const INCIDENT_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan'];
+const INCIDENT_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'];
+/** The probe function's ARN as Lambda puts it in lambda:SourceFunctionArn (osls names it <stack>-probe). */
+const PROBE_FUNCTION_ARN = {
+  'Fn::Sub': 'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-probe',
+};
 /** What a publisher needs on a customer managed key to publish to a topic encrypted with it. */
 const TOPIC_KEY_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'];
 
@@ -51,6 +55,15 @@ function probePolicyStatements({ targets, namespace, delivery, keyArn }) {
       Resource: arnOf('ProbeLogGroup'),
     },
     { Sid: 'AttachToVpc', Effect: 'Allow', Action: ENI_ACTIONS, Resource: '*' },
+    // Lambda attaches the function with these actions from outside the function, without the source function
+    // ARN; a call from the function's own code (which parses what servers send) carries it and is denied.
+    {
+      Sid: 'DenyVpcActionsToFunctionCode',
+      Effect: 'Deny',
+      Action: ENI_ACTIONS,
+      Resource: '*',
+      Condition: { ArnEquals: { 'lambda:SourceFunctionArn': PROBE_FUNCTION_ARN } },
+    },
   ];
   if (delivery === 'direct') {
     statements.push(
@@ -125,7 +138,9 @@ const alertEmailSubscription = (email) =>
     : {};
 
 module.exports = {
+  ENI_ACTIONS,
   INCIDENT_TABLE_ACTIONS,
+  PROBE_FUNCTION_ARN,
   probePolicyStatements,
   notifierPolicyStatements,
   topicPublisherRoleArns,

@@ -32,7 +32,7 @@ const example = JSON.parse(readFileSync(join(ROOT, EXAMPLE_CONFIG), 'utf8')) as 
 const ROLE_ARNS = [...new Set(example.targets.map((t) => t.roleArn))].sort();
 const TARGET_NAMES = example.targets.map((t) => t.name);
 /** The outbox (lib) reads, writes and scans the incident table: the notifier always, the probe in direct mode. */
-const INCIDENT_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan'];
+const INCIDENT_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'];
 const SUBNETS = ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'];
 const SECURITY_GROUPS = ['sg-0123456789abcdef0', 'sg-0fedcba9876543210'];
 const KMS_KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -343,7 +343,11 @@ describe('IAM: least privilege per function', () => {
       const starResources = allows
         .filter(({ statement }) => asList(statement.Resource).includes('*'))
         .map(({ owner, statement }) => `${owner}/${statement.Sid}`);
-      const documented = ['ProbeRole/AttachToVpc', 'ProbeRole/PutMetricDataInOwnNamespace'];
+      const documented = [
+        'ProbeRole/AttachToVpc',
+        'ProbeRole/PutMetricDataInOwnNamespace',
+        'MonitoringVpcEndpoint/ProbePutsMetricData',
+      ];
       expect(starResources.filter((owner) => !documented.includes(owner))).toEqual([]);
     }
   });
@@ -376,8 +380,8 @@ describe('IAM: least privilege per function', () => {
 
   it('direct mode: PutMetricData only under the namespace condition; Publish on the topic; items of the table', () => {
     const statements = roleStatements(directMode.template, 'ProbeRole');
-    const putMetricData = allStatements(directMode.template).filter(({ statement }) =>
-      actionsOf(statement).includes('cloudwatch:PutMetricData'),
+    const putMetricData = allStatements(directMode.template).filter(
+      ({ owner, statement }) => owner === 'ProbeRole' && actionsOf(statement).includes('cloudwatch:PutMetricData'),
     );
     expect(putMetricData).toEqual([
       {
@@ -415,19 +419,45 @@ describe('IAM: least privilege per function', () => {
     expect(JSON.stringify(withKey?.Resource)).toContain(`key/${KMS_KEY_ID}`);
   });
 
-  it('the topic policy lets the probe publish only in direct mode, and alarms of this account only', () => {
+  it('the topic policy lets the probe publish only in direct mode, this stack’s alarms only, and only over TLS', () => {
     const publishers = (template: Template) => {
       const statements = props<{ Statement: Statement[] }>(template, 'AlertTopicPolicy', 'PolicyDocument').Statement;
-      return statements.map((s) => ({ principal: s.Principal, condition: s.Condition }));
+      return statements.map((s) => ({ effect: s.Effect, principal: s.Principal, condition: s.Condition }));
     };
     const cloudWatch = {
+      effect: 'Allow',
       principal: { Service: 'cloudwatch.amazonaws.com' },
-      condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      condition: {
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        ArnLike: {
+          'aws:SourceArn': {
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not JavaScript
+            'Fn::Sub': 'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-*',
+          },
+        },
+      },
     };
+    const insecure = { effect: 'Deny', principal: '*', condition: { Bool: { 'aws:SecureTransport': 'false' } } };
     expect(publishers(logMode.template)).toEqual([
-      { principal: { AWS: [{ 'Fn::GetAtt': ['NotifierRole', 'Arn'] }] }, condition: undefined },
+      { effect: 'Allow', principal: { AWS: [{ 'Fn::GetAtt': ['NotifierRole', 'Arn'] }] }, condition: undefined },
       cloudWatch,
+      insecure,
     ]);
+    // Every alarm that notifies the topic is named <stack>-…, so the SourceArn pattern admits all of them.
+    for (const { template } of [logMode, directMode]) {
+      const alarms = [
+        ...resourcesOfType(template, 'AWS::CloudWatch::Alarm'),
+        ...resourcesOfType(template, 'AWS::CloudWatch::CompositeAlarm'),
+      ];
+      expect(alarms.length).toBeGreaterThan(5);
+      for (const [id, alarm] of alarms) {
+        expect([id, JSON.stringify(alarm.Properties.AlarmName)]).toEqual([
+          id,
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not JavaScript
+          expect.stringContaining('${AWS::StackName}-'),
+        ]);
+      }
+    }
     expect(publishers(directMode.template)[0]?.principal).toEqual({
       AWS: [{ 'Fn::GetAtt': ['NotifierRole', 'Arn'] }, { 'Fn::GetAtt': ['ProbeRole', 'Arn'] }],
     });
@@ -440,6 +470,169 @@ describe('IAM: least privilege per function', () => {
       'ProbeRole',
       'NotifierRole',
     ]);
+  });
+});
+
+// --- what the code sends against what the template grants -------------------------------------------------
+
+/** The IAM action each SDK command our code constructs needs (null: none, GetCallerIdentity needs no permission). */
+const ACTION_OF_COMMAND: Record<string, string | null> = {
+  AssumeRoleCommand: 'sts:AssumeRole',
+  GetCallerIdentityCommand: null,
+  PutMetricDataCommand: 'cloudwatch:PutMetricData',
+  PublishCommand: 'sns:Publish',
+  GetItemCommand: 'dynamodb:GetItem',
+  PutItemCommand: 'dynamodb:PutItem',
+  ScanCommand: 'dynamodb:Scan',
+};
+/** Granted for what Lambda or a service does with the role, not the code: logs shipping, VPC attach, the
+ * on-failure destination, the topic key SNS uses on the publisher's behalf. */
+const NOT_SENT_BY_CODE =
+  /^(logs:CreateLogStream|logs:PutLogEvents|ec2:.*|sqs:SendMessage|kms:GenerateDataKey|kms:Decrypt)$/;
+/** Commands the probe sends only with CANARY_DELIVERY=direct (handlers/probe.ts builds those sinks only then). */
+const DIRECT_ONLY = [
+  'cloudwatch:PutMetricData',
+  'sns:Publish',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:Scan',
+];
+
+/** The IAM actions of every SDK command constructed in the project's own files a handler's bundle includes. */
+async function actionsSentBy(handler: string): Promise<string[]> {
+  const { build } = await import('esbuild');
+  const result = await build({
+    entryPoints: [join(ROOT, handler)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    write: false,
+    logLevel: 'silent',
+  });
+  // What survives tree shaking, in the project's own modules (esbuild heads each module's code with a
+  // `// <path>` line): a command class in a shared module that this function never uses is gone.
+  const output = result.outputFiles.map((file) => file.text).join('\n');
+  const own = output
+    .split(/^(?=\/\/ \S+\.(?:ts|js|mjs|cjs)$)/m)
+    .filter((section) => /^\/\/ (lib|handlers)\//.test(section))
+    .join('\n');
+  expect(own).toContain('// handlers/');
+  const commands = new Set([...own.matchAll(/new (?:[\w$]+\.)?(\w+Command)\(/g)].map((m) => m[1] as string));
+  const unknown = [...commands].filter((command) => !(command in ACTION_OF_COMMAND));
+  expect(unknown, 'a new SDK command: add its IAM action to ACTION_OF_COMMAND and the template').toEqual([]);
+  return [...commands].flatMap((command) => ACTION_OF_COMMAND[command] ?? []).sort();
+}
+
+/** The actions a role's Allow statements grant, without those Lambda or a service uses on its behalf. */
+const grantedToCode = (template: Template, roleId: string) =>
+  [
+    ...new Set(
+      roleStatements(template, roleId)
+        .filter((statement) => statement.Effect === 'Allow')
+        .flatMap(actionsOf)
+        .filter((action) => !NOT_SENT_BY_CODE.test(action)),
+    ),
+  ].sort();
+
+describe('least privilege, both ways: the SDK commands each function can send against its role', () => {
+  it('the probe: every action it sends is granted, and nothing else; in log mode only AssumeRole', async () => {
+    const sent = await actionsSentBy('handlers/probe.ts');
+    expect(sent).toEqual(expect.arrayContaining(DIRECT_ONLY));
+    expect(grantedToCode(directMode.template, 'ProbeRole')).toEqual(sent);
+    expect(grantedToCode(logMode.template, 'ProbeRole')).toEqual(
+      sent.filter((action) => !DIRECT_ONLY.includes(action)),
+    );
+  });
+
+  it('the notifier: every action it sends is granted, and nothing else', async () => {
+    const sent = await actionsSentBy('handlers/notify.ts');
+    for (const { template } of [logMode, directMode]) expect(grantedToCode(template, 'NotifierRole')).toEqual(sent);
+  });
+
+  it('grants nothing the code does not send on the runtime’s behalf beyond the documented few', () => {
+    for (const { template } of [logMode, directMode]) {
+      for (const role of ['ProbeRole', 'NotifierRole']) {
+        const runtime = roleStatements(template, role)
+          .filter((statement) => statement.Effect === 'Allow')
+          .flatMap(actionsOf)
+          .filter((action) => NOT_SENT_BY_CODE.test(action));
+        expect(runtime.every((action) => role === 'ProbeRole' || !action.startsWith('ec2:'))).toBe(true);
+      }
+    }
+  });
+});
+
+// --- hardening -------------------------------------------------------------------------------------------
+
+describe('stack hardening', () => {
+  it('denies the VPC actions to the probe’s own code (lambda:SourceFunctionArn)', () => {
+    const deny = roleStatements(logMode.template, 'ProbeRole').find((s) => s.Effect === 'Deny');
+    const attach = roleStatements(logMode.template, 'ProbeRole').find((s) => s.Sid === 'AttachToVpc');
+    expect([...asList(deny?.Action)].sort()).toEqual([...asList(attach?.Action)].sort());
+    expect(deny?.Condition).toEqual({
+      ArnEquals: {
+        'lambda:SourceFunctionArn': {
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not JavaScript
+          'Fn::Sub': 'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-probe',
+        },
+      },
+    });
+    // The function really is named <stack>-probe.
+    expect(lambda(logMode.template, 'Probe').FunctionName).toBe('codecommit-canary-test-probe');
+  });
+
+  it('puts a data protection policy on both log groups: secret keys and Basic usernames audited and masked', () => {
+    for (const { template } of [logMode, directMode]) {
+      for (const group of ['ProbeLogGroup', 'NotifyLogGroup']) {
+        const policy = props<{
+          Version: string;
+          Configuration: { CustomDataIdentifier: { Name: string; Regex: string }[] };
+          Statement: { DataIdentifier: unknown[]; Operation: Record<string, unknown> }[];
+        }>(template, group, 'DataProtectionPolicy');
+        expect(policy.Version).toBe('2021-06-01');
+        const [custom] = policy.Configuration.CustomDataIdentifier;
+        expect(policy.Statement.map((s) => Object.keys(s.Operation)[0])).toEqual(['Audit', 'Deidentify']);
+        for (const statement of policy.Statement) {
+          expect(statement.DataIdentifier).toEqual([
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not JavaScript
+            { 'Fn::Sub': 'arn:${AWS::Partition}:dataprotection::aws:data-identifier/AwsSecretKey' },
+            custom?.Name,
+          ]);
+        }
+        // The tripwire fires on a CodeCommit Basic username, raw or URL-encoded, and on nothing the canary logs.
+        const regex = new RegExp(custom?.Regex ?? '$^');
+        expect(regex.test('ASIAEXAMPLE123456789%IQoJb3JpZ2luX2VjEJr')).toBe(true);
+        expect(regex.test('https://ASIAEXAMPLE123456789%25IQoJb3JpZ2luX2VjEJr@git-codecommit')).toBe(true);
+        expect(regex.test('arn:aws:iam::111111111111:role/SwitchRole ASIA')).toBe(false);
+        expect(custom?.Regex.length).toBeLessThanOrEqual(200);
+        expect(custom?.Regex).toMatch(/^[\w#=@/;,\- ^$?[\]{}|\\*+.]+$/);
+      }
+    }
+  });
+
+  it('limits the endpoints it creates to what the canary sends through them', () => {
+    const policyOf = (id: string) =>
+      props<{ Statement: Statement[] }>(directMode.template, id, 'PolicyDocument').Statement;
+    const probeRole = { AWS: { 'Fn::GetAtt': ['ProbeRole', 'Arn'] } };
+    expect(policyOf('StsVpcEndpoint')).toEqual([
+      expect.objectContaining({ Effect: 'Allow', Principal: probeRole, Action: 'sts:AssumeRole', Resource: ROLE_ARNS }),
+    ]);
+    expect(policyOf('GitCodeCommitVpcEndpoint')).toEqual([
+      expect.objectContaining({ Effect: 'Allow', Principal: { AWS: ROLE_ARNS }, Action: 'codecommit:GitPull' }),
+    ]);
+    const repositories = asList(policyOf('GitCodeCommitVpcEndpoint')[0]?.Resource) as string[];
+    expect(repositories.length).toBeGreaterThan(0);
+    for (const arn of repositories) expect(arn).toMatch(/^arn:aws:codecommit:[a-z0-9-]+:\d{12}:[\w.-]+$/);
+    expect(policyOf('SnsVpcEndpoint')[0]).toMatchObject({ Principal: probeRole, Action: 'sns:Publish' });
+    expect(policyOf('MonitoringVpcEndpoint')[0]).toMatchObject({
+      Principal: probeRole,
+      Action: 'cloudwatch:PutMetricData',
+    });
+    expect(policyOf('DynamoDbVpcEndpoint')[0]).toMatchObject({ Principal: probeRole, Action: INCIDENT_TABLE_ACTIONS });
+    // Every endpoint the stack creates has a policy.
+    for (const [id, endpoint] of resourcesOfType(directMode.template, 'AWS::EC2::VPCEndpoint')) {
+      expect([id, endpoint.Properties.PolicyDocument !== undefined]).toEqual([id, true]);
+    }
   });
 });
 
@@ -572,6 +765,7 @@ describe('functions and their wiring', () => {
 
   it('keeps incident state in an on-demand table keyed by target', () => {
     expect(resource(logMode.template, 'IncidentTable').Properties).toEqual({
+      DeletionProtectionEnabled: true,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [{ AttributeName: 'target', AttributeType: 'S' }],
       KeySchema: [{ AttributeName: 'target', KeyType: 'HASH' }],

@@ -50,6 +50,7 @@ it('reads the config only in the resolvers that need it', async () => {
     'dashboardBody',
     'targetAlarms',
     'selfMonitoringAlarms',
+    'vpcEndpointPolicies',
   ];
   for (const name of Object.keys(fromConfig)) {
     const outcome = await resolveWith(name, params).then(

@@ -18,7 +18,31 @@ const actions = (statement: Statement) => [statement.Action].flat();
 
 describe('the probe’s role', () => {
   it('log mode: assume the target roles, write its log, attach to the VPC; the topic key unused', () => {
-    expect(sids(probeStatements('log', KEY))).toEqual(['AssumeTargetRoles', 'WriteOwnLog', 'AttachToVpc']);
+    expect(sids(probeStatements('log', KEY))).toEqual([
+      'AssumeTargetRoles',
+      'WriteOwnLog',
+      'AttachToVpc',
+      'DenyVpcActionsToFunctionCode',
+    ]);
+  });
+
+  it('denies the VPC actions to the function’s own code: the calls that carry its lambda:SourceFunctionArn', () => {
+    for (const delivery of MODES) {
+      const deny = probeStatements(delivery).find((s) => s.Effect === 'Deny');
+      expect(deny).toEqual({
+        Sid: 'DenyVpcActionsToFunctionCode',
+        Effect: 'Deny',
+        Action: iam.ENI_ACTIONS,
+        Resource: '*',
+        Condition: { ArnEquals: { 'lambda:SourceFunctionArn': iam.PROBE_FUNCTION_ARN } },
+      });
+      // The same actions Lambda is allowed to use for attaching the function.
+      expect(probeStatements(delivery).find((s) => s.Sid === 'AttachToVpc')?.Action).toEqual(iam.ENI_ACTIONS);
+    }
+    expect(iam.PROBE_FUNCTION_ARN).toEqual({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not JavaScript
+      'Fn::Sub': 'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-probe',
+    });
   });
 
   it('assumes exactly the configured roles, each once, in a stable order', () => {
@@ -36,13 +60,14 @@ describe('the probe’s role', () => {
       'AssumeTargetRoles',
       'WriteOwnLog',
       'AttachToVpc',
+      'DenyVpcActionsToFunctionCode',
       'PutMetricDataInOwnNamespace',
       'PublishAlerts',
       'KeepIncidentState',
       'UseTopicKey',
     ]);
-    expect(statements[3]?.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'Canary' } });
-    expect(statements.slice(4).map((s) => [actions(s), s.Resource])).toEqual([
+    expect(statements[4]?.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'Canary' } });
+    expect(statements.slice(5).map((s) => [actions(s), s.Resource])).toEqual([
       [['sns:Publish'], { Ref: 'AlertTopic' }],
       [iam.INCIDENT_TABLE_ACTIONS, { 'Fn::GetAtt': ['IncidentTable', 'Arn'] }],
       [['kms:GenerateDataKey', 'kms:Decrypt'], KEY],
@@ -72,7 +97,7 @@ it('allows no wildcard action in any mode; "*" resources only where AWS has noth
   for (const delivery of MODES) {
     const all = [...probeStatements(delivery, KEY), ...iam.notifierPolicyStatements({ keyArn: KEY })];
     expect(all.flatMap(actions).filter((action) => action.includes('*'))).toEqual([]);
-    expect(all.filter((s) => s.Resource === '*').map((s) => s.Sid)).toEqual(
+    expect(all.filter((s) => s.Resource === '*' && s.Effect === 'Allow').map((s) => s.Sid)).toEqual(
       delivery === 'direct' ? ['AttachToVpc', 'PutMetricDataInOwnNamespace'] : ['AttachToVpc'],
     );
   }

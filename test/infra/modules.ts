@@ -82,7 +82,9 @@ export const probe = require('../../infra/probe.cjs') as {
 
 export type KeyArn = string | { 'Fn::Sub': string } | null;
 export const iam = require('../../infra/iam.cjs') as {
+  ENI_ACTIONS: string[];
   INCIDENT_TABLE_ACTIONS: string[];
+  PROBE_FUNCTION_ARN: { 'Fn::Sub': string };
   probePolicyStatements(input: {
     targets: Target[];
     namespace: string;
