@@ -1,5 +1,6 @@
 // What the deployed monitor costs to run: bundle sizes, cold init on Node 24, probe duration and peak RSS for
-// 1, 10 and 100 targets against the test servers, and the monthly cost per target at a 1-minute schedule.
+// 1, 10 and 100 targets against the sandbox's stand-ins (lib/sandbox, as the demo runs them), and the monthly
+// cost per target at a 1-minute schedule.
 // Run: npm run bench:deploy   (builds the bundles and packages the stack with osls first)
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -7,10 +8,14 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { customMetricCount } from '../lib/metrics/catalogue.ts';
+import {
+  DEMO_SOURCE_CREDENTIALS,
+  DEMO_REGION as REGION,
+  DEMO_ROLE_ARN as ROLE_ARN,
+  startSandbox,
+} from '../lib/sandbox/sandbox.ts';
 // @ts-expect-error: a plain .mjs helper shared with the tests
 import { ensureNode24 } from '../scripts/node24.mjs';
-import { FAKE_SOURCE_CREDENTIALS } from '../test/support/moto.ts';
-import { REGION, ROLE_ARN, startSandbox } from '../test/support/sandbox.ts';
 
 const run = promisify(execFile);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
@@ -50,9 +55,11 @@ execFileSync(
 const zips = readdirSync(packageDir).filter((f) => f.endsWith('.zip'));
 execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'ignore' });
 
-const sandbox = await startSandbox();
+const sandbox = await startSandbox({ deadlineMs: 10_000 });
 try {
   const dir = mkdtempSync(join(tmpdir(), 'canary-bench-'));
+  const caFile = join(dir, 'ca.pem');
+  writeFileSync(caFile, sandbox.caPem);
   const configFor = (n: number) => {
     const file = join(dir, `targets-${n}.json`);
     writeFileSync(
@@ -60,7 +67,11 @@ try {
       JSON.stringify({
         region: REGION,
         dns: { servers: [sandbox.dns.server] },
-        endpoints: { sts: sandbox.stsEndpoint, git: sandbox.gitEndpoint, stsGlobal: sandbox.stsEndpoint },
+        endpoints: {
+          sts: sandbox.endpoints.sts,
+          git: sandbox.endpoints.git,
+          stsGlobal: sandbox.endpoints['sts-global'],
+        },
         concurrency: 8,
         targets: Array.from({ length: n }, (_, i) => ({ name: `t${i}`, repository: 'test_repo', roleArn: ROLE_ARN })),
       }),
@@ -69,10 +80,10 @@ try {
   };
   const env = {
     PATH: process.env.PATH,
-    AWS_ACCESS_KEY_ID: FAKE_SOURCE_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: FAKE_SOURCE_CREDENTIALS.secretAccessKey,
+    AWS_ACCESS_KEY_ID: DEMO_SOURCE_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: DEMO_SOURCE_CREDENTIALS.secretAccessKey,
     AWS_REGION: REGION,
-    NODE_EXTRA_CA_CERTS: sandbox.pki.caFile,
+    NODE_EXTRA_CA_CERTS: caFile,
     CANARY_STACK: 'bench',
   };
 
@@ -134,7 +145,7 @@ try {
   for (const zip of zips)
     console.log(`  ${zip.padEnd(28)} ${(statSync(join(packageDir, zip)).size / 1024).toFixed(0)} KiB`);
   console.log(`\ncold init, median of 7: probe ${init.probe.toFixed(0)} ms, notify ${init.notify.toFixed(0)} ms`);
-  console.log('\none scheduled run (probe bundle, log mode, concurrency 8, moto STS + git stand-in on loopback):');
+  console.log('\none scheduled run (probe bundle, log mode, concurrency 8, STS and git stand-ins on loopback):');
   console.log('  targets  duration   peak RSS   duration/target');
   for (const r of runs) {
     console.log(

@@ -1,6 +1,6 @@
 // Load: one monitor invocation probing 200 targets, in a fresh process per scenario (its peak RSS is the
-// monitor's alone: the servers run here, in the parent). STS and CodeCommit are the light stubs of
-// test/support/stubs.ts, answering after LOAD_DELAY_MS (default 20 ms) as a stand-in for the network, so the
+// monitor's alone: the servers run here, in the parent). STS and CodeCommit are the in-process stand-ins of
+// lib/sandbox, answering after LOAD_DELAY_MS (default 20 ms) as a stand-in for the network, so the
 // figures are the monitor's: how long 200 targets take against the ideal for the concurrency, peak RSS, CPU,
 // and the most requests the endpoints saw at once. Figures, not a pass/fail test (that is test/warm-reuse.test.ts).
 // Run: npm run bench:load   (LOAD_TARGETS, LOAD_DELAY_MS to change the defaults)
@@ -13,6 +13,8 @@ import { promisify } from 'node:util';
 const TARGETS = Number(process.env.LOAD_TARGETS ?? 200);
 const DELAY_MS = Number(process.env.LOAD_DELAY_MS ?? 20);
 const ROLE_ARN = 'arn:aws:iam::111111111111:role/SwitchRole';
+/** The probe's source key: fake, known to the STS stand-in, which checks the signature. */
+const SOURCE = { accessKeyId: 'AKIAFAKESOURCE000001', secretAccessKey: 'fake' };
 
 interface ChildFigures {
   durationMs: number;
@@ -34,7 +36,7 @@ async function child(configFile: string): Promise<void> {
   const config = await loadConfig(configFile);
   const targets = resolveTargets(config);
   const sink = { write: () => true };
-  const probe = probeDeps(config, async () => ({ accessKeyId: 'AKIAFAKESOURCE000001', secretAccessKey: 'fake' }));
+  const probe = probeDeps(config, async () => ({ ...SOURCE }));
   // As handlers/probe.ts: the Lambda timeout (60 s) less the log-mode reporting reserve (2 s).
   const budgetMs = 58_000;
   const cpu = process.cpuUsage();
@@ -63,18 +65,21 @@ async function child(configFile: string): Promise<void> {
 }
 
 async function parent(): Promise<void> {
-  const { createTestPki } = await import('../test/support/pki.ts');
-  const { newGauge, startGitStub, startStsStub } = await import('../test/support/stubs.ts');
+  const { startAwsStandIns } = await import('../lib/sandbox/aws-stand-ins.ts');
+  const { newGauge } = await import('../lib/sandbox/https-stand-in.ts');
+  const { createPki, writePkiFiles } = await import('../lib/sandbox/pki.ts');
+  const { DEMO_REPOSITORY, hosted } = await import('../lib/sandbox/repository.ts');
   const run = promisify(execFile);
-  const pki = createTestPki();
+  const pki = createPki({ names: ['localhost'], ips: ['127.0.0.1'] });
+  const { caFile } = writePkiFiles(pki);
   const gauge = newGauge();
-  const sts = await startStsStub({ pki, delayMs: DELAY_MS, gauge, remember: 4 * TARGETS });
-  const git = await startGitStub({
-    pki,
+  const { sts, git, stop } = await startAwsStandIns({
+    tls: pki,
     region: 'us-east-1',
-    repositories: ['test_repo'],
-    secretFor: (id) => sts.secretFor(id),
-    delayMs: DELAY_MS,
+    sources: [SOURCE],
+    repositories: [hosted(DEMO_REPOSITORY)],
+    remember: 4 * TARGETS,
+    latencyMs: DELAY_MS,
     gauge,
   });
   const dir = mkdtempSync(join(tmpdir(), 'canary-load-'));
@@ -97,7 +102,7 @@ async function parent(): Promise<void> {
           // No global-STS or endpoint-name checks: they would ask the real DNS about AWS names.
           checks: { globalSts: false, path: false },
           endpoints: { sts: sts.url, git: git.url },
-          ...(trust === 'tls.caFile' ? { tls: { caFile: pki.caFile } } : {}),
+          ...(trust === 'tls.caFile' ? { tls: { caFile } } : {}),
           targets: Array.from({ length: TARGETS }, (_, i) => ({
             name: `t${String(i).padStart(3, '0')}`,
             repository: 'test_repo',
@@ -110,7 +115,7 @@ async function parent(): Promise<void> {
         env: {
           PATH: process.env.PATH,
           HOME: process.env.HOME,
-          ...(trust === 'NODE_EXTRA_CA_CERTS' ? { NODE_EXTRA_CA_CERTS: pki.caFile } : {}),
+          ...(trust === 'NODE_EXTRA_CA_CERTS' ? { NODE_EXTRA_CA_CERTS: caFile } : {}),
         },
         maxBuffer: 16 << 20,
       });
@@ -133,7 +138,7 @@ async function parent(): Promise<void> {
       ]);
     }
   } finally {
-    await Promise.all([sts.stop(), git.stop()]);
+    await stop();
   }
   const header = [
     'concurrency',
@@ -153,7 +158,7 @@ async function parent(): Promise<void> {
     `machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}`,
   );
   console.log(
-    `${TARGETS} targets in one invocation (log mode), STS and git stubs answering after ${DELAY_MS} ms; ` +
+    `${TARGETS} targets in one invocation (log mode), STS and git stand-ins answering after ${DELAY_MS} ms; ` +
       'ideal = ⌈targets / concurrency⌉ × 2 requests × delay; budget 58 s (60 s timeout less the 2 s reserve)\n',
   );
   console.log(line(header));

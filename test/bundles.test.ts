@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../lib/config/config.ts';
 import { encodeSubscriptionEvent, probeLogGroupName } from '../lib/metrics/log-records.ts';
 import { probeTimeoutSeconds } from '../lib/run/budget.ts';
+import { freePort } from '../lib/sandbox/listen.ts';
 // @ts-expect-error: a plain .mjs helper shared with the benchmarks
 import { ensureNode24 } from '../scripts/node24.mjs';
 import { startAlertPlumbing } from './support/alert-path.ts';
-import { FAKE_SOURCE_CREDENTIALS, freePort } from './support/moto.ts';
+import { FAKE_SOURCE_CREDENTIALS } from './support/moto.ts';
 import { REGION, ROLE_ARN, type Sandbox, startSandbox } from './support/sandbox.ts';
 import { assertNoSecrets, motoSecrets, OutputLog } from './support/secrets.ts';
 

@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_SOURCE_CREDENTIALS } from '../lib/demo/credentials.ts';
 import { type DemoResult, runDemo } from '../lib/demo/run.ts';
-import { DEMO_NAMES, LOOPBACK } from '../lib/demo/sandbox.ts';
 import { SCENES } from '../lib/demo/scenes.ts';
+import { DEMO_NAMES, DEMO_SOURCE_CREDENTIALS, LOOPBACK } from '../lib/sandbox/sandbox.ts';
 import { runProcess } from './support/run-process.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -9,10 +9,9 @@ import { serversResolve } from '../lib/net/resolve.ts';
 import { findingsFor } from '../lib/run/diagnosis.ts';
 import { runMonitor } from '../lib/run/monitor.ts';
 import { probeAll } from '../lib/run/probe.ts';
+import { connectHang, type FaultEndpoint, type FaultServer, faultServer } from '../lib/sandbox/fault-servers.ts';
 import { alertPath } from './support/alert-path.ts';
-import { connectHang, type FaultEndpoint, type FaultServer, faultServer } from './support/faults.ts';
-import { issueServerCertificate } from './support/pki.ts';
-import { type Sandbox, startSandbox } from './support/sandbox.ts';
+import { issueServerCertificate, type Sandbox, startSandbox } from './support/sandbox.ts';
 
 const ROLE = 'arn:aws:iam::111111111111:role/SwitchRole';
 const baseConfig = (extra: Record<string, unknown> = {}) =>

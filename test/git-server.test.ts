@@ -9,8 +9,8 @@ import { type AwsCredentials, basicAuthorization, gitCredentials } from '../lib/
 import { type GitServer, startGitServer } from './support/git-server.ts';
 import { FAKE_SOURCE_CREDENTIALS, type Moto, startMoto } from './support/moto.ts';
 import { awsCliGitPassword, gitLsRemote } from './support/oracle.ts';
-import { createTestPki, type TestPki } from './support/pki.ts';
 import { type BareRepo, createEmptyRepo, createManyRefsRepo, createRichRepo } from './support/repos.ts';
+import { createTestPki, type TestPki } from './support/sandbox.ts';
 
 const REGION = 'us-east-1';
 let pki: TestPki;

@@ -25,9 +25,10 @@ import {
   toMetricDataBatches,
   toMetricDatum,
 } from '../lib/metrics/sinks.ts';
+import { freePort } from '../lib/sandbox/listen.ts';
 import type { GitStepResult, StsStepResult, TargetResult } from '../lib/types.ts';
-import { FAKE_SOURCE_CREDENTIALS, freePort, type Moto, startMoto } from './support/moto.ts';
-import { createTestPki, type TestPki } from './support/pki.ts';
+import { FAKE_SOURCE_CREDENTIALS, type Moto, startMoto } from './support/moto.ts';
+import { createTestPki, type TestPki } from './support/sandbox.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Inputs

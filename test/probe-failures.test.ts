@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Resolve, serversResolve } from '../lib/net/resolve.ts';
 import { probeTarget } from '../lib/run/probe.ts';
-import type { FailureKind, Phase, Phases, StepName } from '../lib/types.ts';
-import { startDnsServer } from './support/dns-server.ts';
+import { startDnsServer } from '../lib/sandbox/dns.ts';
 import {
   connectHang,
   type FaultEndpoint,
@@ -11,7 +10,8 @@ import {
   refusedPort,
   tlsHang,
   untrustedTls,
-} from './support/faults.ts';
+} from '../lib/sandbox/fault-servers.ts';
+import type { FailureKind, Phase, Phases, StepName } from '../lib/types.ts';
 import { type Sandbox, startSandbox } from './support/sandbox.ts';
 
 // Short deadlines keep the suite fast; the slack covers scheduling on a loaded 2-core machine.
@@ -36,7 +36,7 @@ const CASES: Case[] = [
     expected: { kind: 'timeout', phase: 'dns' },
     start: async () => {
       const dns = await startDnsServer({});
-      dns.setSilent(true);
+      dns.faults.fault = 'hang';
       return { url: 'https://silent.canary.test', stop: () => dns.stop(), silentDns: dns.server };
     },
   },

@@ -10,6 +10,7 @@ import { createAlertTableClient } from '../lib/alerting/versioned-table.ts';
 import { createMetricsClient } from '../lib/metrics/sinks.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../lib/net/aws-clients.ts';
 import { untilAborted } from '../lib/net/deadline.ts';
+import { type FaultServer, faultServer } from '../lib/sandbox/fault-servers.ts';
 import {
   CELLS,
   cellName,
@@ -21,9 +22,8 @@ import {
   SCENARIO_CELLS,
   startMatrixEnv,
 } from './support/fault-matrix.ts';
-import { type FaultServer, faultServer } from './support/faults.ts';
 import { FAKE_SOURCE_CREDENTIALS } from './support/moto.ts';
-import { createTestPki, type TestPki } from './support/pki.ts';
+import { createTestPki, type TestPki } from './support/sandbox.ts';
 import { assertNoSecrets, findSecrets, secretForms } from './support/secrets.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -183,8 +183,8 @@ describe('TLS verification', () => {
 
   it('trusts an extra CA only through NODE_EXTRA_CA_CERTS, the config file, or what a caller passes in', () => {
     // trust.ts reads the config's caFile (and NODE_EXTRA_CA_CERTS); trace.ts and aws-clients.ts pass on the `ca`
-    // their callers give; the demo trusts the CA it makes for its own loopback servers.
-    const allowed = /^lib\/(net\/trust\.ts|net\/trace\.ts|aws-clients\.ts|demo\/)/;
+    // their callers give; the sandbox (the demo's) trusts the CA it makes for its own loopback servers.
+    const allowed = /^lib\/(net\/trust\.ts|net\/trace\.ts|net\/aws-clients\.ts|sandbox\/)/;
     const hits = shipped.flatMap((file) =>
       read(file)
         .split('\n')

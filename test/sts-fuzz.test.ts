@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -8,12 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../lib/clock.ts';
 import type { NetDeps } from '../lib/net/exchange.ts';
 import { kindForStatus } from '../lib/net/failure.ts';
+import { listenOnLoopback } from '../lib/sandbox/listen.ts';
+import { assumeRoleXml, stsErrorXml } from '../lib/sandbox/sts-xml.ts';
 import { STS_MAX_RESPONSE_BYTES, stsStep } from '../lib/steps/sts.ts';
 import { FAILURE_KINDS, PHASES } from '../lib/types.ts';
 import { FAKE_SOURCE_CREDENTIALS } from './support/moto.ts';
-import { createTestPki, type TestPki } from './support/pki.ts';
+import { createTestPki, type TestPki } from './support/sandbox.ts';
 import { findSecrets, SOURCE_SECRET } from './support/secrets.ts';
-import { assumeRoleXml, stsError } from './support/stubs.ts';
 
 /**
  * The sts step against a server that answers anything: arbitrary status lines and headers, bodies that are valid,
@@ -79,7 +80,7 @@ const bodyArb: fc.Arbitrary<{ kind: BodyKind; body: Buffer }> = fc.oneof(
       fc.constantFrom('AccessDenied', 'Throttling', 'ExpiredToken', 'InvalidClientTokenId', 'RegionDisabled', 'x'),
       fc.string({ maxLength: 60 }),
     )
-    .map(([code, message]) => ({ kind: 'error' as const, body: Buffer.from(stsError('Sender', code, message)) })),
+    .map(([code, message]) => ({ kind: 'error' as const, body: Buffer.from(stsErrorXml('Sender', code, message)) })),
   fc.constant({
     kind: 'no-credentials' as const,
     body: Buffer.from(VALID.replace(/<Credentials>.*<\/Credentials>/, '')),
@@ -217,11 +218,8 @@ interface ScriptedServer {
 }
 
 async function scriptedServer(tls?: TestPki): Promise<ScriptedServer> {
-  const sockets = new Set<Socket>();
   const state: ScriptedServer = { url: '', next: undefined, stop: async () => {} };
   const onSocket = (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
     let request = Buffer.alloc(0);
     let answered = false;
@@ -237,15 +235,11 @@ async function scriptedServer(tls?: TestPki): Promise<ScriptedServer> {
     });
   };
   const server: Server = tls
-    ? createTlsServer({ key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) }, onSocket)
+    ? createTlsServer({ key: tls.keyPem, cert: tls.certPem }, onSocket)
     : createTcpServer(onSocket);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  state.url = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  state.stop = () =>
-    new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    });
+  const { port, stop } = await listenOnLoopback(server);
+  state.url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  state.stop = stop;
   return state;
 }
 

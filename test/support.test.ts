@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDnsServer } from './support/dns-server.ts';
-import { connectHang, faultServer, refusedPort, tlsHang, untrustedTls } from './support/faults.ts';
-import { createTestPki, type TestPki } from './support/pki.ts';
+import { startDnsServer } from '../lib/sandbox/dns.ts';
+import { connectHang, faultServer, refusedPort, tlsHang, untrustedTls } from '../lib/sandbox/fault-servers.ts';
 import { createManyRefsRepo, createRichRepo } from './support/repos.ts';
+import { createTestPki, type TestPki } from './support/sandbox.ts';
 
 let pki: TestPki;
 beforeAll(() => {
@@ -68,11 +68,11 @@ describe('dns-server', () => {
   });
 
   it('stays silent when told, then answers again', async () => {
-    dns.setSilent(true);
+    dns.faults.fault = 'hang';
     await expect(resolver.resolve4('git-codecommit.us-east-1.amazonaws.com')).rejects.toMatchObject({
       code: 'ETIMEOUT',
     });
-    dns.setSilent(false);
+    dns.faults.fault = 'none';
     expect(await resolver.resolve4('git-codecommit.us-east-1.amazonaws.com')).toHaveLength(2);
   });
 });

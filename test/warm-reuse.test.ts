@@ -15,14 +15,17 @@ import { RESULT_RECORD_TYPE } from '../lib/metrics/log-records.ts';
 import { EmfSink, type MetricSink, type PublishOutcome } from '../lib/metrics/sinks.ts';
 import { type MonitorDeps, runMonitor } from '../lib/run/monitor.ts';
 import type { ProbeDeps } from '../lib/run/probe.ts';
+import { type AwsStandIns, startAwsStandIns } from '../lib/sandbox/aws-stand-ins.ts';
+import { type FaultEndpoint, faultServer, refusedPort, tlsHang, untrustedTls } from '../lib/sandbox/fault-servers.ts';
+import { newGauge } from '../lib/sandbox/https-stand-in.ts';
 import { type FailureKind, PHASES, type Phase, type ResultRecord } from '../lib/types.ts';
 import { alertPath, createAlertTable, decodeTestEvent, testSubscriptionEvent } from './support/alert-path.ts';
 import { emfValueCount } from './support/fault-matrix.ts';
-import { type FaultEndpoint, faultServer, refusedPort, tlsHang, untrustedTls } from './support/faults.ts';
+import { FAKE_SOURCE_CREDENTIALS } from './support/moto.ts';
+import { CAPTURED_REPOSITORY } from './support/repos.ts';
 import { REGION, type Sandbox, startSandbox } from './support/sandbox.ts';
 import { assertNoSecrets, CapturedOutput, credentialSecrets, motoSecrets, SOURCE_SECRET } from './support/secrets.ts';
 import { createSqsClient, drainQueue, motoClientOptions, subscribeQueue } from './support/sqs.ts';
-import { GIT_STUB_REFS, newGauge, type StsStub, type StubServer, startGitStub, startStsStub } from './support/stubs.ts';
 
 // A full collection on demand (heap checkpoints), without restarting the worker with --expose-gc.
 setFlagsFromString('--expose-gc');
@@ -51,19 +54,18 @@ class CountingSink implements MetricSink {
 }
 
 let sandbox: Sandbox;
-let sts: StsStub;
-let git: StubServer;
+/** The in-process STS and CodeCommit stand-ins: most healthy runs go there (see SANDBOX_EVERY). */
+let light: AwsStandIns;
 let probe: ProbeDeps;
 const faults: Record<string, FaultEndpoint> = {};
 
 beforeAll(async () => {
   sandbox = await startSandbox();
-  sts = await startStsStub({ pki: sandbox.pki });
-  git = await startGitStub({
-    pki: sandbox.pki,
+  light = await startAwsStandIns({
+    tls: sandbox.pki,
     region: REGION,
-    repositories: ['test_repo'],
-    secretFor: (id) => sts.secretFor(id),
+    sources: [FAKE_SOURCE_CREDENTIALS],
+    repositories: [CAPTURED_REPOSITORY],
   });
   const [refused, status403, status503, garbage, reset, headersHang, handshakeHang, untrusted, notFound] =
     await Promise.all([
@@ -82,7 +84,7 @@ beforeAll(async () => {
   probe = { ...sandbox.deps, maxAdvertisementBytes: 1 << 20 };
 }, 60_000);
 afterAll(async () => {
-  await Promise.allSettled([sts?.stop(), git?.stop(), ...Object.values(faults).map((f) => f.stop())]);
+  await Promise.allSettled([light?.stop(), ...Object.values(faults).map((f) => f.stop())]);
   await sandbox?.stop();
 });
 
@@ -271,7 +273,7 @@ function slope(points: ReadonlyArray<[number, number]>): number {
 describe('one warm process, 1,000 consecutive runs', () => {
   const RUNS = 1000;
   /** In every 20 runs, two (one per target) probe the healthy target through the sandbox: moto's AssumeRole and
-   * `git http-backend`; the rest through the light stubs (~75 + 60 ms a run against ~10 ms). */
+   * `git http-backend`; the rest through the in-process stand-ins (~75 + 60 ms a run against ~10 ms). */
   const SANDBOX_EVERY = 20;
   const HEAP_CHECKPOINT_EVERY = 100;
 
@@ -297,9 +299,11 @@ describe('one warm process, 1,000 consecutive runs', () => {
       const failingName = run % 2 === 0 ? 'alpha' : 'beta';
       const viaSandbox = run % SANDBOX_EVERY === 0 || run % SANDBOX_EVERY === 1;
       const healthy = (name: string): ResolvedTarget =>
-        viaSandbox ? sandbox.target({ name }) : sandbox.target({ name, stsEndpoint: sts.url, gitEndpoint: git.url });
+        viaSandbox
+          ? sandbox.target({ name })
+          : sandbox.target({ name, stsEndpoint: light.sts.url, gitEndpoint: light.git.url });
       const failing = (name: string): ResolvedTarget => {
-        const base = sandbox.target({ name, stsEndpoint: sts.url, gitEndpoint: git.url });
+        const base = sandbox.target({ name, stsEndpoint: light.sts.url, gitEndpoint: light.git.url });
         const deadline = fault.deadlineMs ?? 5000;
         return fault.step === 'sts'
           ? { ...base, stsEndpoint: fault.url(), timeouts: { stsMs: deadline, gitMs: 5000 } }
@@ -336,15 +340,15 @@ describe('one warm process, 1,000 consecutive runs', () => {
           previous.set(name, { fault, host: new URL(steps[fault.step].endpoint).host, message: got?.message ?? '' });
         } else {
           if (!record.result.ok || steps.sts.failure || steps.git.failure) say(`${name} failed after a failed run`);
-          if (!viaSandbox && steps.git.refs !== GIT_STUB_REFS) say(`${name}: ${steps.git.refs} refs`);
+          if (!viaSandbox && steps.git.refs !== CAPTURED_REPOSITORY.refs) say(`${name}: ${steps.git.refs} refs`);
           if (before && (text.includes(before.host) || text.includes(before.message))) {
             say(`${name}: the previous run's failure (${before.fault.id}) shows in this one`);
           }
           previous.delete(name);
         }
       }
-      // No secret in this run's output: the stub's credentials now; moto's read back (its runs are few).
-      const secrets = [SOURCE_SECRET, ...credentialSecrets(sts.takeIssued())];
+      // No secret in this run's output: the stand-in's credentials now; moto's read back (its runs are few).
+      const secrets = [SOURCE_SECRET, ...credentialSecrets(light.credentials.takeIssued())];
       if (viaSandbox) {
         motoRuns++;
         secrets.push(...(await motoSecrets(sandbox.moto)).slice(-4));
@@ -361,7 +365,7 @@ describe('one warm process, 1,000 consecutive runs', () => {
       if ((run + 1) % HEAP_CHECKPOINT_EVERY === 0) {
         // The test's own servers keep a log of what they saw: not the monitor's memory; a fresh reset server too.
         sandbox.dns.queries.length = 0;
-        sandbox.git.log.length = 0;
+        for (const log of [sandbox.git.log, light.sts.log, light.git.log]) log.length = 0;
         await faults.reset?.stop();
         faults.reset = await faultServer(sandbox.pki, { resetAfterBytes: 64 });
         gc();
@@ -401,16 +405,15 @@ describe('one warm process, 1,000 consecutive runs', () => {
 
 describe('load: 200 targets in one invocation', () => {
   it('all probed within the budget, at most `concurrency` at a time, every record and datapoint written', async () => {
-    // Prepare: the stubs answer after 40 ms (a stand-in for the network, so requests wait there rather than in
-    // this process's CPU) and count the requests in flight, together
+    // Prepare: the stand-ins answer after 40 ms (a stand-in for the network, so requests wait there rather than
+    // in this process's CPU) and count the requests in flight, together
     const gauge = newGauge();
-    const loadSts = await startStsStub({ pki: sandbox.pki, delayMs: 40, gauge });
-    const loadGit = await startGitStub({
-      pki: sandbox.pki,
+    const load = await startAwsStandIns({
+      tls: sandbox.pki,
       region: REGION,
-      repositories: ['test_repo'],
-      secretFor: (id) => loadSts.secretFor(id),
-      delayMs: 40,
+      sources: [FAKE_SOURCE_CREDENTIALS],
+      repositories: [CAPTURED_REPOSITORY],
+      latencyMs: 40,
       gauge,
     });
     try {
@@ -419,8 +422,8 @@ describe('load: 200 targets in one invocation', () => {
         const missing = i % 25 === 24;
         return sandbox.target({
           name,
-          stsEndpoint: loadSts.url,
-          gitEndpoint: missing ? (faults.notFound?.url as string) : loadGit.url,
+          stsEndpoint: load.sts.url,
+          gitEndpoint: missing ? (faults.notFound?.url as string) : load.git.url,
         });
       });
       const out = new CapturedOutput();
@@ -436,7 +439,8 @@ describe('load: 200 targets in one invocation', () => {
       expect(summary.targets).toBe(200);
       expect(records.map((r) => r.result.name)).toEqual(targets.map((t) => t.name));
       expect(summary.failed).toEqual(targets.filter((_, i) => i % 25 === 24).map((t) => t.name));
-      for (const { result } of records.filter((r) => r.result.ok)) expect(result.steps.git.refs).toBe(GIT_STUB_REFS);
+      for (const { result } of records.filter((r) => r.result.ok))
+        expect(result.steps.git.refs).toBe(CAPTURED_REPOSITORY.refs);
       for (const { result } of records.filter((r) => !r.result.ok)) {
         expect(result.steps.git.failure).toMatchObject({ kind: 'not-found', phase: 'response' });
       }
@@ -445,9 +449,9 @@ describe('load: 200 targets in one invocation', () => {
       // At most `concurrency` targets at a time (each has at most one request out), and the pool is used.
       expect(gauge.max).toBeLessThanOrEqual(config.concurrency);
       expect(gauge.max).toBeGreaterThanOrEqual(config.concurrency / 2);
-      assertNoSecrets({ stdout: out.text() }, [SOURCE_SECRET, ...credentialSecrets(loadSts.takeIssued())]);
+      assertNoSecrets({ stdout: out.text() }, [SOURCE_SECRET, ...credentialSecrets(load.credentials.takeIssued())]);
     } finally {
-      await Promise.all([loadSts.stop(), loadGit.stop()]);
+      await load.stop();
     }
   }, 60_000);
 });

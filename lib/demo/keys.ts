@@ -3,7 +3,8 @@
  * mode); from a pipe they arrive as typed, and the end of input quits.
  */
 import { emitKeypressEvents } from 'node:readline';
-import type { EndpointName, Fault } from './faults.ts';
+import type { Fault } from '../sandbox/fault-switch.ts';
+import type { EndpointName } from '../sandbox/sandbox.ts';
 
 export interface KeyBinding {
   key: string;

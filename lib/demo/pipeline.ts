@@ -14,9 +14,9 @@ import { systemClock } from '../clock.ts';
 import { jsonLogger, type Writer } from '../log.ts';
 import { decodeSubscriptionEvent, encodeSubscriptionEvent, probeLogGroupName } from '../metrics/log-records.ts';
 import { type RunSummary, runMonitor } from '../run/monitor.ts';
+import { PROBE_ACCOUNT, type Sandbox } from '../sandbox/sandbox.ts';
 import type { Report } from '../types.ts';
 import { MetricLineSink } from './metric-line.ts';
-import { PROBE_ACCOUNT, type Sandbox } from './sandbox.ts';
 
 export const DEMO_STACK = 'codecommit-canary-demo';
 

@@ -4,11 +4,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { styleFor } from '../cli/report-text.ts';
-import { setFaults } from './faults.ts';
-import { isolateFromAwsConfig } from './isolation.ts';
+import { isolateFromAwsConfig } from '../sandbox/isolation.ts';
+import { type Sandbox, setFaults, startSandbox } from '../sandbox/sandbox.ts';
 import { KEY_HELP, type KeyInput, listenForKeys } from './keys.ts';
 import { DemoPipeline } from './pipeline.ts';
-import { type Sandbox, startSandbox } from './sandbox.ts';
 import { SCENES, type Scene, sceneProblem } from './scenes.ts';
 import type { DemoSummary, SceneOutcome } from './summary.ts';
 import { DemoView, faultLine, type ViewOutput } from './view.ts';

@@ -4,7 +4,8 @@
  * `alerts` for every scene, whatever the list holds).
  */
 import type { AlertState, AnyAlert } from '../alerting/text.ts';
-import type { EndpointName, Fault } from './faults.ts';
+import type { Fault } from '../sandbox/fault-switch.ts';
+import type { EndpointName } from '../sandbox/sandbox.ts';
 
 /** An alert as its SNS attributes describe it: pages and finding notifications alike. */
 export interface ExpectedAlert {

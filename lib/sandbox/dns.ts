@@ -1,101 +1,74 @@
 /**
- * A tiny authoritative DNS server on 127.0.0.1 (UDP) for the demo's names, so the probe's `dns` phase is a real
- * lookup. Answers A queries for known names; AAAA for a known name is an empty NOERROR; anything else NXDOMAIN.
- * The wire format is written by hand (RFC 1035 §4): header, the question echoed, one answer per address.
+ * A small authoritative DNS server on 127.0.0.1 (UDP), so a probe's `dns` phase is a real lookup of the
+ * sandbox's names: A and AAAA for known names (a known name without records of the asked type answers NOERROR,
+ * empty), NXDOMAIN for anything else. The wire format is dns-packet's.
  */
 import { createSocket, type RemoteInfo } from 'node:dgram';
-import type { FaultSwitch } from './faults.ts';
+import dnsPacket from 'dns-packet';
+import { FaultSwitch } from './fault-switch.ts';
+import { LOOPBACK } from './listen.ts';
 
-export interface DemoDnsServer {
-  /** `127.0.0.1:<port>`, for the config's `dns.servers`. */
+/** The addresses a name resolves to. */
+export interface DnsRecord {
+  a?: readonly string[];
+  aaaa?: readonly string[];
+}
+
+export interface DnsServer {
+  /** `127.0.0.1:<port>`, for a config's `dns.servers` or `Resolver.setServers`. */
   server: string;
-  /** Every name asked, lower case, in order: the test checks the probe asked only here. */
+  port: number;
+  /** Every name asked, in order (lower case, no trailing dot). */
   queries: string[];
+  /** `hang`: read queries and never answer; `deny`: NXDOMAIN for every name; `slow`: answer late. */
+  faults: FaultSwitch;
+  /** Changes (or adds) a name's answers from the next query on. */
+  set(name: string, record: DnsRecord): void;
   stop(): Promise<void>;
 }
 
-const TYPE_A = 1;
-const CLASS_IN = 1;
-const NOERROR = 0;
 const NXDOMAIN = 3;
 const TTL_SECONDS = 5;
-
-interface Question {
-  id: number;
-  recursionDesired: boolean;
-  name: string;
-  type: number;
-  /** The question section as received, echoed in the answer. */
-  raw: Buffer;
-}
-
-/** The first question of a query, or null when the packet is not one we can answer. */
-function parseQuery(packet: Buffer): Question | null {
-  if (packet.length < 12 || (packet[2] ?? 0) & 0x80 || packet.readUInt16BE(4) < 1) return null;
-  const labels: string[] = [];
-  let offset = 12;
-  for (;;) {
-    const length = packet[offset];
-    if (length === undefined || length > 63) return null; // compression is not used in questions
-    offset += 1;
-    if (length === 0) break;
-    labels.push(packet.subarray(offset, offset + length).toString('latin1'));
-    offset += length;
-  }
-  if (offset + 4 > packet.length) return null;
-  return {
-    id: packet.readUInt16BE(0),
-    recursionDesired: ((packet[2] ?? 0) & 0x01) === 1,
-    name: labels.join('.').toLowerCase(),
-    type: packet.readUInt16BE(offset),
-    raw: packet.subarray(12, offset + 4),
-  };
-}
-
-function answerPacket(question: Question, rcode: number, addresses: readonly string[]): Buffer {
-  const header = Buffer.alloc(12);
-  header.writeUInt16BE(question.id, 0);
-  header[2] = 0x80 | 0x04 | (question.recursionDesired ? 0x01 : 0); // QR, AA, RD as asked
-  header[3] = 0x80 | rcode; // RA
-  header.writeUInt16BE(1, 4);
-  header.writeUInt16BE(addresses.length, 6);
-  const answers = addresses.map((address) => {
-    const record = Buffer.alloc(16);
-    record.writeUInt16BE(0xc00c, 0); // the name: a pointer to the question's
-    record.writeUInt16BE(TYPE_A, 2);
-    record.writeUInt16BE(CLASS_IN, 4);
-    record.writeUInt32BE(TTL_SECONDS, 6);
-    record.writeUInt16BE(4, 10);
-    Buffer.from(address.split('.').map(Number)).copy(record, 12);
-    return record;
-  });
-  return Buffer.concat([header, question.raw, ...answers]);
-}
+const normalise = (name: string): string => name.toLowerCase().replace(/\.$/, '');
 
 /**
- * Serves `names` (name → IPv4 addresses). The switch: `hang` never answers, `deny` answers NXDOMAIN,
- * `slow` answers late.
+ * Serves `records` (name → addresses).
  *
  * @example
- * const dns = await startDnsServer({ 'sts.demo.test': ['127.0.0.1'] }, faults.dns);
+ * const dns = await startDnsServer({ 'sts.demo.test': { a: ['127.0.0.1'] } });
  * serversResolve([dns.server])('sts.demo.test', signal) // → ['127.0.0.1']
  */
 export async function startDnsServer(
-  names: Readonly<Record<string, readonly string[]>>,
-  faults: FaultSwitch,
-): Promise<DemoDnsServer> {
-  const zone = new Map(Object.entries(names).map(([name, addresses]) => [name.toLowerCase(), addresses]));
+  records: Readonly<Record<string, DnsRecord>>,
+  faults = new FaultSwitch('dns'),
+): Promise<DnsServer> {
+  const zone = new Map(Object.entries(records).map(([name, record]) => [normalise(name), record]));
   const queries: string[] = [];
   const socket = createSocket('udp4');
-  socket.on('message', (packet: Buffer, peer: RemoteInfo) => {
-    const question = parseQuery(packet);
-    if (!question) return; // not a query we understand: stay silent, as servers do
-    queries.push(question.name);
+  socket.on('message', (message: Buffer, peer: RemoteInfo) => {
+    let query: dnsPacket.DecodedPacket;
+    try {
+      query = dnsPacket.decode(message);
+    } catch {
+      return; // not DNS: stay silent, as servers do
+    }
+    const question = query.questions?.[0];
+    if (query.type !== 'query' || !question) return;
+    const name = normalise(question.name);
+    queries.push(name);
     if (faults.fault === 'hang') return;
-    const known = zone.get(question.name);
-    const rcode = known && faults.fault !== 'deny' ? NOERROR : NXDOMAIN;
-    const addresses = rcode === NOERROR && question.type === TYPE_A ? (known ?? []) : [];
-    const reply = answerPacket(question, rcode, addresses);
+    const record = faults.fault === 'deny' ? undefined : zone.get(name);
+    const type = question.type === 'A' || question.type === 'AAAA' ? question.type : undefined;
+    const addresses = type === 'A' ? record?.a : type === 'AAAA' ? record?.aaaa : undefined;
+    const answers = (type ? (addresses ?? []) : []).map((data) => ({
+      type: type ?? 'A',
+      class: 'IN' as const,
+      name: question.name,
+      ttl: TTL_SECONDS,
+      data,
+    }));
+    const flags = dnsPacket.AUTHORITATIVE_ANSWER | dnsPacket.RECURSION_DESIRED | (record ? 0 : NXDOMAIN);
+    const reply = dnsPacket.encode({ type: 'response', id: query.id, flags, questions: [question], answers });
     faults.answer(() => {
       // A late (slow) answer may find the socket closed: nobody is waiting for it any more.
       try {
@@ -105,11 +78,21 @@ export async function startDnsServer(
   });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => resolve());
+    socket.bind(0, LOOPBACK, () => resolve());
   });
+  const port = socket.address().port;
   return {
-    server: `127.0.0.1:${socket.address().port}`,
+    server: `${LOOPBACK}:${port}`,
+    port,
     queries,
-    stop: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+    faults,
+    set(name, record) {
+      zone.set(normalise(name), record);
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        faults.releaseAll();
+        socket.close(() => resolve());
+      }),
   };
 }

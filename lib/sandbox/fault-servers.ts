@@ -1,26 +1,25 @@
-import { execFileSync, spawn } from 'node:child_process';
+/**
+ * Endpoints that misbehave, one way each, for the failure tests and the fault matrix: a TCP connect that hangs, a
+ * refused port, a TLS handshake that never ends, an untrusted certificate, and an HTTPS server (with the sandbox
+ * CA's certificate) answering whatever path or method with a status, garbage, a trickle, an endless body, a reset
+ * or nothing at all. Node alone, except `connectHang` (python3: Node cannot leave a connection unaccepted).
+ */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { type AddressInfo, createServer as createNetServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort } from './moto.ts';
-import { TEST_SERVER_NAMES, type TestPki } from './pki.ts';
+import { createServer as createNetServer, type Socket } from 'node:net';
+import type { TlsIdentity } from './https-stand-in.ts';
+import { freePort, type Listening, LOOPBACK, listenOnLoopback } from './listen.ts';
+import { selfSignedIdentity } from './pki.ts';
 
 /** Something on 127.0.0.1 that misbehaves; `url` is `https://127.0.0.1:<port>`. */
-export interface FaultEndpoint {
-  host: '127.0.0.1';
-  port: number;
-  url: string;
-  stop(): Promise<void>;
-}
+export type FaultEndpoint = Listening;
 
 const endpoint = (port: number, stop: () => Promise<void>): FaultEndpoint => ({
-  host: '127.0.0.1',
+  host: LOOPBACK,
   port,
-  url: `https://127.0.0.1:${port}`,
+  url: `https://${LOOPBACK}:${port}`,
   stop,
 });
 
@@ -68,29 +67,9 @@ export async function refusedPort(): Promise<FaultEndpoint> {
   return endpoint(await freePort(), async () => {});
 }
 
-function listen(server: Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
-}
-
-/** Tracks sockets so stop() can end hung connections too (server.close alone waits for them). */
-function trackSockets(server: Server): () => Promise<void> {
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  return () =>
-    new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    });
-}
-
 /** TCP accepts, then nothing: the TLS handshake never completes. */
 export async function tlsHang(): Promise<FaultEndpoint> {
-  const server = createNetServer((socket) => socket.resume());
-  const stop = trackSockets(server);
-  return endpoint(await listen(server), stop);
+  return listenOnLoopback(createNetServer((socket) => socket.resume()));
 }
 
 export type FaultMode =
@@ -120,7 +99,13 @@ function contentType(req: IncomingMessage): string {
   return 'text/xml'; // STS
 }
 
-async function startFaultServer(tls: { key: Buffer; cert: Buffer }, initial: FaultMode): Promise<FaultServer> {
+/**
+ * HTTPS with a sandbox certificate that misbehaves as `mode` says, whatever the path or method (STS or git).
+ *
+ * @example
+ * const denied = await faultServer(pki, { status: 403, body: 'denied' }); // target.gitEndpoint = denied.url
+ */
+export async function faultServer(tls: TlsIdentity, initial: FaultMode): Promise<FaultServer> {
   let mode = initial;
   let requests = 0;
   const timers = new Set<NodeJS.Timeout>();
@@ -174,19 +159,17 @@ async function startFaultServer(tls: { key: Buffer; cert: Buffer }, initial: Fau
     }
   };
 
-  const server = createHttpsServer(tls, handle);
+  const server = createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, handle);
   server.on('connection', (socket: Socket) => {
     const port = socket.remotePort ?? -1;
     raw.set(port, socket);
     socket.on('close', () => raw.delete(port));
   });
-  const closeAll = trackSockets(server);
-  const port = await listen(server);
+  const listening = await listenOnLoopback(server, () => {
+    for (const timer of timers) clearTimeout(timer);
+  });
   return {
-    ...endpoint(port, async () => {
-      for (const timer of timers) clearTimeout(timer);
-      await closeAll();
-    }),
+    ...listening,
     get requests() {
       return requests;
     },
@@ -196,35 +179,7 @@ async function startFaultServer(tls: { key: Buffer; cert: Buffer }, initial: Fau
   };
 }
 
-/** HTTPS with the test CA's certificate that misbehaves as `mode` says, whatever the path or method (STS or git). */
-export function faultServer(pki: TestPki, mode: FaultMode): Promise<FaultServer> {
-  return startFaultServer({ key: readFileSync(pki.keyFile), cert: readFileSync(pki.certFile) }, mode);
-}
-
-/** HTTPS whose certificate covers the test names but is self-signed, not by the test CA: verification must fail. */
+/** HTTPS whose certificate covers localhost and 127.0.0.1 but signed itself: verification must fail. */
 export function untrustedTls(mode: FaultMode = { status: 200, body: 'ok' }): Promise<FaultServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'canary-untrusted-'));
-  const san = ['IP:127.0.0.1', ...TEST_SERVER_NAMES.map((n) => `DNS:${n}`)].join(',');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'key.pem',
-      '-out',
-      'cert.pem',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=untrusted self-signed',
-      '-addext',
-      `subjectAltName=${san}`,
-    ],
-    { cwd: dir, stdio: 'pipe' },
-  );
-  return startFaultServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, mode);
+  return faultServer(selfSignedIdentity({ names: ['localhost'], ips: [LOOPBACK] }), mode);
 }

@@ -1,19 +1,35 @@
 /**
- * A throwaway CA and one server certificate, made in memory with node:crypto alone (no openssl binary), so the
- * demo speaks TLS like production and keeps certificate verification on: the probe trusts only this CA.
+ * A throwaway CA and server certificates, made in memory with node:crypto alone (no openssl binary), so every
+ * sandbox server speaks TLS like production and its clients keep certificate verification on, trusting only
+ * this CA.
  *
- * The certificates are written as DER by hand (X.509 v3, ECDSA P-256 with SHA-256): just the fields a TLS
- * client checks — validity, basic constraints, key usage, subject alternative names, server auth.
+ * The certificates are written as DER by hand (X.509 v3, ECDSA P-256 with SHA-256), with just the fields TLS
+ * clients check, strict ones included (OpenSSL's X509_STRICT, GnuTLS): validity, basic constraints, key usage,
+ * key identifiers, subject alternative names (DNS names and IP addresses), server auth.
  */
-import { generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
+import { createHash, generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TlsIdentity } from './https-stand-in.ts';
 
-export interface DemoPki {
-  /** The CA certificate (PEM): the only trust anchor the demo's probe gets. */
+export interface Pki extends TlsIdentity {
+  /** The CA certificate (PEM): the only trust anchor the sandbox's clients get. */
   caPem: string;
-  /** The server certificate (PEM) for every demo name, signed by the CA. */
-  certPem: string;
-  /** The server certificate's private key (PEM, PKCS #8). */
-  keyPem: string;
+  /** Another server certificate for the same names from the same CA, valid `validDays` (the expiry finding). */
+  issue(validDays: number): TlsIdentity;
+}
+
+export interface PkiOptions {
+  /** DNS names of the server certificate (wildcards allowed). */
+  names: readonly string[];
+  /** IP addresses of the server certificate. Default none. */
+  ips?: readonly string[];
+  /** Default 90: well past the probe's certificate-expiry check (14 days by default), so no finding. */
+  validDays?: number;
+  /** The CA's common name. */
+  caName?: string;
 }
 
 // ---- DER, the few types a certificate needs ----
@@ -25,6 +41,7 @@ const tlv = (tag: number, ...parts: Buffer[]): Buffer => {
   return Buffer.concat([Buffer.from([tag]), lengthBytes(body.length), body]);
 };
 const sequence = (...parts: Buffer[]) => tlv(0x30, ...parts);
+const octets = (bytes: Buffer) => tlv(0x04, bytes);
 const TRUE = tlv(0x01, Buffer.from([0xff]));
 
 function objectId(dotted: string): Buffer {
@@ -45,82 +62,150 @@ const positiveInteger = (bytes: Buffer) =>
 const utcTime = (at: Date) => tlv(0x17, Buffer.from(`${at.toISOString().replace(/[-:T]/g, '').slice(2, 14)}Z`));
 const commonName = (cn: string) => sequence(tlv(0x31, sequence(objectId('2.5.4.3'), tlv(0x0c, Buffer.from(cn)))));
 const extension = (id: string, critical: boolean, value: Buffer) =>
-  sequence(objectId(id), ...(critical ? [TRUE] : []), tlv(0x04, value));
+  sequence(objectId(id), ...(critical ? [TRUE] : []), octets(value));
 
-/** Well past the probe's certificate-expiry check (14 days by default), so the demo raises no such finding. */
-export const VALID_DAYS = 90;
+/** An IP address as the 4 or 16 bytes of a subjectAltName iPAddress. */
+function ipBytes(ip: string): Buffer {
+  if (isIPv4(ip)) return Buffer.from(ip.split('.').map(Number));
+  const [head = '', tail] = ip.split('::');
+  const groups = (text: string | undefined) => (text ? text.split(':') : []);
+  const [before, after] = [groups(head), groups(tail)];
+  const all = [...before, ...Array<string>(8 - before.length - after.length).fill('0'), ...after];
+  return Buffer.from(all.flatMap((group) => [Number.parseInt(group, 16) >> 8, Number.parseInt(group, 16) & 0xff]));
+}
 
 const ECDSA_WITH_SHA256 = sequence(objectId('1.2.840.10045.4.3.2'));
 const OID = {
-  basicConstraints: '2.5.29.19',
+  subjectKeyIdentifier: '2.5.29.14',
   keyUsage: '2.5.29.15',
   subjectAltName: '2.5.29.17',
+  basicConstraints: '2.5.29.19',
+  authorityKeyIdentifier: '2.5.29.35',
   extKeyUsage: '2.5.29.37',
   serverAuth: '1.3.6.1.5.5.7.3.1',
 } as const;
+const DAY_MS = 86_400_000;
+
+interface KeyPair {
+  publicKey: KeyObject;
+  privateKey: KeyObject;
+}
+
+const newKeyPair = (): KeyPair => generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const keyId = (key: KeyObject) =>
+  createHash('sha1')
+    .update(key.export({ type: 'spki', format: 'der' }))
+    .digest();
 
 interface CertificateSpec {
   subject: string;
-  issuer: string;
-  publicKey: KeyObject;
-  signingKey: KeyObject;
-  /** DNS names for a server certificate; absent for the CA. */
-  dnsNames?: readonly string[];
+  issuer: { name: string; keys: KeyPair };
+  keys: KeyPair;
+  validDays: number;
+  /** May sign certificates. */
+  ca: boolean;
+  /** The names and addresses a server certificate is for. */
+  server?: { names: readonly string[]; ips: readonly string[] };
 }
 
 function certificatePem(spec: CertificateSpec): string {
   const now = Date.now();
-  const isCa = spec.dnsNames === undefined;
-  const extensions = isCa
-    ? [
-        extension(OID.basicConstraints, true, sequence(TRUE)),
-        // keyCertSign + cRLSign (bits 5 and 6; one unused bit)
-        extension(OID.keyUsage, true, tlv(0x03, Buffer.from([0x01, 0x06]))),
-      ]
-    : [
-        extension(OID.basicConstraints, true, sequence()),
-        // digitalSignature (bit 0; seven unused bits)
-        extension(OID.keyUsage, true, tlv(0x03, Buffer.from([0x07, 0x80]))),
-        extension(OID.extKeyUsage, false, sequence(objectId(OID.serverAuth))),
-        extension(OID.subjectAltName, false, sequence(...(spec.dnsNames ?? []).map((n) => tlv(0x82, Buffer.from(n))))),
-      ];
+  const extensions = [
+    extension(OID.subjectKeyIdentifier, false, octets(keyId(spec.keys.publicKey))),
+    extension(OID.authorityKeyIdentifier, false, sequence(tlv(0x80, keyId(spec.issuer.keys.publicKey)))),
+    extension(OID.basicConstraints, true, spec.ca ? sequence(TRUE) : sequence()),
+    // digitalSignature (bit 0), for a CA keyCertSign and cRLSign too (bits 5, 6); the first byte counts unused bits
+    extension(OID.keyUsage, true, tlv(0x03, Buffer.from(spec.ca ? [0x01, 0x86] : [0x07, 0x80]))),
+  ];
+  if (spec.server) {
+    const names = spec.server.names.map((name) => tlv(0x82, Buffer.from(name)));
+    const ips = spec.server.ips.map((ip) => tlv(0x87, ipBytes(ip)));
+    extensions.push(
+      extension(OID.extKeyUsage, false, sequence(objectId(OID.serverAuth))),
+      extension(OID.subjectAltName, false, sequence(...names, ...ips)),
+    );
+  }
   const toBeSigned = sequence(
     tlv(0xa0, positiveInteger(Buffer.from([2]))), // v3
     positiveInteger(randomBytes(16)),
     ECDSA_WITH_SHA256,
-    commonName(spec.issuer),
+    commonName(spec.issuer.name),
     // An hour of slack before now tolerates a clock that is slightly behind.
-    sequence(utcTime(new Date(now - 3_600_000)), utcTime(new Date(now + VALID_DAYS * 86_400_000))),
+    sequence(utcTime(new Date(now - 3_600_000)), utcTime(new Date(now + spec.validDays * DAY_MS))),
     commonName(spec.subject),
-    spec.publicKey.export({ type: 'spki', format: 'der' }),
+    spec.keys.publicKey.export({ type: 'spki', format: 'der' }),
     tlv(0xa3, sequence(...extensions)),
   );
-  const signature = sign('sha256', toBeSigned, spec.signingKey);
+  const signature = sign('sha256', toBeSigned, spec.issuer.keys.privateKey);
   const der = sequence(toBeSigned, ECDSA_WITH_SHA256, tlv(0x03, Buffer.concat([Buffer.from([0]), signature])));
   const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
   return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
 }
 
+const keyPem = (keys: KeyPair) => keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
 /**
- * A CA and a server certificate for `dnsNames` signed by it, both valid for VALID_DAYS days.
+ * A CA and a server certificate it signed for `names` and `ips`.
  *
  * @example
- * const pki = createDemoPki(['sts.demo.test', 'git.demo.test']);
+ * const pki = createPki({ names: ['sts.demo.test', 'git.demo.test'] });
  * https.createServer({ cert: pki.certPem, key: pki.keyPem }, handler); // clients trust [pki.caPem] only
  */
-export function createDemoPki(dnsNames: readonly string[]): DemoPki {
-  const ca = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const server = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const caName = 'codecommit-canary demo CA (this run only)';
-  return {
-    caPem: certificatePem({ subject: caName, issuer: caName, publicKey: ca.publicKey, signingKey: ca.privateKey }),
-    certPem: certificatePem({
-      subject: dnsNames[0] ?? 'demo',
-      issuer: caName,
-      publicKey: server.publicKey,
-      signingKey: ca.privateKey,
-      dnsNames,
-    }),
-    keyPem: server.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+export function createPki(options: PkiOptions): Pki {
+  const caName = options.caName ?? 'codecommit-canary sandbox CA (this run only)';
+  const ca = { name: caName, keys: newKeyPair() };
+  const server = { names: options.names, ips: options.ips ?? [] };
+  const issue = (validDays: number): TlsIdentity => {
+    const keys = newKeyPair();
+    const subject = options.names[0] ?? 'sandbox';
+    return {
+      certPem: certificatePem({ subject, issuer: ca, keys, validDays, ca: false, server }),
+      keyPem: keyPem(keys),
+    };
   };
+  const validDays = options.validDays ?? 90;
+  return {
+    caPem: certificatePem({ subject: caName, issuer: ca, keys: ca.keys, validDays, ca: true }),
+    ...issue(validDays),
+    issue,
+  };
+}
+
+/**
+ * A certificate for `names` and `ips` that signed itself, as `openssl req -x509` makes one (a CA of its own): no
+ * CA the sandbox's clients trust vouches for it, so verification must fail (DEPTH_ZERO_SELF_SIGNED_CERT).
+ */
+export function selfSignedIdentity(options: PkiOptions): TlsIdentity {
+  const keys = newKeyPair();
+  const name = options.caName ?? 'untrusted self-signed';
+  const server = { names: options.names, ips: options.ips ?? [] };
+  const validDays = options.validDays ?? 2;
+  const certPem = certificatePem({ subject: name, issuer: { name, keys }, keys, validDays, ca: true, server });
+  return { certPem, keyPem: keyPem(keys) };
+}
+
+/** Where a PKI's files are, for tools that read files (NODE_EXTRA_CA_CERTS, GIT_SSL_CAINFO, moto_server). */
+export interface PkiFiles {
+  dir: string;
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+/** Writes the CA certificate and a server identity as PEM files in `dir` (a new temporary folder by default). */
+export function writePkiFiles(
+  pki: TlsIdentity & { caPem: string },
+  dir = mkdtempSync(join(tmpdir(), 'canary-pki-')),
+  name = 'server',
+): PkiFiles {
+  const files = {
+    dir,
+    caFile: join(dir, 'ca.pem'),
+    certFile: join(dir, `${name}.pem`),
+    keyFile: join(dir, `${name}.key`),
+  };
+  writeFileSync(files.caFile, pki.caPem);
+  writeFileSync(files.certFile, pki.certPem);
+  writeFileSync(files.keyFile, pki.keyPem, { mode: 0o600 });
+  return files;
 }

@@ -1,24 +1,30 @@
 /**
- * The demo's in-memory repository and its smart-HTTP ref advertisement (protocol v0), byte for byte what
+ * An in-memory repository and its smart-HTTP ref advertisement (protocol v0), byte for byte what
  * `git http-backend` sends for `GET <repo>/info/refs?service=git-upload-pack`.
  */
 
-export interface DemoRef {
+export interface Ref {
   name: string;
   oid: string;
   /** For an annotated tag: the commit it points at, advertised as `<name>^{}`. */
   peeled?: string;
 }
 
-export interface DemoRepository {
+export interface Repository {
   name: string;
   /** The branch HEAD points at. */
   head: string;
-  refs: readonly DemoRef[];
+  refs: readonly Ref[];
 }
 
-/** Fixed object ids (invented), so every run advertises the same refs. */
-export const DEMO_REPOSITORY: DemoRepository = {
+/** What the CodeCommit stand-in serves for a repository: its name and advertisement. */
+export interface HostedRepository {
+  name: string;
+  advertisement: Buffer;
+}
+
+/** The demo's repository. Fixed object ids (invented), so every run advertises the same refs. */
+export const DEMO_REPOSITORY: Repository = {
   name: 'test_repo',
   head: 'refs/heads/main',
   refs: [
@@ -59,7 +65,7 @@ const FLUSH = '0000';
  * @example
  * advertisement(DEMO_REPOSITORY).toString().slice(0, 30) // '001e# service=git-upload-pack\n0000…'
  */
-export function advertisement(repository: DemoRepository): Buffer {
+export function advertisement(repository: Repository): Buffer {
   const head = repository.refs.find((ref) => ref.name === repository.head);
   const capabilities = [...CAPABILITIES, `symref=HEAD:${repository.head}`].join(' ');
   const lines = [pkt('# service=git-upload-pack\n'), FLUSH];
@@ -71,3 +77,9 @@ export function advertisement(repository: DemoRepository): Buffer {
   lines.push(FLUSH);
   return Buffer.from(lines.join(''), 'utf8');
 }
+
+/** The repository as the CodeCommit stand-in serves it. */
+export const hosted = (repository: Repository): HostedRepository => ({
+  name: repository.name,
+  advertisement: advertisement(repository),
+});

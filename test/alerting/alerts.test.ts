@@ -17,10 +17,11 @@ import {
 } from '../../lib/alerting/text.ts';
 import { createAlertTableClient, DynamoDbTable } from '../../lib/alerting/versioned-table.ts';
 import { boundedClientConfig } from '../../lib/net/aws-clients.ts';
+import { freePort } from '../../lib/sandbox/listen.ts';
 import type { ResultRecord, TargetResult } from '../../lib/types.ts';
 import { type AlertPlumbing, startAlertPlumbing } from '../support/alert-path.ts';
-import { FAKE_SOURCE_CREDENTIALS, freePort, type Moto, startMoto } from '../support/moto.ts';
-import { createTestPki, type TestPki } from '../support/pki.ts';
+import { FAKE_SOURCE_CREDENTIALS, type Moto, startMoto } from '../support/moto.ts';
+import { createTestPki, type TestPki } from '../support/sandbox.ts';
 import {
   drainQueue,
   gitTlsTimeout,

@@ -8,10 +8,11 @@ import { Outbox } from '../../lib/alerting/outbox.ts';
 import { createSnsClient, SnsAlertSink } from '../../lib/alerting/sinks.ts';
 import { buildAlert } from '../../lib/alerting/text.ts';
 import { createAlertTableClient, DynamoDbTable, MemoryTable } from '../../lib/alerting/versioned-table.ts';
+import { freePort } from '../../lib/sandbox/listen.ts';
 import type { Finding, FindingsRecord } from '../../lib/types.ts';
 import { type AlertPlumbing, startAlertPlumbing } from '../support/alert-path.ts';
-import { freePort, type Moto, startMoto } from '../support/moto.ts';
-import { createTestPki, type TestPki } from '../support/pki.ts';
+import { type Moto, startMoto } from '../support/moto.ts';
+import { createTestPki, type TestPki } from '../support/sandbox.ts';
 import {
   gitTlsTimeout,
   motoClientOptions,

@@ -20,7 +20,7 @@ import {
   probeLogGroupName,
 } from '../../lib/metrics/log-records.ts';
 import type { Moto } from './moto.ts';
-import type { TestPki } from './pki.ts';
+import type { TestPki } from './sandbox.ts';
 import { createSqsClient, drainQueue, motoClientOptions, type SnsEnvelope, subscribeQueue } from './sqs.ts';
 
 export const TEST_ACCOUNT = '111111111111';

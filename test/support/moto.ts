@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { createServer } from 'node:net';
-import type { TestPki } from './pki.ts';
+import { freePort } from '../../lib/sandbox/listen.ts';
+import type { PkiFiles } from '../../lib/sandbox/pki.ts';
 
 export interface AssumedRoleRecord {
   access_key_id: string;
@@ -32,17 +32,6 @@ export const FAKE_SOURCE_CREDENTIALS = {
   secretAccessKey: 'fake-source-secret-key-for-tests-only',
 } as const;
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 function assertMotoInstalled(): void {
   const probe = spawnSync('moto_server', ['--help'], { stdio: 'ignore' });
   if (probe.error || probe.status !== 0) {
@@ -53,7 +42,7 @@ function assertMotoInstalled(): void {
 }
 
 /** Starts `moto_server` over HTTPS on loopback with the test PKI's certificate. */
-export async function startMoto(pki: TestPki): Promise<Moto> {
+export async function startMoto(pki: PkiFiles): Promise<Moto> {
   assertMotoInstalled();
   const port = await freePort();
   const child: ChildProcess = spawn(

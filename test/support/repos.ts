@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { HostedRepository } from '../../lib/sandbox/repository.ts';
 
 /** A bare repository under a project root, laid out as `<root>/<name>.git` (what `git http-backend` finds). */
 export interface BareRepo {
@@ -100,3 +101,16 @@ export function createManyRefsRepo(root: string, name: string, count = 10_000): 
   writeFileSync(join(path, 'packed-refs'), `${lines.join('\n')}\n`);
   return { ...done(name, path), head };
 }
+
+const ADVERTISEMENTS = join(import.meta.dirname, '../fixtures/advertisements');
+
+/**
+ * `test_repo` as lib/sandbox's CodeCommit stand-in serves it in the tests: the advertisement `git http-backend`
+ * sent for a repository with branches and tags (captured with real git), and how many lines `git ls-remote`
+ * printed for it.
+ */
+export const CAPTURED_REPOSITORY: HostedRepository & { refs: number } = {
+  name: 'test_repo',
+  advertisement: readFileSync(join(ADVERTISEMENTS, 'branches-tags.bin')),
+  refs: readFileSync(join(ADVERTISEMENTS, 'branches-tags.ls-remote.txt'), 'utf8').split('\n').filter(Boolean).length,
+};

@@ -1,3 +1,8 @@
+/**
+ * The tests' sandbox: the oracles (moto for STS and the other AWS services, the CodeCommit server wrapping the
+ * real `git http-backend`, real repositories) behind lib/sandbox's DNS server for `*.canary.test`, all over TLS
+ * with lib/sandbox's PKI written to files for the tools that read files (moto_server, git, NODE_EXTRA_CA_CERTS).
+ */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,16 +11,52 @@ import type { ResolvedTarget } from '../../lib/config/config.ts';
 import { serversResolve } from '../../lib/net/resolve.ts';
 import { trustedContext } from '../../lib/net/trust.ts';
 import type { ProbeDeps } from '../../lib/run/probe.ts';
-import { type DnsServer, startDnsServer } from './dns-server.ts';
+import { type DnsServer, startDnsServer } from '../../lib/sandbox/dns.ts';
+import type { TlsIdentity } from '../../lib/sandbox/https-stand-in.ts';
+import { createPki, type Pki, type PkiFiles, writePkiFiles } from '../../lib/sandbox/pki.ts';
 import { type GitServer, startGitServer } from './git-server.ts';
 import { FAKE_SOURCE_CREDENTIALS, type Moto, startMoto } from './moto.ts';
-import { createTestPki, type TestPki } from './pki.ts';
 import { createEmptyRepo, createManyRefsRepo, createRichRepo } from './repos.ts';
 
 export const REGION = 'us-east-1';
 export const ROLE_ARN = 'arn:aws:iam::111111111111:role/SwitchRole';
 
-/** Everything a probe talks to, on loopback: moto (STS …), the CodeCommit stand-in, a DNS server for `*.test`. */
+/** Names the server certificate covers: loopback, `*.test`, and the canonical AWS names tests resolve to loopback. */
+export const TEST_SERVER_NAMES = [
+  'localhost',
+  '*.canary.test',
+  'sts.amazonaws.com',
+  '*.ap-northeast-1.amazonaws.com',
+  '*.us-east-1.amazonaws.com',
+  '*.us-west-2.amazonaws.com',
+  '*.cn-north-1.amazonaws.com.cn',
+  '*.git-codecommit.us-west-2.vpce.amazonaws.com',
+];
+
+/** The tests' PKI: the certificates in memory (for in-process servers) and as files. */
+export type TestPki = Pki & PkiFiles;
+
+/**
+ * A CA made for this test run and one server certificate it signed, valid a year, so no test trips the
+ * certificate-expiry finding by accident (tests of that finding issue their own with `issueServerCertificate`).
+ */
+export function createTestPki(): TestPki {
+  const pki = createPki({
+    names: TEST_SERVER_NAMES,
+    ips: ['127.0.0.1', '::1'],
+    validDays: 365,
+    caName: 'codecommit-canary test CA',
+  });
+  return { ...pki, ...writePkiFiles(pki) };
+}
+
+/** Another server certificate from the test CA, valid `days` days (for the certificate-expiry finding). */
+export function issueServerCertificate(pki: TestPki, days: number): TestPki {
+  const identity: TlsIdentity = pki.issue(days);
+  return { ...pki, ...identity, ...writePkiFiles({ ...pki, ...identity }, pki.dir, `short-${days}d`) };
+}
+
+/** Everything a probe talks to, on loopback: moto (STS …), the CodeCommit server, a DNS server for `*.test`. */
 export interface Sandbox {
   pki: TestPki;
   moto: Moto;

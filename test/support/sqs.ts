@@ -12,15 +12,15 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { type BoundedClientOptions, boundedClientConfig } from '../../lib/net/aws-clients.ts';
+import type { PkiFiles } from '../../lib/sandbox/pki.ts';
 import type { GitStepResult, ResultRecord, StsStepResult, TargetResult } from '../../lib/types.ts';
 import { zeroPhases } from '../../lib/types.ts';
 import { FAKE_SOURCE_CREDENTIALS, type Moto } from './moto.ts';
-import type { TestPki } from './pki.ts';
 
 export const TEST_REGION = 'us-east-1';
 
 /** Client options for moto: loopback endpoint, the test CA, fake credentials. */
-export const motoClientOptions = (moto: Moto, pki: TestPki, timeoutMs = 2000): BoundedClientOptions => ({
+export const motoClientOptions = (moto: Moto, pki: PkiFiles, timeoutMs = 2000): BoundedClientOptions => ({
   region: TEST_REGION,
   endpoint: moto.url,
   ca: readFileSync(pki.caFile),

@@ -1,6 +1,6 @@
 /**
- * The fault matrix's world: the sandbox (moto for STS, CloudWatch, SNS, SQS, DynamoDB; the CodeCommit stand-in
- * wrapping `git http-backend`), the misbehaving endpoints of test/support/faults.ts, the topic with one SQS
+ * The fault matrix's world: the sandbox (moto for STS, CloudWatch, SNS, SQS, DynamoDB; the CodeCommit server
+ * wrapping `git http-backend`), the misbehaving endpoints of lib/sandbox/fault-servers.ts, the topic with one SQS
  * queue subscribed (where a page counts as delivered), a table per run, and the clients a handler would build
  * for a broken dependency.
  */
@@ -8,7 +8,7 @@ import { Resolver } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent, createServer as createHttpsServer, request } from 'node:https';
-import type { AddressInfo, LookupFunction, Socket } from 'node:net';
+import type { LookupFunction } from 'node:net';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -23,8 +23,8 @@ import type { Resolve } from '../../../lib/net/resolve.ts';
 import { serversResolve } from '../../../lib/net/resolve.ts';
 import type { MonitorConfig } from '../../../lib/run/monitor.ts';
 import type { ProbeDeps } from '../../../lib/run/probe.ts';
-import { createAlertTable } from '../alert-path.ts';
-import { type DnsServer, startDnsServer } from '../dns-server.ts';
+import { startAwsStandIns } from '../../../lib/sandbox/aws-stand-ins.ts';
+import { type DnsServer, startDnsServer } from '../../../lib/sandbox/dns.ts';
 import {
   connectHang,
   type FaultEndpoint,
@@ -33,12 +33,15 @@ import {
   refusedPort,
   tlsHang,
   untrustedTls,
-} from '../faults.ts';
+} from '../../../lib/sandbox/fault-servers.ts';
+import { listenOnLoopback } from '../../../lib/sandbox/listen.ts';
+import { stsErrorXml } from '../../../lib/sandbox/sts-xml.ts';
+import { createAlertTable } from '../alert-path.ts';
 import { FAKE_SOURCE_CREDENTIALS } from '../moto.ts';
+import { CAPTURED_REPOSITORY } from '../repos.ts';
 import { type Sandbox, startSandbox } from '../sandbox.ts';
 import { credentialSecrets, motoSecrets, type Secret } from '../secrets.ts';
 import { createSqsClient, motoClientOptions, type SnsEnvelope, subscribeQueue, TEST_REGION } from '../sqs.ts';
-import { startGitStub, startStsStub, stsError } from '../stubs.ts';
 import { ALERT_SETTINGS, ANSWER_LOST, type Fault, TIMING } from './matrix.ts';
 
 const STEP_CAP_BYTES = 256 * 1024;
@@ -55,8 +58,8 @@ export interface MatrixEnv {
   answerLost: { settled(): Promise<void>; forwarded(): number };
   probe: ProbeDeps;
   /**
-   * Where a target that must probe healthy goes: the light STS and CodeCommit stand-ins of test/support/stubs.ts
-   * (same wire formats, CodeCommit's password check). The sandbox's `git http-backend` looks every password up
+   * Where a target that must probe healthy goes: the in-process STS and CodeCommit stand-ins of lib/sandbox
+   * (same wire formats, SigV4 and CodeCommit's password checked). The sandbox's `git http-backend` looks every password up
    * in moto's state dump, which the matrix's own traffic makes slow enough to fail now and then (HTTP 500): a
    * healthy target must not fail for the test's sake.
    */
@@ -80,7 +83,7 @@ async function startFaultEndpoints(
   sandbox: Sandbox,
 ): Promise<{ urls: Record<string, string>; stops: FaultEndpoint[] }> {
   const server = (mode: FaultMode) => faultServer(sandbox.pki, mode);
-  const throttling = stsError('Sender', 'Throttling', 'Rate exceeded');
+  const throttling = stsErrorXml('Sender', 'Throttling', 'Rate exceeded');
   const started: Record<string, Promise<FaultEndpoint>> = {
     'connect-hang': connectHang(),
     refused: refusedPort(),
@@ -120,7 +123,6 @@ async function answerLosingSns(
   const ca = readFileSync(sandbox.pki.caFile);
   const upstream = new URL(sandbox.moto.url);
   const inFlight = new Set<Promise<void>>();
-  const sockets = new Set<Socket>();
   let forwarded = 0;
   const handle = (req: IncomingMessage, _res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -151,30 +153,13 @@ async function answerLosingSns(
       void done.then(() => inFlight.delete(done));
     });
   };
-  const server = createHttpsServer(
-    { key: readFileSync(sandbox.pki.keyFile), cert: readFileSync(sandbox.pki.certFile) },
-    handle,
-  );
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  const port = await new Promise<number>((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
-  );
+  const server = createHttpsServer({ key: sandbox.pki.keyPem, cert: sandbox.pki.certPem }, handle);
   return {
-    host: '127.0.0.1',
-    port,
-    url: `https://127.0.0.1:${port}`,
+    ...(await listenOnLoopback(server)),
     async settled() {
       while (inFlight.size > 0) await Promise.all([...inFlight]);
     },
     forwarded: () => forwarded,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
   };
 }
 
@@ -232,15 +217,14 @@ export class Mailbox {
 export async function startMatrixEnv(): Promise<MatrixEnv> {
   const sandbox = await startSandbox();
   const silentDns = await startDnsServer({});
-  silentDns.setSilent(true);
+  silentDns.faults.fault = 'hang';
   const { urls, stops } = await startFaultEndpoints(sandbox);
   const answerLost = await answerLosingSns(sandbox);
-  const stsStub = await startStsStub({ pki: sandbox.pki });
-  const gitStub = await startGitStub({
-    pki: sandbox.pki,
+  const healthy = await startAwsStandIns({
+    tls: sandbox.pki,
     region: TEST_REGION,
-    repositories: ['test_repo'],
-    secretFor: (id) => stsStub.secretFor(id),
+    sources: [FAKE_SOURCE_CREDENTIALS],
+    repositories: [CAPTURED_REPOSITORY],
   });
   const issued: Secret[] = [];
   urls[ANSWER_LOST] = answerLost.url;
@@ -284,7 +268,7 @@ export async function startMatrixEnv(): Promise<MatrixEnv> {
     endpoints: urls,
     answerLost,
     probe: { ...sandbox.deps, resolve, maxAdvertisementBytes: STEP_CAP_BYTES },
-    healthyTarget: { stsEndpoint: stsStub.url, gitEndpoint: gitStub.url },
+    healthyTarget: { stsEndpoint: healthy.sts.url, gitEndpoint: healthy.git.url },
     config,
     topicArn,
     healthy: { sns, dynamodb, cloudwatch },
@@ -306,18 +290,12 @@ export async function startMatrixEnv(): Promise<MatrixEnv> {
     },
     outputs,
     async secrets() {
-      issued.push(...credentialSecrets(stsStub.takeIssued()));
+      issued.push(...credentialSecrets(healthy.credentials.takeIssued()));
       return [...(await motoSecrets(sandbox.moto)), ...issued];
     },
     async stop() {
       for (const client of [sns, dynamodb, cloudwatch, sqs]) client.destroy();
-      await Promise.allSettled([
-        ...stops.map((s) => s.stop()),
-        answerLost.stop(),
-        stsStub.stop(),
-        gitStub.stop(),
-        silentDns.stop(),
-      ]);
+      await Promise.allSettled([...stops.map((s) => s.stop()), answerLost.stop(), healthy.stop(), silentDns.stop()]);
       await sandbox.stop();
     },
   };
