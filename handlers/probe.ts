@@ -2,6 +2,7 @@ import { resolveTargets } from '../lib/config/config.ts';
 import { jsonLogger } from '../lib/log.ts';
 import { CloudWatchSink, createMetricsClient, EmfSink } from '../lib/metrics/sinks.ts';
 import { probeBudgetMs } from '../lib/run/budget.ts';
+import { defaultProvider } from '../lib/run/env-credentials.ts';
 import { alertPathDeps, loadLambdaEnv } from '../lib/run/lambda-env.ts';
 import { type MonitorDeps, runMonitor } from '../lib/run/monitor.ts';
 import { probeDeps } from '../lib/run/runtime.ts';
@@ -26,7 +27,8 @@ function directDeps(): Pick<MonitorDeps, 'metrics' | 'alerts'> {
 }
 
 const deps: MonitorDeps = {
-  probe: probeDeps(env.config),
+  // The execution role's credentials from the environment, the only provider the bundle has.
+  probe: probeDeps(env.config, defaultProvider()),
   log: process.stdout,
   ...(env.delivery === 'direct' ? directDeps() : { metrics: emf }),
 };

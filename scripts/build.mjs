@@ -24,6 +24,12 @@ await build({
 await chmod('dist/cli.js', 0o755);
 await build({
   ...shared,
+  // The functions use only the environment's credentials (lib/run/env-credentials.ts): the SDK's default chain
+  // (SSO, INI, credential_process, ...) is replaced, not bundled.
+  alias: {
+    '@aws-sdk/credential-provider-node': './lib/run/env-credentials.ts',
+    '@aws-sdk/credential-providers': './lib/run/env-credentials.ts',
+  },
   entryPoints: { probe: 'handlers/probe.ts', notify: 'handlers/notify.ts' },
   outdir: 'dist/handlers',
   outExtension: { '.js': '.mjs' },

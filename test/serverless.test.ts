@@ -305,6 +305,18 @@ describe('serverless package (osls, offline, no AWS credentials)', () => {
     expect(lambda(logMode.template, 'Probe').Handler).toBe('handlers/probe.handler');
   });
 
+  it('ships only the environment’s credential provider in both functions: no SSO, INI, process or metadata chain', async () => {
+    for (const fn of ['probe', 'notify']) {
+      const dir = await extractZip(join(logMode.dir, `${fn}.zip`));
+      const bundle = readFileSync(join(dir, `handlers/${fn}.js`), 'utf8');
+      // Strings of the providers the default chain holds: fromSSO, credential_process, web identity, containers.
+      for (const marker of ['fromSSO', 'credential_process', 'fromTokenFile', 'AWS_CONTAINER_CREDENTIALS_FULL_URI']) {
+        expect([fn, marker, bundle.includes(marker)]).toEqual([fn, marker, false]);
+      }
+      expect(bundle).toContain('AWS_SECRET_ACCESS_KEY');
+    }
+  });
+
   it('bundles the config into the notifier too (it needs the alert settings)', async () => {
     const dir = await extractZip(join(logMode.dir, 'notify.zip'));
     const bundle = readFileSync(join(dir, 'handlers/notify.js'), 'utf8');
