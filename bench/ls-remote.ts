@@ -2,9 +2,7 @@
 // AWS CLI credential helper, both against the same CodeCommit stand-in in this run; plus the probe's peak RSS.
 // Run: npm run build && npm run bench
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { gitStep } from '../lib/steps/git/ls-remote.ts';
@@ -48,17 +46,10 @@ try {
   }
 
   // Peak RSS of a fresh process that does one whole probe (AssumeRole + ls-remote of 10,000 refs).
-  const configFile = join(tmpdir(), `canary-bench-${process.pid}.json`);
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      region: REGION,
-      dns: { servers: [sandbox.dns.server] },
-      endpoints: { sts: sandbox.stsEndpoint, git: sandbox.gitEndpoint },
-      tls: { caFile: sandbox.pki.caFile },
-      targets: [{ name: 'bench', repository: 'many_refs', roleArn: ROLE_ARN }],
-    }),
-  );
+  const configFile = sandbox.writeConfig({
+    tls: { caFile: sandbox.pki.caFile },
+    targets: [{ name: 'bench', repository: 'many_refs', roleArn: ROLE_ARN }],
+  });
   // The shipped CLI bundle (npm run build), as a user runs it.
   // Async: the stand-in servers live in this process and must keep answering while the child runs.
   const run = await execFileAsync(

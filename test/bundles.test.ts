@@ -1,6 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,36 +31,19 @@ beforeAll(async () => {
   node24 = ensureNode24();
   execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
   sandbox = await startSandbox();
-  const dir = mkdtempSync(join(tmpdir(), 'canary-bundles-'));
-  configFile = join(dir, 'canary.config.json');
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      region: REGION,
-      dns: { servers: [sandbox.dns.server] },
-      endpoints: { sts: sandbox.stsEndpoint, git: sandbox.gitEndpoint },
-      targets: [
-        { name: 'team-repo', repository: 'test_repo', roleArn: ROLE_ARN },
-        { name: 'gone', repository: 'no_such_repo', roleArn: ROLE_ARN },
-      ],
-    }),
-  );
-  const flaky = (repository: string) => {
-    const file = join(dir, `flaky-${repository}.json`);
-    writeFileSync(
-      file,
-      JSON.stringify({
-        region: REGION,
-        dns: { servers: [sandbox.dns.server] },
-        endpoints: { sts: sandbox.stsEndpoint, git: sandbox.gitEndpoint },
-        checks: { globalSts: false, path: false },
-        // Not the defaults (2 and 60): the first failure pages, so a bundle that ignored them would stay silent.
-        alerts: { failuresBeforeAlert: 1, renotifyMinutes: 600 },
-        targets: [{ name: 'flaky', repository, roleArn: ROLE_ARN }],
-      }),
-    );
-    return file;
-  };
+  configFile = sandbox.writeConfig({
+    targets: [
+      { name: 'team-repo', repository: 'test_repo', roleArn: ROLE_ARN },
+      { name: 'gone', repository: 'no_such_repo', roleArn: ROLE_ARN },
+    ],
+  });
+  const flaky = (repository: string) =>
+    sandbox.writeConfig({
+      checks: { globalSts: false, path: false },
+      // Not the defaults (2 and 60): the first failure pages, so a bundle that ignored them would stay silent.
+      alerts: { failuresBeforeAlert: 1, renotifyMinutes: 600 },
+      targets: [{ name: 'flaky', repository, roleArn: ROLE_ARN }],
+    });
   flakyFailing = flaky('no_such_repo');
   flakyHealthy = flaky('test_repo');
   env = {

@@ -34,18 +34,16 @@ const writeConfig = (name: string, body: unknown): string => {
   return file;
 };
 
-const sandboxConfig = () => ({
-  region: REGION,
-  timeouts: { stsMs: 5000, gitMs: 5000 },
-  dns: { servers: [sandbox.dns.server] },
-  endpoints: { sts: sandbox.stsEndpoint, git: sandbox.gitEndpoint },
-  tls: { caFile: sandbox.pki.caFile },
-  targets: [
-    { name: 'team-repo', repository: 'test_repo', roleArn: ROLE_ARN },
-    { name: 'by-url', url: `codecommit::${REGION}://empty_repo`, roleArn: ROLE_ARN },
-    { name: 'missing', repository: 'no_such_repo', roleArn: ROLE_ARN },
-  ],
-});
+const sandboxConfig = () =>
+  sandbox.config({
+    timeouts: { stsMs: 5000, gitMs: 5000 },
+    tls: { caFile: sandbox.pki.caFile },
+    targets: [
+      { name: 'team-repo', repository: 'test_repo', roleArn: ROLE_ARN },
+      { name: 'by-url', url: `codecommit::${REGION}://empty_repo`, roleArn: ROLE_ARN },
+      { name: 'missing', repository: 'no_such_repo', roleArn: ROLE_ARN },
+    ],
+  });
 
 /** Every secret the run could have seen: the caller's key and each assumed role's secret and token. */
 async function secrets(): Promise<string[]> {

@@ -1,10 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_SOURCE_CREDENTIALS } from './support/moto.ts';
-import { REGION, ROLE_ARN, type Sandbox, startSandbox } from './support/sandbox.ts';
+import { ROLE_ARN, type Sandbox, startSandbox } from './support/sandbox.ts';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -60,16 +57,10 @@ function invokeLocal(configPath: string): Promise<{ code: number | null; stdout:
 
 describe('serverless invoke local --function probe', () => {
   it('runs the probe against a local config and prints records, EMF and the summary', async () => {
-    const configPath = join(mkdtempSync(join(tmpdir(), 'canary-invoke-')), 'canary.config.json');
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        region: REGION,
-        dns: { servers: [sandbox.dns.server] },
-        endpoints: { sts: sandbox.stsEndpoint, git: sandbox.gitEndpoint, stsGlobal: sandbox.stsEndpoint },
-        targets: [{ name: 'team-repo', repository: 'test_repo', roleArn: ROLE_ARN }],
-      }),
-    );
+    const configPath = sandbox.writeConfig({
+      endpoints: { sts: sandbox.stsEndpoint, git: sandbox.gitEndpoint, stsGlobal: sandbox.stsEndpoint },
+      targets: [{ name: 'team-repo', repository: 'test_repo', roleArn: ROLE_ARN }],
+    });
     const run = await invokeLocal(configPath);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('"type":"codecommit-canary/result"');

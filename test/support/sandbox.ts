@@ -3,7 +3,7 @@
  * real `git http-backend`, real repositories) behind lib/sandbox's DNS server for `*.canary.test`, all over TLS
  * with lib/sandbox's PKI written to files for the tools that read files (moto_server, git, NODE_EXTRA_CA_CERTS).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../../lib/clock.ts';
@@ -56,6 +56,12 @@ export function issueServerCertificate(pki: TestPki, days: number): TestPki {
   return { ...pki, ...identity, ...writePkiFiles({ ...pki, ...identity }, pki.dir, `short-${days}d`) };
 }
 
+interface SandboxConfig {
+  region: string;
+  dns: { servers: string[] };
+  endpoints: { sts: string; git: string };
+}
+
 /** Everything a probe talks to, on loopback: moto (STS …), the CodeCommit server, a DNS server for `*.test`. */
 export interface Sandbox {
   pki: TestPki;
@@ -67,6 +73,10 @@ export interface Sandbox {
   gitEndpoint: string;
   deps: ProbeDeps;
   target(overrides?: Partial<ResolvedTarget>): ResolvedTarget;
+  /** A config pointing at the sandbox (its region, DNS server, STS and git endpoints), `fields` on top. */
+  config<T extends Record<string, unknown>>(fields: T): SandboxConfig & T;
+  /** `config(fields)` written to a file (named `name`, in a folder of the sandbox's); returns its path. */
+  writeConfig(fields: Record<string, unknown>, name?: string): string;
   stop(): Promise<void>;
 }
 
@@ -90,6 +100,14 @@ export async function startSandbox(options: { manyRefs?: boolean } = {}): Promis
     sourceCredentials: async () => ({ ...FAKE_SOURCE_CREDENTIALS }),
     maxAdvertisementBytes: 16 * 1024 * 1024,
   };
+  const configDir = mkdtempSync(join(tmpdir(), 'canary-config-'));
+  let configs = 0;
+  const config = <T extends Record<string, unknown>>(fields: T): SandboxConfig & T => ({
+    region: REGION,
+    dns: { servers: [dns.server] },
+    endpoints: { sts: stsEndpoint, git: gitEndpoint },
+    ...fields,
+  });
   return {
     pki,
     moto,
@@ -110,6 +128,12 @@ export async function startSandbox(options: { manyRefs?: boolean } = {}): Promis
       timeouts: { stsMs: 5000, gitMs: 10_000 },
       ...overrides,
     }),
+    config,
+    writeConfig(fields, name = `canary-${++configs}.config.json`) {
+      const file = join(configDir, name);
+      writeFileSync(file, JSON.stringify(config(fields), null, 2));
+      return file;
+    },
     async stop() {
       await Promise.allSettled([moto.stop(), git.stop(), dns.stop()]);
     },
