@@ -9,22 +9,47 @@
 const { ref } = require('./shared.cjs');
 
 /**
+ * Services whose endpoint service name in the China regions starts `cn.com.amazonaws.` instead of
+ * `com.amazonaws.` (the names AWS publishes there, as aws-cdk's InterfaceVpcEndpointAwsService lists them for
+ * cn-north-1 and cn-northwest-1); every other pair, GovCloud included, keeps `com.amazonaws.`.
+ */
+const CHINA_PREFIXED_SERVICES = new Set(['sts', 'monitoring']);
+
+/**
+ * The endpoint service name of an AWS service in the stack's Region, e.g. `com.amazonaws.<region>.sts` or, in
+ * China, `cn.com.amazonaws.<region>.sts`.
+ */
+const serviceName = (region, service) =>
+  `${region?.startsWith('cn-') && CHINA_PREFIXED_SERVICES.has(service) ? 'cn.' : ''}com.amazonaws.\${AWS::Region}.${service}`;
+
+/**
  * The endpoints: the two the probe tests, sts and git-codecommit, and in direct mode the ones it then reports
  * through: monitoring, sns (interface) and dynamodb (gateway, on routeTableIds). Interface endpoints go into
  * the probe's subnets (one per AZ) with private DNS (the VPC needs DNS hostnames and support enabled), behind
- * a security group that admits 443 from each of the probe's security groups. Their endpoint policies, limited to
- * the canary's calls, come from infra/endpoint-policies.cjs (merged in by logical id).
+ * a security group that admits 443 from each of the probe's security groups. Endpoint policies stay the AWS
+ * default (full access): other workloads in the VPC resolve the same private DNS names.
  */
-function vpcEndpoints({ delivery, subnetIds, securityGroupIds, vpcId, routeTableIds }) {
+function vpcEndpoints({
+  delivery,
+  subnetIds,
+  securityGroupIds,
+  vpcId,
+  routeTableIds,
+  region,
+  privateDns = true,
+  gitFips = false,
+}) {
   const interfaceEndpoint = (service) => ({
     Type: 'AWS::EC2::VPCEndpoint',
     Properties: {
       VpcEndpointType: 'Interface',
-      ServiceName: { 'Fn::Sub': `com.amazonaws.\${AWS::Region}.${service}` },
+      ServiceName: { 'Fn::Sub': serviceName(region, service) },
       VpcId: vpcId,
       SubnetIds: subnetIds,
       SecurityGroupIds: [ref('VpcEndpointSecurityGroup')],
-      PrivateDnsEnabled: true,
+      // privateDns=false when the VPC already has this endpoint with private DNS: a second one would conflict
+      // over the same private hosted zone (CloudFormation fails); the probe then names the endpoint itself.
+      PrivateDnsEnabled: privateDns,
     },
   });
   const Resources = {
@@ -45,6 +70,7 @@ function vpcEndpoints({ delivery, subnetIds, securityGroupIds, vpcId, routeTable
     StsVpcEndpoint: interfaceEndpoint('sts'),
     GitCodeCommitVpcEndpoint: interfaceEndpoint('git-codecommit'),
   };
+  if (gitFips) Resources.GitCodeCommitFipsVpcEndpoint = interfaceEndpoint('git-codecommit-fips');
   if (delivery === 'direct') {
     Resources.MonitoringVpcEndpoint = interfaceEndpoint('monitoring');
     Resources.SnsVpcEndpoint = interfaceEndpoint('sns');
@@ -52,7 +78,7 @@ function vpcEndpoints({ delivery, subnetIds, securityGroupIds, vpcId, routeTable
       Type: 'AWS::EC2::VPCEndpoint',
       Properties: {
         VpcEndpointType: 'Gateway',
-        ServiceName: { 'Fn::Sub': `com.amazonaws.\${AWS::Region}.dynamodb` },
+        ServiceName: { 'Fn::Sub': serviceName(region, 'dynamodb') },
         VpcId: vpcId,
         RouteTableIds: routeTableIds,
       },
@@ -61,4 +87,4 @@ function vpcEndpoints({ delivery, subnetIds, securityGroupIds, vpcId, routeTable
   return { Resources };
 }
 
-module.exports = { vpcEndpoints };
+module.exports = { CHINA_PREFIXED_SERVICES, serviceName, vpcEndpoints };

@@ -46,6 +46,7 @@ function inputs(resolveVariable) {
   return {
     ...params,
     config,
+    stackRegion,
     /** The schedule period, checked against the alarm window the config's alert threshold needs. */
     alarmPeriodSeconds: async () => {
       const { periodSeconds } = await params.schedule();
@@ -150,5 +151,8 @@ exports.vpcEndpoints = resolver(async (input) => {
   const { subnetIds, securityGroupIds } = await input.probeVpc();
   const vpcId = await input.vpcId();
   const routeTableIds = delivery === 'direct' ? await input.routeTableIds() : [];
-  return vpcEndpoints({ delivery, subnetIds, securityGroupIds, vpcId, routeTableIds });
+  const region = await input.stackRegion();
+  const privateDns = await input.boolean('privateDns');
+  const gitFips = await input.boolean('gitFipsEndpoint');
+  return vpcEndpoints({ delivery, subnetIds, securityGroupIds, vpcId, routeTableIds, region, privateDns, gitFips });
 });

@@ -94,13 +94,19 @@ describe('valid configs', () => {
 
 describe('git-remote-codecommit URL grammar', () => {
   it.each([
-    ['codecommit://repo', { repository: 'repo', profile: null, region: null }],
-    ['codecommit://switchrole@test_repo', { repository: 'test_repo', profile: 'switchrole', region: null }],
+    ['codecommit://repo', { repository: 'repo', profile: null, region: null, endpoint: null }],
+    [
+      'codecommit://switchrole@test_repo',
+      { repository: 'test_repo', profile: 'switchrole', region: null, endpoint: null },
+    ],
     [
       'codecommit::ap-northeast-1://switchrole@test_repo',
-      { repository: 'test_repo', profile: 'switchrole', region: 'ap-northeast-1' },
+      { repository: 'test_repo', profile: 'switchrole', region: 'ap-northeast-1', endpoint: null },
     ],
-    ['codecommit::us-east-1://my.repo-1', { repository: 'my.repo-1', profile: null, region: 'us-east-1' }],
+    [
+      'codecommit::us-east-1://my.repo-1',
+      { repository: 'my.repo-1', profile: null, region: 'us-east-1', endpoint: null },
+    ],
   ])('%s', (text, url) => {
     expect(parseCodeCommitUrl(text)).toEqual({ ok: true, url });
   });

@@ -89,6 +89,12 @@ const cliEnv = (): NodeJS.ProcessEnv => {
 let workDir: string;
 let logMode: Packaged;
 let directMode: Packaged;
+/** A China and a GovCloud region: the example config packaged there too. */
+const PARTITION_REGIONS = [
+  ['cn-north-1', 'aws-cn'],
+  ['us-gov-west-1', 'aws-us-gov'],
+] as const;
+const partitionPackages = new Map<string, Packaged>();
 /** The example config with `schedule.samplesPerRun: 3`: what direct mode is packaged with. */
 let directConfigFile: string;
 
@@ -138,6 +144,31 @@ beforeAll(async () => {
     pageOnTargetAlarms: 'true',
     schedule: 'rate(5 minutes)',
   });
+  // The example config moved to China and to GovCloud: partition-aware names, ARNs and console URLs.
+  for (const [region, partition] of PARTITION_REGIONS) {
+    const file = join(workDir, `${region}.config.json`);
+    const targets = example.targets.map(
+      ({ region: _, url, ...t }: { region?: string; url?: string; roleArn: string }) => ({
+        ...t,
+        ...(url ? { url: `codecommit://${url.split('://').at(-1)}` } : {}),
+        roleArn: t.roleArn.replace('arn:aws:', `arn:${partition}:`),
+      }),
+    );
+    writeFileSync(file, JSON.stringify({ ...example, region, targets }));
+    partitionPackages.set(
+      region,
+      await slsPackage(region, {
+        ...vpc,
+        configPath: file,
+        delivery: 'direct',
+        createVpcEndpoints: 'true',
+        vpcId: 'vpc-0123456789abcdef0',
+        routeTableIds: 'rtb-0123456789abcdef0',
+        privateDns: 'false',
+        gitFipsEndpoint: String(partition === 'aws-us-gov'),
+      }),
+    );
+  }
 });
 afterAll(() => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
@@ -1049,5 +1080,46 @@ describe('optional VPC endpoints', () => {
     expect(ingress.map((rule) => [rule.FromPort, rule.ToPort, rule.SourceSecurityGroupId])).toEqual(
       SECURITY_GROUPS.map((group) => [443, 443, group]),
     );
+  });
+});
+
+describe.each(PARTITION_REGIONS)('packaged for %s (%s)', (region, partition) => {
+  const packaged = () => partitionPackages.get(region) as Packaged;
+
+  it('cfn-lint finds no errors for that region, and only the known osls warnings', async () => {
+    const matches = await cfnLint([packaged().templateFile], ['--regions', region, '--override-spec', CFN_LINT_SPEC]);
+    const where = (m: (typeof matches)[number]) => `${m.Rule.Id} ${m.Location.Path.slice(0, 3).join('/')}`;
+    expect(matches.filter((m) => m.Level === 'Error').map((m) => `${where(m)}: ${m.Message}`)).toEqual([]);
+    expect(matches.filter((m) => !KNOWN_WARNINGS.includes(where(m))).map(where)).toEqual([]);
+  });
+
+  it('names nothing of another partition: ARNs through AWS::Partition, the console per partition, its endpoint services', () => {
+    const text = readFileSync(packaged().templateFile, 'utf8');
+    // The only literal ARNs are the config's own role ARNs, in this partition.
+    expect([...new Set(text.match(/arn:aws[a-z-]*:/g))]).toEqual([`arn:${partition}:`]);
+    expect(text).not.toContain('console.aws.amazon.com/cloudwatch');
+    const template = packaged().template as Template & { Mappings: Record<string, Record<string, { Host: string }>> };
+    expect(template.Outputs.DashboardUrl?.Value).toEqual({
+      'Fn::Sub': [
+        `https://\${Console}/cloudwatch/home?region=\${AWS::Region}#dashboards:name=\${AWS::StackName}`,
+        { Console: { 'Fn::FindInMap': ['PartitionConsole', { Ref: 'AWS::Partition' }, 'Host'] } },
+      ],
+    });
+    expect(template.Mappings.PartitionConsole?.[partition]?.Host).toBe(
+      partition === 'aws-cn' ? 'console.amazonaws.cn' : 'console.amazonaws-us-gov.com',
+    );
+    const services = resourcesOfType(packaged().template, 'AWS::EC2::VPCEndpoint').map(([, e]) => [
+      (e.Properties.ServiceName as { 'Fn::Sub': string })['Fn::Sub'],
+      e.Properties.PrivateDnsEnabled,
+    ]);
+    const china = partition === 'aws-cn' ? 'cn.' : '';
+    expect(services).toEqual([
+      [`${china}com.amazonaws.\${AWS::Region}.sts`, false],
+      [`com.amazonaws.\${AWS::Region}.git-codecommit`, false],
+      ...(partition === 'aws-us-gov' ? [[`com.amazonaws.\${AWS::Region}.git-codecommit-fips`, false]] : []),
+      [`${china}com.amazonaws.\${AWS::Region}.monitoring`, false],
+      [`com.amazonaws.\${AWS::Region}.sns`, false],
+      [`com.amazonaws.\${AWS::Region}.dynamodb`, undefined],
+    ]);
   });
 });

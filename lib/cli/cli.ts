@@ -12,6 +12,7 @@ import { formatReport, type Hint, styleFor } from './report-text.ts';
 export const USAGE = `Usage:
   codecommit-canary probe --config <file> [--target <name>]... [--json]
   codecommit-canary probe codecommit://[profile@]repo | codecommit::<region>://[profile@]repo [options] [--json]
+  codecommit-canary probe https://git-codecommit.<region>.amazonaws.com/v1/repos/<repo> [options] [--json]
   codecommit-canary check --config <file>                 (validate a config; probes nothing)
   codecommit-canary demo [--interactive] [--speed <n>]   (a self-contained sandbox on 127.0.0.1; demo --help)
 
@@ -24,7 +25,8 @@ Options:
       --json                print the report as JSON
   ad-hoc (codecommit:// URL) only:
       --sts-endpoint <url>  STS endpoint (default https://sts.<region>.amazonaws.com)
-      --git-endpoint <url>  git endpoint (default https://git-codecommit.<region>.amazonaws.com; or CODE_COMMIT_ENDPOINT)
+      --git-endpoint <url>  git endpoint (default https://git-codecommit.<region>.amazonaws.com; or CODE_COMMIT_ENDPOINT,
+                            a host[:port] as git-remote-codecommit reads it, or an https:// URL)
       --dns-server <addr>   ask this DNS server instead of the system resolver (repeatable), e.g. 10.0.0.2
       --ca-file <file>      extra trusted CA certificates (PEM)
       --sts-timeout-ms <n>  deadline of the sts step (default 5000)
@@ -61,6 +63,13 @@ const OPTIONS = {
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
+/**
+ * CODE_COMMIT_ENDPOINT as git-remote-codecommit reads it: a bare host, optionally with `:port`
+ * (it builds `https://<host>/v1/repos/<repo>`); an https:// URL is taken as it is.
+ */
+export const codeCommitEndpoint = (value: string): string =>
+  /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `https://${value}`;
+
 /** Validates the ad-hoc flags with the same schema as a config file, so messages read the same. */
 function adHocSettings(values: Values, env: NodeJS.ProcessEnv, region: string) {
   const raw = {
@@ -72,7 +81,7 @@ function adHocSettings(values: Values, env: NodeJS.ProcessEnv, region: string) {
     endpoints: {
       ...(values['sts-endpoint'] ? { sts: values['sts-endpoint'] } : {}),
       ...((values['git-endpoint'] ?? env.CODE_COMMIT_ENDPOINT)
-        ? { git: values['git-endpoint'] ?? env.CODE_COMMIT_ENDPOINT }
+        ? { git: values['git-endpoint'] ?? codeCommitEndpoint(env.CODE_COMMIT_ENDPOINT ?? '') }
         : {}),
     },
     ...(values['dns-server'] ? { dns: { servers: values['dns-server'] } } : {}),
@@ -84,7 +93,7 @@ function adHocSettings(values: Values, env: NodeJS.ProcessEnv, region: string) {
       'timeouts.stsMs': '--sts-timeout-ms',
       'timeouts.gitMs': '--git-timeout-ms',
       'endpoints.sts': '--sts-endpoint',
-      'endpoints.git': '--git-endpoint',
+      'endpoints.git': values['git-endpoint'] ? '--git-endpoint' : 'CODE_COMMIT_ENDPOINT',
       region: 'region',
     };
     const problems = parsed.error.issues.map((issue) => {
@@ -102,6 +111,8 @@ async function adHoc(url: string, values: Values, io: Io) {
   const profileName = parsed.url.profile ?? io.env.AWS_PROFILE ?? 'default';
   const setup = await loadProfile(profileName, parsed.url.region, io.env);
   const settings = adHocSettings(values, io.env, setup.region);
+  // An https:// remote names its endpoint; --git-endpoint and CODE_COMMIT_ENDPOINT still win, as for git.
+  if (parsed.url.endpoint && !settings.endpoints.git) settings.endpoints.git = parsed.url.endpoint;
   const findings = profileFindings(setup);
   for (const finding of findings) io.stderr.write(`warning: ${finding.message}\n`);
   const target = resolveTarget(

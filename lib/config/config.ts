@@ -3,8 +3,8 @@ import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { gitEndpoint, regionalStsEndpoint } from './endpoints.ts';
-import { isAwsRegion } from './regions.ts';
-import { parseCodeCommitUrl, REPOSITORY_NAME } from './target-url.ts';
+import { regionProblem } from './regions.ts';
+import { parseCodeCommitUrl, REPOSITORY_NAME, REPOSITORY_NAME_RULE } from './target-url.ts';
 
 /** Bad config: every problem, one line each, naming the field path. The CLI exits 2 on it. */
 export class ConfigError extends Error {
@@ -53,7 +53,18 @@ const endpointUrl = text('an https:// URL (http:// only for loopback)', (value) 
   }
 });
 
-const region = text('an AWS region like ap-northeast-1', isAwsRegion);
+/** A region with CodeCommit (AWS's data, lib/config/codecommit-regions.ts); a wrong one is named with the nearest. */
+const region = z
+  .string({
+    error: (issue) =>
+      issue.input === undefined
+        ? 'required: an AWS region like ap-northeast-1'
+        : 'expected an AWS region like ap-northeast-1',
+  })
+  .superRefine((value, ctx) => {
+    const problem = regionProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /** `10.0.0.2`, `127.0.0.1:5353`, `[::1]:53`: what node's dns Resolver.setServers accepts. */
 const dnsServer = text('a DNS server address like 10.0.0.2 or 127.0.0.1:5353', (value) => {
@@ -72,6 +83,17 @@ const cidr = text('a CIDR block like 10.0.0.0/16', (value) => {
   return family !== 0 && rest.length === 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= max;
 });
 
+/** A target URL in any form parseCodeCommitUrl reads, without a profile; its own message when it is wrong. */
+const targetUrl = z
+  .string({ error: 'expected codecommit://repository, codecommit::<region>://repository or an https:// remote' })
+  .superRefine((value, ctx) => {
+    const parsed = parseCodeCommitUrl(value);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message });
+    else if (parsed.url.profile !== null) {
+      ctx.addIssue({ code: 'custom', message: 'expected no profile@ in a config (the probe assumes roleArn)' });
+    }
+  });
+
 const stsMs = integer('milliseconds between 100 and 60000', 100, 60_000);
 const gitMs = integer('milliseconds between 100 and 120000', 100, 120_000);
 
@@ -79,13 +101,8 @@ const endpointsSchema = object({ sts: endpointUrl.optional(), git: endpointUrl.o
 
 const targetSchema = object({
   name: text('a target name of 1-64 letters, digits, . _ -', (s) => /^[\w.-]{1,64}$/.test(s)),
-  repository: text('a CodeCommit repository name (1-100 of letters, digits, . _ -)', (s) =>
-    REPOSITORY_NAME.test(s),
-  ).optional(),
-  url: text('codecommit://repository or codecommit::<region>://repository', (s) => {
-    const parsed = parseCodeCommitUrl(s);
-    return parsed.ok && parsed.url.profile === null;
-  }).optional(),
+  repository: text(`a CodeCommit repository name (${REPOSITORY_NAME_RULE})`, (s) => REPOSITORY_NAME.test(s)).optional(),
+  url: targetUrl.optional(),
   roleArn: text(ROLE_ARN_EXAMPLE, (s) => ROLE_ARN.test(s)),
   externalId: text('an external ID of 2-1224 characters', (s) => /^[\w+=,.@:/-]{2,1224}$/.test(s)).optional(),
   sessionName: text('a role session name of 2-64 letters, digits, +=,.@_-', (s) =>
@@ -267,7 +284,7 @@ export function resolveTarget(
     sessionName: target.sessionName ?? `codecommit-canary-${target.name}`.slice(0, 64),
     ...(target.sessionPolicy === false ? { sessionPolicy: false as const } : {}),
     stsEndpoint: target.endpoints?.sts ?? settings.endpoints.sts ?? regionalStsEndpoint(targetRegion),
-    gitEndpoint: target.endpoints?.git ?? settings.endpoints.git ?? gitEndpoint(targetRegion),
+    gitEndpoint: target.endpoints?.git ?? url?.endpoint ?? settings.endpoints.git ?? gitEndpoint(targetRegion),
     timeouts: {
       stsMs: target.timeouts?.stsMs ?? settings.timeouts.stsMs,
       gitMs: target.timeouts?.gitMs ?? settings.timeouts.gitMs,

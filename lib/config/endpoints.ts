@@ -1,6 +1,8 @@
 /** Default AWS endpoints for a region: always the regional ones (the global STS endpoint hangs in closed VPCs). */
+import { dnsSuffixOf } from './regions.ts';
 
-export const dnsSuffix = (region: string): string => (region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com');
+/** The region's partition's DNS suffix (`amazonaws.com.cn` in China), from AWS's data. */
+export const dnsSuffix = dnsSuffixOf;
 
 export const regionalStsEndpoint = (region: string): string => `https://sts.${region}.${dnsSuffix(region)}`;
 

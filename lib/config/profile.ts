@@ -2,7 +2,7 @@ import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
 import type { AwsCredentials } from '../steps/git/password.ts';
 import { ConfigError } from './config.ts';
-import { isAwsRegion } from './regions.ts';
+import { regionProblem } from './regions.ts';
 
 /** What an ad-hoc `probe codecommit://profile@repo` needs from the shared AWS config files. */
 export interface ProfileSetup {
@@ -37,11 +37,13 @@ export async function loadProfile(
     ]);
   }
   const region = urlRegion ?? section.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  if (!region || !isAwsRegion(region)) {
+  if (!region) {
     throw new ConfigError('profile', [
       `region: expected an AWS region: give it in the URL (codecommit::<region>://…), as region in profile "${profile}", or AWS_REGION`,
     ]);
   }
+  const problem = regionProblem(region);
+  if (problem) throw new ConfigError('profile', [`region: ${problem}`]);
   const roleArn = section.role_arn ?? null;
   let sourceCredentials: () => Promise<AwsCredentials>;
   if (!roleArn) sourceCredentials = fromIni({ profile });

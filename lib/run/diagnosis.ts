@@ -2,14 +2,25 @@ import { BlockList, isIP } from 'node:net';
 import type { Config } from '../config/config.ts';
 import { GLOBAL_STS_ENDPOINT } from '../config/endpoints.ts';
 import type { ProfileSetup } from '../config/profile.ts';
+import { usesLegacyGlobalSts } from '../config/regions.ts';
 import { certificateDaysByHost } from '../metrics/catalogue.ts';
 import { isLoopback, isPrivateAddress } from '../net/addresses.ts';
 import { type StsDeps, sourceCredentialsOf, stsStep } from '../steps/sts.ts';
 import type { Finding, StsStepResult, TargetResult } from '../types.ts';
 import { endpointNames, globalStsRemediation } from './remediation.ts';
 
-/** The config a diagnosis reads. */
-export type DiagnosisConfig = Pick<Config, 'checks' | 'network' | 'endpoints' | 'timeouts'>;
+/** The config a diagnosis reads; `region` is the monitor's (the VPC's), where its clients run. */
+export type DiagnosisConfig = Pick<Config, 'checks' | 'network' | 'endpoints' | 'timeouts'> &
+  Partial<Pick<Config, 'region'>>;
+
+/**
+ * Whether legacy clients (AWS CLI v1 before 1.42, boto3 before 1.40, `sts_regional_endpoints = legacy`) in this
+ * region call the global STS endpoint: only in botocore's legacy-global regions; elsewhere (ap-northeast-2, me-*,
+ * af-south-1, China, GovCloud, …) they already call the regional one, so the check would only add noise (and in
+ * China the global name answers for another partition). Unknown region: checked.
+ */
+export const globalStsMatters = (region: string | undefined): boolean =>
+  region === undefined || usesLegacyGlobalSts(region);
 
 /** What the extra checks saw this run, besides the targets' own steps. */
 export interface CheckResults {
@@ -45,19 +56,20 @@ export async function runChecks(
   config: DiagnosisConfig,
   deps: StsDeps,
 ): Promise<CheckResults> {
-  const globalSts = config.checks.globalSts
-    ? stsStep(
-        {
-          region: 'us-east-1',
-          roleArn: null,
-          sessionName: 'codecommit-canary',
-          stsEndpoint: config.endpoints.stsGlobal ?? GLOBAL_STS_ENDPOINT,
-          timeouts: { stsMs: config.timeouts.stsGlobalMs },
-        },
-        await sourceCredentialsOf(deps),
-        deps,
-      ).then((outcome) => outcome.result)
-    : Promise.resolve(null);
+  const globalSts =
+    config.checks.globalSts && globalStsMatters(config.region)
+      ? stsStep(
+          {
+            region: 'us-east-1',
+            roleArn: null,
+            sessionName: 'codecommit-canary',
+            stsEndpoint: config.endpoints.stsGlobal ?? GLOBAL_STS_ENDPOINT,
+            timeouts: { stsMs: config.timeouts.stsGlobalMs },
+          },
+          await sourceCredentialsOf(deps),
+          deps,
+        ).then((outcome) => outcome.result)
+      : Promise.resolve(null);
   const names = config.checks.path
     ? [...new Set(regions)].flatMap((region) => {
         const n = endpointNames(region);
@@ -174,13 +186,15 @@ export function findingsFor(
 
 /**
  * What a local AWS profile shows before any probe: `sts_regional_endpoints=legacy` (the profile or
- * AWS_STS_REGIONAL_ENDPOINTS) sends AWS CLI v1 and boto3 to the global endpoint.
+ * AWS_STS_REGIONAL_ENDPOINTS) sends AWS CLI v1 and boto3 to the global endpoint in botocore's legacy-global
+ * regions (and only there: elsewhere legacy clients call the regional endpoint already).
  *
  * @example
  * profileFindings({ profile: 'switch', region: 'ap-northeast-1', stsRegionalEndpoints: 'legacy' })[0]?.code // 'profile-uses-global-sts'
  */
 export function profileFindings(setup: Pick<ProfileSetup, 'profile' | 'region' | 'stsRegionalEndpoints'>): Finding[] {
-  if (setup.stsRegionalEndpoints !== 'legacy') return [];
+  // Outside botocore's legacy-global regions `legacy` already means the regional endpoint.
+  if (setup.stsRegionalEndpoints !== 'legacy' || !usesLegacyGlobalSts(setup.region)) return [];
   return [
     {
       code: 'profile-uses-global-sts',

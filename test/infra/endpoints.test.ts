@@ -67,3 +67,49 @@ it('puts interface endpoints in the probe’s subnets with private DNS, behind a
     SECURITY_GROUPS.map((group) => ['tcp', 443, 443, group]),
   );
 });
+
+it('service names follow the partition: cn.com.amazonaws. for sts and monitoring in China, com.amazonaws. elsewhere', () => {
+  const names = (region: string) =>
+    Object.values(
+      endpoints.vpcEndpoints({
+        delivery: 'direct',
+        subnetIds: SUBNETS,
+        securityGroupIds: SECURITY_GROUPS,
+        vpcId: VPC,
+        routeTableIds: ROUTE_TABLES,
+        region,
+      }).Resources as Record<string, Resource>,
+    )
+      .filter((r) => r.Type === 'AWS::EC2::VPCEndpoint')
+      .map((r) => (r.Properties.ServiceName as { 'Fn::Sub': string })['Fn::Sub'].replace(`\${AWS::Region}`, region));
+  expect(names('cn-north-1')).toEqual([
+    'cn.com.amazonaws.cn-north-1.sts',
+    'com.amazonaws.cn-north-1.git-codecommit',
+    'cn.com.amazonaws.cn-north-1.monitoring',
+    'com.amazonaws.cn-north-1.sns',
+    'com.amazonaws.cn-north-1.dynamodb',
+  ]);
+  expect(names('us-gov-west-1')[0]).toBe('com.amazonaws.us-gov-west-1.sts');
+  expect(names('ap-northeast-1')[2]).toBe('com.amazonaws.ap-northeast-1.monitoring');
+});
+
+it('privateDns=false for a VPC that already has the endpoints with private DNS; an optional git-codecommit-fips one', () => {
+  const resources = endpoints.vpcEndpoints({
+    delivery: 'log',
+    subnetIds: SUBNETS,
+    securityGroupIds: SECURITY_GROUPS,
+    vpcId: VPC,
+    routeTableIds: [],
+    region: 'us-east-1',
+    privateDns: false,
+    gitFips: true,
+  }).Resources as Record<string, Resource>;
+  expect(summary(resources)).toEqual([
+    ['StsVpcEndpoint', 'sts', 'Interface'],
+    ['GitCodeCommitVpcEndpoint', 'git-codecommit', 'Interface'],
+    ['GitCodeCommitFipsVpcEndpoint', 'git-codecommit-fips', 'Interface'],
+  ]);
+  for (const endpoint of Object.values(resources).filter((r) => r.Type === 'AWS::EC2::VPCEndpoint')) {
+    expect(endpoint.Properties.PrivateDnsEnabled).toBe(false);
+  }
+});

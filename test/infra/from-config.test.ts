@@ -51,6 +51,8 @@ it('reads the config only in the resolvers that need it', async () => {
     'targetAlarms',
     'selfMonitoringAlarms',
     'vpcEndpointPolicies',
+    // The endpoint service names follow the stack Region's partition (`cn.com.amazonaws.` for some in China).
+    'vpcEndpoints',
   ];
   for (const name of Object.keys(fromConfig)) {
     const outcome = await resolveWith(name, params).then(
@@ -95,7 +97,13 @@ describe('the order of checks: the first problem is the one reported', () => {
   it('VPC endpoints: nothing else is read unless createVpcEndpoints is true; route tables in direct mode only', async () => {
     const bad = { subnetIds: 'x', vpcId: 'y', routeTableIds: 'z', delivery: 'sns' };
     await expect(resolveWith('vpcEndpoints', { ...bad, createVpcEndpoints: false })).resolves.toEqual({});
-    const endpoints = { ...VPC, createVpcEndpoints: 'true', vpcId: 'vpc-0123456789abcdef0', routeTableIds: 'z' };
+    const endpoints = {
+      ...VPC,
+      configPath: EXAMPLE_CONFIG,
+      createVpcEndpoints: 'true',
+      vpcId: 'vpc-0123456789abcdef0',
+      routeTableIds: 'z',
+    };
     const logMode = (await resolveWith('vpcEndpoints', { ...endpoints, delivery: 'log' })) as Fragment;
     expect(Object.keys(logMode.Resources ?? {})).toEqual([
       'VpcEndpointSecurityGroup',

@@ -135,6 +135,10 @@ export const endpoints = require('../../infra/endpoints.cjs') as {
     securityGroupIds: string[];
     vpcId: string;
     routeTableIds: string[];
+    /** The stack's Region: its partition decides the endpoint service names. */
+    region?: string;
+    privateDns?: boolean;
+    gitFips?: boolean;
   }): Fragment;
 };
 

@@ -3,6 +3,7 @@ import { request as plainRequest } from 'node:http';
 import { request } from 'node:https';
 import type { ResolvedTarget } from '../../config/config.ts';
 import { repositoryPath } from '../../config/endpoints.ts';
+import { signingRegion } from '../../config/git-host.ts';
 import { type NetDeps, timedExchange } from '../../net/exchange.ts';
 import { kindForStatus, StepFailure } from '../../net/failure.ts';
 import { type GitStepResult, zeroPhases } from '../../types.ts';
@@ -45,7 +46,13 @@ export async function gitStep(
       new Promise<Advertisement>((resolve, reject) => {
         const path = repositoryPath(target.repository);
         // A fresh password per request, signed for the host name as sent (without port), like the AWS CLI.
-        const auth = gitCredentials(credentials, target.region, url.hostname, path, deps.clock.now());
+        const auth = gitCredentials(
+          credentials,
+          signingRegion(url.hostname, target.region),
+          url.hostname,
+          path,
+          deps.clock.now(),
+        );
         const send = url.protocol === 'https:' ? request : plainRequest;
         const req = send(
           new URL(`${path}/info/refs?service=git-upload-pack`, url),
