@@ -2,15 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Resolve, serversResolve } from '../lib/net/resolve.ts';
 import { probeTarget } from '../lib/run/probe.ts';
 import { startDnsServer } from '../lib/sandbox/dns.ts';
-import {
-  connectHang,
-  type FaultEndpoint,
-  type FaultMode,
-  faultServer,
-  refusedPort,
-  tlsHang,
-  untrustedTls,
-} from '../lib/sandbox/fault-servers.ts';
+import { type FaultMode, faultServer, type NetworkFault, startFault } from '../lib/sandbox/fault-servers.ts';
 import type { FailureKind, Phase, Phases, StepName } from '../lib/types.ts';
 import { type Sandbox, startSandbox } from './support/sandbox.ts';
 
@@ -25,10 +17,8 @@ interface Case {
   start: (sandbox: Sandbox) => Promise<{ url: string; stop: () => Promise<void>; silentDns?: string }>;
 }
 
-const fault =
-  (mode: FaultMode) =>
-  async (sandbox: Sandbox): Promise<FaultEndpoint> =>
-    faultServer(sandbox.pki, mode);
+const fault = (mode: FaultMode) => (sandbox: Sandbox) => faultServer(sandbox.pki, mode);
+const broken = (how: NetworkFault) => (sandbox: Sandbox) => startFault(how, sandbox.pki);
 
 const CASES: Case[] = [
   {
@@ -45,27 +35,27 @@ const CASES: Case[] = [
     expected: { kind: 'dns', phase: 'dns' },
     start: async () => ({ url: 'https://no-such-host.canary.test', stop: async () => {} }),
   },
-  { name: 'connect never completes', expected: { kind: 'timeout', phase: 'connect' }, start: () => connectHang() },
-  { name: 'connection refused', expected: { kind: 'refused', phase: 'connect' }, start: () => refusedPort() },
-  { name: 'TLS handshake never answered', expected: { kind: 'timeout', phase: 'tls' }, start: () => tlsHang() },
-  { name: 'untrusted certificate', expected: { kind: 'tls', phase: 'tls' }, start: () => untrustedTls() },
+  { name: 'connect never completes', expected: { kind: 'timeout', phase: 'connect' }, start: broken('connect-hang') },
+  { name: 'connection refused', expected: { kind: 'refused', phase: 'connect' }, start: broken('refused') },
+  { name: 'TLS handshake never answered', expected: { kind: 'timeout', phase: 'tls' }, start: broken('tls-hang') },
+  { name: 'untrusted certificate', expected: { kind: 'tls', phase: 'tls' }, start: broken('untrusted') },
   {
     name: 'response headers never sent',
     expected: { kind: 'timeout', phase: 'response' },
-    start: fault({ headersHang: true }),
+    start: broken('headers-hang'),
   },
   {
     name: 'body trickling past the deadline',
     expected: { kind: 'timeout', phase: 'body' },
-    start: fault({ trickle: { intervalMs: 100, chunk: 'a' } }),
+    start: broken('trickle'),
   },
   { name: 'HTTP 403', expected: { kind: 'auth', phase: 'response' }, start: fault({ status: 403, body: 'denied' }) },
   { name: 'HTTP 404', expected: { kind: 'not-found', phase: 'response' }, start: fault({ status: 404 }) },
   { name: 'HTTP 429', expected: { kind: 'throttled', phase: 'response' }, start: fault({ status: 429 }) },
   { name: 'HTTP 500', expected: { kind: 'http', phase: 'response' }, start: fault({ status: 500, body: 'oops' }) },
-  { name: 'garbage body', expected: { kind: 'protocol', phase: 'body' }, start: fault({ garbage: true }) },
-  { name: 'endless body', expected: { kind: 'protocol', phase: 'body' }, start: fault({ endless: true }) },
-  { name: 'reset mid-response', expected: { kind: 'reset', phase: 'body' }, start: fault({ resetAfterBytes: 64 }) },
+  { name: 'garbage body', expected: { kind: 'protocol', phase: 'body' }, start: broken('garbage') },
+  { name: 'endless body', expected: { kind: 'protocol', phase: 'body' }, start: broken('endless') },
+  { name: 'reset mid-response', expected: { kind: 'reset', phase: 'body' }, start: broken('reset') },
 ];
 
 /** The sandbox's resolver, except for one name that goes to a server that never answers. */

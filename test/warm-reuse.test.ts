@@ -16,7 +16,7 @@ import { EmfSink, type MetricSink, type PublishOutcome } from '../lib/metrics/si
 import { type MonitorDeps, runMonitor } from '../lib/run/monitor.ts';
 import type { ProbeDeps } from '../lib/run/probe.ts';
 import { type AwsStandIns, startAwsStandIns } from '../lib/sandbox/aws-stand-ins.ts';
-import { type FaultEndpoint, faultServer, refusedPort, tlsHang, untrustedTls } from '../lib/sandbox/fault-servers.ts';
+import { type FaultEndpoint, faultServer, startFault } from '../lib/sandbox/fault-servers.ts';
 import { newGauge } from '../lib/sandbox/https-stand-in.ts';
 import { type FailureKind, PHASES, type Phase, type ResultRecord } from '../lib/types.ts';
 import { alertPath, createAlertTable, decodeTestEvent, testSubscriptionEvent } from './support/alert-path.ts';
@@ -69,14 +69,14 @@ beforeAll(async () => {
   });
   const [refused, status403, status503, garbage, reset, headersHang, handshakeHang, untrusted, notFound] =
     await Promise.all([
-      refusedPort(),
+      startFault('refused', sandbox.pki),
       faultServer(sandbox.pki, { status: 403, body: 'denied' }),
       faultServer(sandbox.pki, { status: 503, body: 'unavailable' }),
-      faultServer(sandbox.pki, { garbage: true }),
-      faultServer(sandbox.pki, { resetAfterBytes: 64 }),
-      faultServer(sandbox.pki, { headersHang: true }),
-      tlsHang(),
-      untrustedTls(),
+      startFault('garbage', sandbox.pki),
+      startFault('reset', sandbox.pki),
+      startFault('headers-hang', sandbox.pki),
+      startFault('tls-hang', sandbox.pki),
+      startFault('untrusted', sandbox.pki),
       faultServer(sandbox.pki, { status: 404, body: 'no such repository' }),
     ]);
   Object.assign(faults, { refused, status403, status503, garbage, reset, headersHang, handshakeHang, untrusted });
@@ -367,7 +367,7 @@ describe('one warm process, 1,000 consecutive runs', () => {
         sandbox.dns.queries.length = 0;
         for (const log of [sandbox.git.log, light.sts.log, light.git.log]) log.length = 0;
         await faults.reset?.stop();
-        faults.reset = await faultServer(sandbox.pki, { resetAfterBytes: 64 });
+        faults.reset = await startFault('reset', sandbox.pki);
         gc();
         heap.push([run + 1, process.memoryUsage().heapUsed]);
       }

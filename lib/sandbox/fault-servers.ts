@@ -183,3 +183,47 @@ export async function faultServer(tls: TlsIdentity, initial: FaultMode): Promise
 export function untrustedTls(mode: FaultMode = { status: 200, body: 'ok' }): Promise<FaultServer> {
   return faultServer(selfSignedIdentity({ names: ['localhost'], ips: [LOOPBACK] }), mode);
 }
+
+/** The ways an endpoint breaks other than an HTTP status, each made one way for every test that starts it. */
+export const NETWORK_FAULTS = [
+  'connect-hang',
+  'refused',
+  'tls-hang',
+  'untrusted',
+  'headers-hang',
+  'trickle',
+  'garbage',
+  'endless',
+  'reset',
+] as const;
+export type NetworkFault = (typeof NETWORK_FAULTS)[number];
+
+const MODES = {
+  'headers-hang': { headersHang: true },
+  trickle: { trickle: { intervalMs: 100, chunk: 'a' } },
+  garbage: { garbage: true },
+  endless: { endless: true },
+  // Enough for the headers and a pkt-line length to arrive before the reset.
+  reset: { resetAfterBytes: 64 },
+} as const satisfies Record<string, FaultMode>;
+
+/**
+ * Starts an endpoint that breaks as `fault` says (the HTTPS ones with `tls`'s certificate).
+ *
+ * @example
+ * const hang = await startFault('tls-hang', pki); // target.stsEndpoint = hang.url
+ */
+export function startFault(fault: NetworkFault, tls: TlsIdentity): Promise<FaultEndpoint> {
+  switch (fault) {
+    case 'connect-hang':
+      return connectHang();
+    case 'refused':
+      return refusedPort();
+    case 'tls-hang':
+      return tlsHang();
+    case 'untrusted':
+      return untrustedTls();
+    default:
+      return faultServer(tls, MODES[fault]);
+  }
+}

@@ -26,13 +26,11 @@ import type { ProbeDeps } from '../../../lib/run/probe.ts';
 import { startAwsStandIns } from '../../../lib/sandbox/aws-stand-ins.ts';
 import { type DnsServer, startDnsServer } from '../../../lib/sandbox/dns.ts';
 import {
-  connectHang,
   type FaultEndpoint,
   type FaultMode,
   faultServer,
-  refusedPort,
-  tlsHang,
-  untrustedTls,
+  NETWORK_FAULTS,
+  startFault,
 } from '../../../lib/sandbox/fault-servers.ts';
 import { listenOnLoopback } from '../../../lib/sandbox/listen.ts';
 import { stsErrorXml } from '../../../lib/sandbox/sts-xml.ts';
@@ -85,19 +83,11 @@ async function startFaultEndpoints(
   const server = (mode: FaultMode) => faultServer(sandbox.pki, mode);
   const throttling = stsErrorXml('Sender', 'Throttling', 'Rate exceeded');
   const started: Record<string, Promise<FaultEndpoint>> = {
-    'connect-hang': connectHang(),
-    refused: refusedPort(),
-    reset: server({ resetAfterBytes: 64 }),
-    'tls-hang': tlsHang(),
-    untrusted: untrustedTls(),
-    'headers-hang': server({ headersHang: true }),
-    trickle: server({ trickle: { intervalMs: 100, chunk: 'a' } }),
+    ...Object.fromEntries(NETWORK_FAULTS.map((fault) => [fault, startFault(fault, sandbox.pki)])),
     'http-403': server({ status: 403, body: 'denied' }),
     'http-404': server({ status: 404, body: 'not found' }),
     throttled: server({ status: 429, body: throttling, headers: { 'content-type': 'text/xml' } }),
     'http-503': server({ status: 503, body: 'service unavailable' }),
-    garbage: server({ garbage: true }),
-    endless: server({ endless: true }),
   };
   const urls: Record<string, string> = {
     'dns-silent': `https://${SILENT_HOST}`,
