@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
 import type { IncomingMessage } from 'node:http';
 import { request } from 'node:https';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer } from '../../lib/sandbox/dns.ts';
@@ -102,20 +102,24 @@ describe('dns', () => {
   });
 });
 
+/** How a socket stands after `ms`: still `pending`, or the event (`done`) or error that ended the wait. */
+async function outcomeAfter(socket: Socket, done: 'connect' | 'secureConnect', ms: number): Promise<string> {
+  let outcome = 'pending';
+  socket.on(done, () => {
+    outcome = done;
+  });
+  socket.on('error', (error) => {
+    outcome = error.message;
+  });
+  await sleep(ms);
+  socket.destroy();
+  return outcome;
+}
+
 describe('network faults', () => {
   it('connectHang: TCP connect neither succeeds nor fails for a second', async () => {
     const hang = await connectHang();
-    const socket = connect(hang.port, hang.host);
-    let outcome = 'pending';
-    socket.on('connect', () => {
-      outcome = 'connected';
-    });
-    socket.on('error', (error) => {
-      outcome = error.message;
-    });
-    await sleep(1000);
-    expect(outcome).toBe('pending');
-    socket.destroy();
+    expect(await outcomeAfter(connect(hang.port, hang.host), 'connect', 1000)).toBe('pending');
     await hang.stop();
   });
 
@@ -128,16 +132,7 @@ describe('network faults', () => {
   it('tlsHang: TCP connects, the TLS handshake never finishes', async () => {
     const hang = await tlsHang();
     const socket = tlsConnect({ host: hang.host, port: hang.port, ca: pki.caPem });
-    let outcome = 'pending';
-    socket.on('secureConnect', () => {
-      outcome = 'secure';
-    });
-    socket.on('error', (error) => {
-      outcome = error.message;
-    });
-    await sleep(500);
-    expect(outcome).toBe('pending');
-    socket.destroy();
+    expect(await outcomeAfter(socket, 'secureConnect', 500)).toBe('pending');
     await hang.stop();
   });
 
