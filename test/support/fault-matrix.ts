@@ -5,7 +5,8 @@
  * cell) and scripts/reliability.ts (the printed tables).
  *
  * - fault-matrix/matrix.ts: the cells (dependencies, faults, scenarios), the expected pages, the deadlines;
- * - fault-matrix/environment.ts: the sandbox, the broken endpoints and clients, the queue the pages are read from;
+ * - fault-matrix/environment.ts: the sandbox, the broken endpoints, the queue the pages are read from;
+ * - fault-matrix/clients.ts: the clients of a broken dependency;
  * - fault-matrix/runner.ts: one run of a cell (probe and notifier invocations), and the whole matrix;
  * - fault-matrix/expectations.ts: what counts as a lost, duplicate or false page;
  * - fault-matrix/formatter.ts: the tables and the closing line.

@@ -1,24 +1,20 @@
 /**
  * The fault matrix's world: the sandbox (moto for STS, CloudWatch, SNS, SQS, DynamoDB; the CodeCommit server
  * wrapping `git http-backend`), the misbehaving endpoints of lib/sandbox/fault-servers.ts, the topic with one SQS
- * queue subscribed (where a page counts as delivered), a table per run, and the clients a handler would build
- * for a broken dependency.
+ * queue subscribed (where a page counts as delivered), and a table per run. The clients of a broken dependency:
+ * clients.ts.
  */
-import { Resolver } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Agent, createServer as createHttpsServer, request } from 'node:https';
-import type { LookupFunction } from 'node:net';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { createServer as createHttpsServer, request } from 'node:https';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createSnsClient } from '../../../lib/alerting/sinks.ts';
 import { createAlertTableClient } from '../../../lib/alerting/versioned-table.ts';
 import { parseConfig } from '../../../lib/config/config.ts';
 import { createMetricsClient } from '../../../lib/metrics/sinks.ts';
-import { type BoundedClientOptions, boundedClientConfig } from '../../../lib/net/aws-clients.ts';
 import type { Resolve } from '../../../lib/net/resolve.ts';
 import { serversResolve } from '../../../lib/net/resolve.ts';
 import type { MonitorConfig } from '../../../lib/run/monitor.ts';
@@ -40,10 +36,10 @@ import { CAPTURED_REPOSITORY } from '../repos.ts';
 import { type Sandbox, startSandbox } from '../sandbox.ts';
 import { credentialSecrets, motoSecrets, type Secret } from '../secrets.ts';
 import { createSqsClient, motoClientOptions, type SnsEnvelope, subscribeQueue, TEST_REGION } from '../sqs.ts';
-import { ALERT_SETTINGS, ANSWER_LOST, type Fault, TIMING } from './matrix.ts';
+import { ALERT_SETTINGS, ANSWER_LOST, TIMING } from './matrix.ts';
 
 const STEP_CAP_BYTES = 256 * 1024;
-const SILENT_HOST = 'silent.canary.test';
+export const SILENT_HOST = 'silent.canary.test';
 const NXDOMAIN_HOST = 'nxdomain.canary.test';
 
 export interface MatrixEnv {
@@ -289,84 +285,4 @@ export async function startMatrixEnv(): Promise<MatrixEnv> {
       await sandbox.stop();
     },
   };
-}
-
-// ---- Clients of a broken dependency ----
-
-/**
- * The agent's lookup for SDK clients whose endpoint is a name: asked of the matrix's DNS servers, as getaddrinfo
- * would ask the VPC resolver (glibc's defaults: 5 s per try, 2 tries — far past any deadline here). The
- * bounded clients resolve through the system resolver, which here would send `*.canary.test` to the host's real
- * DNS; with this lookup no query leaves 127.0.0.1. `cancel` ends the lookups still waiting when a run ends.
- */
-export function matrixLookup(env: MatrixEnv): { lookup: LookupFunction; cancel(): void } {
-  const pending = new Set<Resolver>();
-  const lookup: LookupFunction = (hostname, options, callback) => {
-    const resolver = new Resolver({ timeout: 5000, tries: 2 });
-    resolver.setServers([hostname === SILENT_HOST ? env.silentDns.server : env.sandbox.dns.server]);
-    pending.add(resolver);
-    resolver.resolve4(hostname, (error, addresses) => {
-      pending.delete(resolver);
-      const all = (options as { all?: boolean }).all;
-      if (error || addresses.length === 0) {
-        (callback as (e: Error) => void)(error ?? Object.assign(new Error('no addresses'), { code: 'ENOTFOUND' }));
-      } else if (all) {
-        (callback as (e: null, a: Array<{ address: string; family: number }>) => void)(
-          null,
-          addresses.map((address) => ({ address, family: 4 })),
-        );
-      } else callback(null, addresses[0] as string, 4);
-    });
-  };
-  return {
-    lookup,
-    cancel() {
-      for (const resolver of pending) resolver.cancel();
-      pending.clear();
-    },
-  };
-}
-
-export type BrokenDependency = 'sns' | 'dynamodb' | 'cloudwatch';
-type ClientOf<D extends BrokenDependency> = D extends 'sns'
-  ? SNSClient
-  : D extends 'dynamodb'
-    ? DynamoDBClient
-    : CloudWatchClient;
-
-/**
- * The client a handler builds for `dependency` (createSnsClient, createAlertTableClient, createMetricsClient:
- * boundedClientConfig, CloudWatch with one attempt), pointed at the fault's endpoint, with the broken deadlines.
- */
-export function brokenClient<D extends BrokenDependency>(
-  env: MatrixEnv,
-  dependency: D,
-  faultId: Fault['id'],
-  lookup: LookupFunction,
-): ClientOf<D> {
-  const options: BoundedClientOptions = {
-    region: TEST_REGION,
-    endpoint: env.endpoints[faultId] as string,
-    ca: readFileSync(env.sandbox.pki.caFile),
-    credentials: FAKE_SOURCE_CREDENTIALS,
-    timeoutMs: TIMING.brokenAttemptMs,
-  };
-  if (faultId !== 'dns-silent' && faultId !== 'nxdomain') {
-    if (dependency === 'sns') return createSnsClient(options) as ClientOf<D>;
-    if (dependency === 'dynamodb') return createAlertTableClient(options) as ClientOf<D>;
-    return createMetricsClient(options) as ClientOf<D>;
-  }
-  // The same settings as those factories, with the matrix's lookup in the agent.
-  const config = {
-    ...boundedClientConfig({ ...options, ...(dependency === 'cloudwatch' ? { maxAttempts: 1 } : {}) }),
-    requestHandler: new NodeHttpHandler({
-      connectionTimeout: TIMING.brokenAttemptMs,
-      requestTimeout: TIMING.brokenAttemptMs,
-      throwOnRequestTimeout: true,
-      httpsAgent: new Agent({ keepAlive: true, ca: options.ca, lookup }),
-    }),
-  };
-  if (dependency === 'sns') return new SNSClient(config) as ClientOf<D>;
-  if (dependency === 'dynamodb') return new DynamoDBClient(config) as ClientOf<D>;
-  return new CloudWatchClient(config) as ClientOf<D>;
 }

@@ -23,7 +23,8 @@ import type { ResultRecord, StepName } from '../../../lib/types.ts';
 import { decodeTestEvent, testSubscriptionEvent } from '../alert-path.ts';
 import { CapturedOutput } from '../secrets.ts';
 import type { SnsEnvelope } from '../sqs.ts';
-import { brokenClient, type MatrixEnv, matrixLookup } from './environment.ts';
+import { brokenClient, matrixLookup } from './clients.ts';
+import type { MatrixEnv } from './environment.ts';
 import {
   type Delivery,
   type PageTally,
