@@ -26,8 +26,8 @@ const serviceName = (region, service) =>
  * The endpoints: the two the probe tests, sts and git-codecommit, and in direct mode the ones it then reports
  * through: monitoring, sns (interface) and dynamodb (gateway, on routeTableIds). Interface endpoints go into
  * the probe's subnets (one per AZ) with private DNS (the VPC needs DNS hostnames and support enabled), behind
- * a security group that admits 443 from each of the probe's security groups. Endpoint policies stay the AWS
- * default (full access): other workloads in the VPC resolve the same private DNS names.
+ * a security group that admits 443 from each of the probe's security groups. Their endpoint policies, limited to
+ * the canary's calls, come from infra/endpoint-policies.cjs (merged in by logical id).
  */
 function vpcEndpoints({
   delivery,

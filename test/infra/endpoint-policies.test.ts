@@ -14,7 +14,7 @@ const { repositoryArn, vpcEndpointPolicies } = require('../../infra/endpoint-pol
 };
 
 const ROLE = 'arn:aws:iam::111111111111:role/SwitchRole';
-const TARGETS = [
+const TARGETS: Record<string, string>[] = [
   { name: 'a', repository: 'test_repo', roleArn: ROLE },
   { name: 'b', url: 'codecommit::eu-west-1://team.repo', roleArn: 'arn:aws:iam::222222222222:role/Reader' },
   { name: 'c', repository: 'other', region: 'us-west-2', roleArn: ROLE },
