@@ -40,7 +40,7 @@ const sorted = (values) => [...new Set(values)].sort();
  * GitPull the target repositories; in direct mode monitoring, sns and dynamodb let the probe role send what it
  * sends (PutMetricData, Publish to the alert topic, the incident table's item actions).
  */
-function vpcEndpointPolicies({ delivery, targets, defaultRegion }) {
+function vpcEndpointPolicies({ delivery, targets, defaultRegion, gitFips = false }) {
   const roleArns = sorted(targets.map((target) => target.roleArn));
   const probe = { AWS: arnOf('ProbeRole') };
   const Resources = {
@@ -63,6 +63,8 @@ function vpcEndpointPolicies({ delivery, targets, defaultRegion }) {
       }),
     },
   };
+  // The FIPS git endpoint (gitFipsEndpoint=true) carries the same git traffic: the same policy.
+  if (gitFips) Resources.GitCodeCommitFipsVpcEndpoint = Resources.GitCodeCommitVpcEndpoint;
   if (delivery === 'direct') {
     Resources.MonitoringVpcEndpoint = {
       Properties: policy({

@@ -142,7 +142,9 @@ exports.logDataProtectionPolicy = resolver(async () => logDataProtectionPolicy()
 exports.vpcEndpointPolicies = resolver(async (input) => {
   if (!(await input.boolean('createVpcEndpoints'))) return {};
   const { config, targets } = await input.config();
-  return vpcEndpointPolicies({ delivery: await input.delivery(), targets, defaultRegion: config.region });
+  const delivery = await input.delivery();
+  const gitFips = await input.boolean('gitFipsEndpoint');
+  return vpcEndpointPolicies({ delivery, targets, defaultRegion: config.region, gitFips });
 });
 
 exports.vpcEndpoints = resolver(async (input) => {

@@ -672,9 +672,13 @@ describe('stack hardening', () => {
       Action: 'cloudwatch:PutMetricData',
     });
     expect(policyOf('DynamoDbVpcEndpoint')[0]).toMatchObject({ Principal: probeRole, Action: INCIDENT_TABLE_ACTIONS });
-    // Every endpoint the stack creates has a policy.
-    for (const [id, endpoint] of resourcesOfType(directMode.template, 'AWS::EC2::VPCEndpoint')) {
-      expect([id, endpoint.Properties.PolicyDocument !== undefined]).toEqual([id, true]);
+    // Every endpoint the stack creates has a policy, in every partition (GovCloud's package adds git-codecommit-fips).
+    const packages = [directMode, ...partitionPackages.values()];
+    expect(packages.some(({ template }) => 'GitCodeCommitFipsVpcEndpoint' in template.Resources)).toBe(true);
+    for (const { template } of packages) {
+      for (const [id, endpoint] of resourcesOfType(template, 'AWS::EC2::VPCEndpoint')) {
+        expect([id, endpoint.Properties.PolicyDocument !== undefined]).toEqual([id, true]);
+      }
     }
   });
 });

@@ -8,6 +8,7 @@ const { repositoryArn, vpcEndpointPolicies } = require('../../infra/endpoint-pol
     delivery: 'log' | 'direct';
     targets: Record<string, string>[];
     defaultRegion: string;
+    gitFips?: boolean;
   }): {
     Resources: Record<string, { Properties: { PolicyDocument: { Statement: Record<string, unknown>[] } } }>;
   };
@@ -49,6 +50,16 @@ describe('VPC endpoint policies', () => {
       'SnsVpcEndpoint',
       'DynamoDbVpcEndpoint',
     ]);
+  });
+
+  it('give the FIPS git endpoint, when there is one, the git endpoint’s policy', () => {
+    const { Resources } = vpcEndpointPolicies({
+      delivery: 'log',
+      targets: TARGETS,
+      defaultRegion: 'us-gov-west-1',
+      gitFips: true,
+    });
+    expect(Resources.GitCodeCommitFipsVpcEndpoint).toEqual(Resources.GitCodeCommitVpcEndpoint);
   });
 
   it('let the target roles GitPull the target repositories and nothing else through git-codecommit', () => {
