@@ -47,6 +47,7 @@ export const FINDING_CODES = [
   'endpoint-outside-vpc',
   'certificate-expiring',
   'profile-uses-global-sts',
+  'target-in-other-region',
 ] as const;
 export type FindingCode = (typeof FINDING_CODES)[number];
 

@@ -244,8 +244,8 @@ describe('the catalogue', () => {
   it('counts the custom metrics a target adds at each level', () => {
     const distinct = (points: Datapoint[]) => new Set(points.map((p) => `${p.name}|${JSON.stringify(p.dimensions)}`));
 
-    expect(customMetricCount('basic')).toEqual({ perTarget: 4, perStack: 9, perEndpoint: 1 });
-    expect(customMetricCount('phases')).toEqual({ perTarget: 16, perStack: 9, perEndpoint: 1 });
+    expect(customMetricCount('basic')).toEqual({ perTarget: 4, perStack: 10, perEndpoint: 1 });
+    expect(customMetricCount('phases')).toEqual({ perTarget: 16, perStack: 10, perEndpoint: 1 });
     expect(distinct(datapointsFor(target('a'), { detail: 'basic' }, AT)).size).toBe(4);
     expect(distinct(datapointsFor(target('a'), { detail: 'phases' }, AT)).size).toBe(16);
   });

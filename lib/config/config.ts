@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { gitEndpoint, regionalStsEndpoint } from './endpoints.ts';
-import { regionProblem } from './regions.ts';
+import { partitionOf, regionProblem } from './regions.ts';
 import { parseCodeCommitUrl, REPOSITORY_NAME, REPOSITORY_NAME_RULE } from './target-url.ts';
 
 /** Bad config: every problem, one line each, naming the field path. The CLI exits 2 on it. */
@@ -283,7 +283,12 @@ export function resolveTarget(
     ...(target.externalId ? { externalId: target.externalId } : {}),
     sessionName: target.sessionName ?? `codecommit-canary-${target.name}`.slice(0, 64),
     ...(target.sessionPolicy === false ? { sessionPolicy: false as const } : {}),
-    stsEndpoint: target.endpoints?.sts ?? settings.endpoints.sts ?? regionalStsEndpoint(targetRegion),
+    // The monitor's region (a closed VPC has the sts interface endpoint of its own region only), unless the target
+    // is in another partition, whose roles only that partition's STS can hand out.
+    stsEndpoint:
+      target.endpoints?.sts ??
+      settings.endpoints.sts ??
+      regionalStsEndpoint(partitionOf(targetRegion) === partitionOf(settings.region) ? settings.region : targetRegion),
     gitEndpoint: target.endpoints?.git ?? url?.endpoint ?? settings.endpoints.git ?? gitEndpoint(targetRegion),
     timeouts: {
       stsMs: target.timeouts?.stsMs ?? settings.timeouts.stsMs,

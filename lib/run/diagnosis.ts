@@ -165,6 +165,26 @@ export function findingsFor(
     }
   }
 
+  // A target in another region than the monitor: its git step leaves the monitor's region.
+  for (const target of targets) {
+    if (!config.region || target.region === config.region) continue;
+    const names = endpointNames(target.region);
+    findings.push({
+      code: 'target-in-other-region',
+      severity: config.network.closed ? 'warning' : 'info',
+      target: target.name,
+      subject: names.gitHost,
+      message:
+        `${target.name} is in ${target.region}, the monitor in ${config.region}: its git step calls ${names.gitHost}. ` +
+        `Interface endpoints and their private DNS serve their own region only, so a closed VPC in ${config.region} ` +
+        `reaches it only through a ${names.gitService} endpoint in a VPC of ${target.region} it is connected to.`,
+      remediation:
+        `Create the ${names.gitService} interface endpoint in a VPC of ${target.region}, connect it (inter-region VPC ` +
+        `peering or Transit Gateway) and resolve ${names.gitHost} to it (a private hosted zone, or the endpoint's own ` +
+        "vpce-… name as the target's git endpoint); or probe that repository from a monitor in its own region.",
+    });
+  }
+
   const certificates = certificateDaysByHost([
     ...targets.flatMap((t) => [t.steps.sts, t.steps.git]),
     ...(global ? [global] : []),

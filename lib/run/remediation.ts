@@ -41,6 +41,8 @@ export interface RemediationRule {
   kind?: FailureKind;
   phases?: readonly Phase[];
   status?: number;
+  /** Matches the failure's message (the service's error code, e.g. `RegionDisabledException`): the most specific. */
+  message?: RegExp;
   /** One or two sentences: what to check, in the order most likely to be the cause. */
   hint: (names: EndpointNames) => string;
 }
@@ -127,6 +129,24 @@ export const REMEDIATION_RULES: readonly RemediationRule[] = [
   ...forBothSteps('throttled', throttledHint),
   ...forBothSteps('protocol', protocolHint),
 
+  // sts, by the service's error code.
+  {
+    step: 'sts',
+    kind: 'auth',
+    message: /RegionDisabledException/,
+    hint: (n) =>
+      `STS is not activated in ${n.region} for the account the probe calls it from: an administrator activates it ` +
+      '(IAM console, Account settings, Security Token Service (STS), Endpoints), or the sts endpoint is set to a region where it is active.',
+  },
+  {
+    step: 'sts',
+    kind: 'auth',
+    message: /ExpiredToken/,
+    hint: () =>
+      "The probe's own (source) credentials have expired, before AssumeRole: refresh them (aws sso login, a new session " +
+      "token for the profile); a Lambda's role credentials do not expire, so there check the host's clock.",
+  },
+
   // sts only.
   {
     step: 'sts',
@@ -190,14 +210,21 @@ const FALLBACK_HINT =
 function specificity(
   rule: RemediationRule,
   step: StepName,
-  failure: Pick<Failure, 'kind' | 'phase' | 'status'>,
+  failure: Pick<Failure, 'kind' | 'phase' | 'status'> & { message?: string },
 ): number {
   if (rule.step !== undefined && rule.step !== step) return -1;
   if (rule.kind !== undefined && rule.kind !== failure.kind) return -1;
   if (rule.phases !== undefined && !rule.phases.includes(failure.phase)) return -1;
   if (rule.status !== undefined && rule.status !== failure.status) return -1;
+  if (rule.message !== undefined && !rule.message.test(failure.message ?? '')) return -1;
   // Ties cannot happen between rules that both match: the table has one rule per combination.
-  return (rule.step ? 1 : 0) + (rule.kind ? 2 : 0) + (rule.phases ? 4 : 0) + (rule.status !== undefined ? 8 : 0);
+  return (
+    (rule.step ? 1 : 0) +
+    (rule.kind ? 2 : 0) +
+    (rule.phases ? 4 : 0) +
+    (rule.status !== undefined ? 8 : 0) +
+    (rule.message ? 16 : 0)
+  );
 }
 
 /**
@@ -209,7 +236,7 @@ function specificity(
  */
 export function remediationFor(
   step: StepName,
-  failure: Pick<Failure, 'kind' | 'phase' | 'status'>,
+  failure: Pick<Failure, 'kind' | 'phase' | 'status'> & { message?: string },
   region: string,
 ): string {
   let best: RemediationRule | undefined;
