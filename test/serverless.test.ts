@@ -169,7 +169,7 @@ beforeAll(async () => {
       }),
     );
   }
-});
+}, 300_000); // four packages, one after the other (up to 45 s each on a loaded machine)
 afterAll(() => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });

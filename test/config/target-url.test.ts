@@ -109,7 +109,7 @@ describe('signing region from the host, as the AWS CLI credential helper extract
   const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
   const FALLBACK = 'ap-northeast-1';
 
-  it.concurrent.each(hosts)(
+  it.each(hosts)(
     '%s',
     async (host) => {
       const helper = await awsCliGitPassword({ credentials, host, repo: 'test_repo', region: FALLBACK });
@@ -120,6 +120,6 @@ describe('signing region from the host, as the AWS CLI credential helper extract
       expect(helper.password).toBe(gitPassword(credentials, region, host, '/v1/repos/test_repo', new Date(at)));
       expect(region).toBe(hostRegion(host) ?? FALLBACK);
     },
-    180_000, // the AWS CLI starts slowly on a loaded machine
+    120_000, // one AWS CLI at a time: it starts slowly on a loaded machine
   );
 });
