@@ -60,6 +60,19 @@ function dashboardBody({ targets, namespace, detail, periodSeconds }) {
       [...lambdaMetric('Throttles', 'Probe'), { label: 'probe throttles' }],
     ]),
   );
+  // The run's findings per code and the endpoints' certificates, by metric search (every code and host there is).
+  const search = (id, schema, metric, filter, stat) => ({
+    expression: `SEARCH('{"${namespace}",${schema}} MetricName="${metric}"${filter}', '${stat}', ${periodSeconds})`,
+    id,
+  });
+  widgets.push(
+    metricWidget(12, 'Findings per code (Finding)', 'Maximum', [
+      [search('findings', 'Code,Stack', 'Finding', ` Stack="${stack}"`, 'Maximum')],
+    ]),
+    metricWidget(12, 'Certificate days left per endpoint (CertDaysLeft)', 'Minimum', [
+      [search('certificates', 'Endpoint', 'CertDaysLeft', '', 'Minimum')],
+    ]),
+  );
   for (const { name } of targets) {
     const byStep = (metric, step, label) => [namespace, metric, 'Target', name, 'Step', step, { label }];
     widgets.push(

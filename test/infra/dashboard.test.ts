@@ -21,6 +21,8 @@ describe('layout', () => {
       ['alarm', 16, 'Alarms'],
       ['metric', 12, 'Notifier: runs, pages still owed, failed events'],
       ['metric', 12, 'Functions: errors and throttles'],
+      ['metric', 12, 'Findings per code (Finding)'],
+      ['metric', 12, 'Certificate days left per endpoint (CertDaysLeft)'],
       ['metric', 6, 't0: success'],
       ['metric', 6, 't0: duration (ms)'],
       ['metric', 6, 't0: sts phases (ms)'],
@@ -31,11 +33,26 @@ describe('layout', () => {
   it('with metrics.detail "basic", a target’s row is success and a wide duration graph', () => {
     expect(
       widgets(targets(1), 'basic')
-        .slice(4)
+        .slice(6)
         .map((w) => [w.width, w.properties.title]),
     ).toEqual([
       [6, 't0: success'],
       [18, 't0: duration (ms)'],
+    ]);
+  });
+
+  it('graphs the findings per code of this stack and the certificates’ days left, by metric search', () => {
+    const [findings, certificates] = widgets(targets(1)).slice(4, 6);
+    expect(findings?.properties.metrics).toEqual([
+      [
+        {
+          expression: `SEARCH('{"Canary",Code,Stack} MetricName="Finding" Stack="\${AWS::StackName}"', 'Maximum', 60)`,
+          id: 'findings',
+        },
+      ],
+    ]);
+    expect(certificates?.properties.metrics).toEqual([
+      [{ expression: `SEARCH('{"Canary",Endpoint} MetricName="CertDaysLeft"', 'Minimum', 60)`, id: 'certificates' }],
     ]);
   });
 
@@ -89,13 +106,13 @@ describe('CloudWatch’s limits', () => {
   });
 
   it('allows 500 widgets and refuses more, saying what to change', () => {
-    // phases: 4 widgets per target; 3 fixed widgets and 2 alarm widgets: 123 targets make 497, 124 make 501.
-    expect(widgets(targets(123))).toHaveLength(497);
+    // phases: 4 widgets per target; 5 fixed widgets and 2 alarm widgets: 123 targets make 499, 124 make 503.
+    expect(widgets(targets(123))).toHaveLength(499);
     expect(() => body(targets(124))).toThrow(
-      `dashboard: 501 widgets exceed CloudWatch's 500 per dashboard; use metrics.detail "basic" or split the targets over two stacks`,
+      `dashboard: 503 widgets exceed CloudWatch's 500 per dashboard; use metrics.detail "basic" or split the targets over two stacks`,
     );
-    // basic: 2 per target and 3 alarm widgets: 247 targets make exactly 500.
-    expect(widgets(targets(247), 'basic')).toHaveLength(dashboard.MAX_DASHBOARD_WIDGETS);
-    expect(() => body(targets(248), 'basic')).toThrow('dashboard: 502 widgets exceed');
+    // basic: 2 per target, 5 fixed and 3 alarm widgets: 246 targets make exactly 500.
+    expect(widgets(targets(246), 'basic')).toHaveLength(dashboard.MAX_DASHBOARD_WIDGETS);
+    expect(() => body(targets(247), 'basic')).toThrow('dashboard: 502 widgets exceed');
   });
 });
