@@ -23,3 +23,20 @@ export const isLoopback = (address: string): boolean => address === '::1' || add
 /** For people: `private` (through an interface endpoint), `loopback` (a local stand-in), else `public`. */
 export const addressKind = (addresses: readonly string[]): 'private' | 'loopback' | 'public' =>
   allPrivate(addresses) ? 'private' : addresses.length > 0 && addresses.every(isLoopback) ? 'loopback' : 'public';
+
+/**
+ * One address as the findings judge it: `private` for RFC 1918, RFC 6598, IPv6 ULA and anything inside the VPC's
+ * CIDRs (`vpc`, IPv4 and IPv6: a dual-stack interface endpoint gets global-unicast IPv6 addresses from the VPC's
+ * IPv6 CIDR); `unknown` for a global IPv6 address when no VPC CIDRs are known (it may well be the endpoint's), never
+ * `public`; `public` otherwise.
+ *
+ * @example
+ * addressClass('2600:1f18::10', null) // 'unknown'
+ */
+export function addressClass(address: string, vpc: BlockList | null): 'private' | 'loopback' | 'public' | 'unknown' {
+  const family = isIP(address);
+  if (family === 0) return 'unknown';
+  if (isLoopback(address)) return 'loopback';
+  if (isPrivateAddress(address) || vpc?.check(address, family === 6 ? 'ipv6' : 'ipv4')) return 'private';
+  return family === 6 && !vpc ? 'unknown' : 'public';
+}

@@ -4,7 +4,7 @@ import { GLOBAL_STS_ENDPOINT } from '../config/endpoints.ts';
 import type { ProfileSetup } from '../config/profile.ts';
 import { usesLegacyGlobalSts } from '../config/regions.ts';
 import { certificateDaysByHost } from '../metrics/catalogue.ts';
-import { isLoopback, isPrivateAddress } from '../net/addresses.ts';
+import { addressClass, isPrivateAddress } from '../net/addresses.ts';
 import { type StsDeps, sourceCredentialsOf, stsStep } from '../steps/sts.ts';
 import type { Finding, StsStepResult, TargetResult } from '../types.ts';
 import { endpointNames, globalStsRemediation } from './remediation.ts';
@@ -83,8 +83,6 @@ export async function runChecks(
   return { globalSts: await globalSts, names: resolved };
 }
 
-const isPublic = (address: string) => isIP(address) !== 0 && !isPrivateAddress(address) && !isLoopback(address);
-
 function vpcBlockList(cidrs: readonly string[]): BlockList | null {
   if (cidrs.length === 0) return null;
   const list = new BlockList();
@@ -136,7 +134,8 @@ export function findingsFor(
   for (const [host, { service, region, addresses, target }] of seen) {
     const names = endpointNames(region);
     const serviceName = service === 'sts' ? names.stsService : names.gitService;
-    const publicAddresses = addresses.filter(isPublic);
+    // Inside vpcCidrs counts as private; a global IPv6 address with no vpcCidrs is unknown, not public.
+    const publicAddresses = addresses.filter((a) => addressClass(a, vpc) === 'public');
     if (publicAddresses.length > 0) {
       findings.push({
         code: 'endpoint-not-private',
