@@ -87,7 +87,9 @@ export interface FindingFacts {
 
 const describeAddresses = (addresses: readonly string[]): string => {
   const kind = addressKind(addresses);
-  return kind === 'public' ? 'public: not through an interface endpoint' : kind;
+  if (kind === 'public') return 'public: not through an interface endpoint';
+  if (kind === 'unknown') return "unknown: global IPv6, private only inside the VPC's IPv6 CIDR";
+  return kind;
 };
 
 const STEP_LABELS: Record<StepName, string> = { sts: 'sts AssumeRole', git: 'git ls-remote' };

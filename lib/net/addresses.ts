@@ -20,10 +20,6 @@ export const allPrivate = (addresses: readonly string[]): boolean =>
 
 export const isLoopback = (address: string): boolean => address === '::1' || address.startsWith('127.');
 
-/** For people: `private` (through an interface endpoint), `loopback` (a local stand-in), else `public`. */
-export const addressKind = (addresses: readonly string[]): 'private' | 'loopback' | 'public' =>
-  allPrivate(addresses) ? 'private' : addresses.length > 0 && addresses.every(isLoopback) ? 'loopback' : 'public';
-
 /**
  * One address as the findings judge it: `private` for RFC 1918, RFC 6598, IPv6 ULA and anything inside the VPC's
  * CIDRs (`vpc`, IPv4 and IPv6: a dual-stack interface endpoint gets global-unicast IPv6 addresses from the VPC's
@@ -39,4 +35,20 @@ export function addressClass(address: string, vpc: BlockList | null): 'private' 
   if (isLoopback(address)) return 'loopback';
   if (isPrivateAddress(address) || vpc?.check(address, family === 6 ? 'ipv6' : 'ipv4')) return 'private';
   return family === 6 && !vpc ? 'unknown' : 'public';
+}
+
+/**
+ * For people, all addresses of a name together: `private` (through an interface endpoint), `loopback` (a local
+ * stand-in), `public` when any address is public, else `unknown` (private and global IPv6 addresses: a dual-stack
+ * interface endpoint's, unless the VPC's CIDRs say otherwise).
+ *
+ * @example
+ * addressKind(['10.0.1.20', '2600:1f18::10']) // 'unknown'
+ */
+export function addressKind(addresses: readonly string[]): 'private' | 'loopback' | 'public' | 'unknown' {
+  const classes = addresses.map((address) => addressClass(address, null));
+  if (classes.length === 0 || classes.includes('public')) return 'public';
+  if (classes.every((c) => c === 'private')) return 'private';
+  if (classes.every((c) => c === 'loopback')) return 'loopback';
+  return classes.includes('unknown') ? 'unknown' : 'public';
 }

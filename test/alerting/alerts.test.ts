@@ -155,6 +155,17 @@ describe('buildAlert', () => {
     );
   });
 
+  it("never calls a dual-stack interface endpoint's global IPv6 address public", () => {
+    const result = gitTlsTimeout();
+    result.steps.git.addresses = ['10.0.1.20', '2600:1f18:4a3:6a00::10'];
+    result.steps.git.private = false;
+    expect(buildAlert(notification(), result).text).toContain(
+      "Addresses:     10.0.1.20, 2600:1f18:4a3:6a00::10 (unknown: global IPv6, private only inside the VPC's IPv6 CIDR)",
+    );
+    result.steps.git.addresses = ['52.94.0.10', '2600:1f18:4a3:6a00::10'];
+    expect(buildAlert(notification(), result).text).toContain('(public: not through an interface endpoint)');
+  });
+
   it('keeps credential-looking strings out of the subject, text and facts', () => {
     const result = gitTlsTimeout();
     result.steps.git.failure = {
