@@ -1,7 +1,7 @@
 import { notify } from '../lib/alerting/notify.ts';
 import { jsonLogger } from '../lib/log.ts';
 import { notifierDatapoints } from '../lib/metrics/catalogue.ts';
-import { type AwsLogsEvent, decodeSubscriptionEvent } from '../lib/metrics/log-records.ts';
+import { type AwsLogsEvent, decodeSubscriptionEvent, SUSPICIOUS_REJECTIONS } from '../lib/metrics/log-records.ts';
 import { EmfSink } from '../lib/metrics/sinks.ts';
 import { accountOfFunctionArn, alertPathDeps, loadLambdaEnv } from '../lib/run/lambda-env.ts';
 
@@ -22,19 +22,19 @@ interface NotifyContext {
  * left for lack of time. Retries re-deliver the whole event; records already applied are recognised.
  */
 export const handler = async (event: AwsLogsEvent, context: NotifyContext) => {
-  const decoded = decodeSubscriptionEvent(event, {
+  const { records, findings, rejected, rejections } = decodeSubscriptionEvent(event, {
     logGroup: env.probeLogGroup,
-    ...(env.account ? { account: env.account } : { account: accountOfFunctionArn(context.invokedFunctionArn) }),
+    account: env.account ?? accountOfFunctionArn(context.invokedFunctionArn),
   });
-  const { records, findings, rejected, rejections } = decoded;
-  if (rejected > 0 && Object.keys(rejections).some((reason) => reason !== 'not-a-record')) {
+  // EMF and other log lines are expected in the group; only the other reasons point at a forged or broken record.
+  const suspicious = SUSPICIOUS_REJECTIONS.reduce((n, reason) => n + (rejections[reason] ?? 0), 0);
+  if (suspicious > 0) {
     logger.warn('implausible records rejected', { type: 'codecommit-canary/records-rejected', rejections });
   }
   const summary = await notify(records, findings, {
     ...deps,
     remainingMs: () => context.getRemainingTimeInMillis(),
   });
-  const suspicious = rejected - (rejections['not-a-record'] ?? 0);
   await emf.publish(notifierDatapoints(env.stack, new Date(), { owed: summary.owed, rejected: suspicious }));
   logger.info('records processed', { type: 'codecommit-canary/notify', rejected, ...summary });
   if (summary.unrecorded > 0 || summary.deferred > 0) {

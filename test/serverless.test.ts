@@ -11,6 +11,7 @@ import { FINDINGS_RECORD_TYPE, RESULT_RECORD_TYPE } from '../lib/metrics/log-rec
 import { probeTimeoutSeconds } from '../lib/run/budget.ts';
 // @ts-expect-error: a plain .mjs helper shared with the benchmarks
 import { ensureNode24 } from '../scripts/node24.mjs';
+import { SELF_MONITORING_PAGES } from './infra/modules.ts';
 import { cfnLint } from './support/cfn-lint.ts';
 
 /**
@@ -37,15 +38,6 @@ const SUBNETS = ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'];
 const SECURITY_GROUPS = ['sg-0123456789abcdef0', 'sg-0fedcba9876543210'];
 const KMS_KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 const OPS_TOPIC_ARN = 'arn:aws:sns:ap-northeast-1:333333333333:oncall-ops';
-/** The self-monitoring alarms that page (the notifier's heartbeat alarm holds state for a composite). */
-const SELF_MONITORING_PAGES = [
-  'ProbeNotRunningAlarm',
-  'NotifierNotRunningAlarm',
-  'NotifierErrorsAlarm',
-  'NotifierThrottledAlarm',
-  'NotifierFailedEventsAlarm',
-  'NotifierPagesStuckAlarm',
-];
 /** Emitted by the notifier per invocation (EMF, dimension Stack): the contract its alarms are built on. */
 const NOTIFIER_METRICS = ['NotifierHeartbeat', 'NotificationsOwed'];
 /** cfn-lint's bundled schemas predate CloudWatch alarm warm-up: the override adds exactly that property. */

@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { alarms, type Resource, type Target, targets } from './modules.ts';
+import { alarms, type Resource, SELF_MONITORING_PAGES, type Target, targets } from './modules.ts';
 
 /** infra/alarms.cjs: the self-monitoring alarms sized per schedule, and one alarm per target. */
 
 const OPS_TOPIC = 'arn:aws:sns:ap-northeast-1:333333333333:oncall-ops';
-const PAGING = [
-  'ProbeNotRunningAlarm',
-  'NotifierNotRunningAlarm',
-  'NotifierErrorsAlarm',
-  'NotifierThrottledAlarm',
-  'NotifierFailedEventsAlarm',
-  'NotifierPagesStuckAlarm',
-];
 
 const selfMonitoring = (periodSeconds: number, opsTopicArn: string | null = null) =>
   alarms.selfMonitoringAlarms({ namespace: 'Canary', periodSeconds, opsTopicArn }).Resources as Record<
@@ -87,7 +79,7 @@ describe('self-monitoring alarms', () => {
       [OPS_TOPIC, [{ Ref: 'AlertTopic' }, OPS_TOPIC]],
     ] as const) {
       const resources = selfMonitoring(300, opsTopic);
-      for (const id of PAGING) {
+      for (const id of SELF_MONITORING_PAGES) {
         const { AlarmActions, OKActions, AlarmDescription } = resources[id]?.Properties ?? {};
         expect([id, AlarmActions, OKActions]).toEqual([id, topics, topics]);
         expect(AlarmDescription).toMatch(/^CodeCommit canary: .+ First: .+\(runbook: docs\/runbook\.md\)\.$/);

@@ -8,6 +8,16 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 
+/** The self-monitoring alarms that page (the notifier's heartbeat alarm holds state for a composite): the tests' expectation, written once. */
+export const SELF_MONITORING_PAGES = [
+  'ProbeNotRunningAlarm',
+  'NotifierNotRunningAlarm',
+  'NotifierErrorsAlarm',
+  'NotifierThrottledAlarm',
+  'NotifierFailedEventsAlarm',
+  'NotifierPagesStuckAlarm',
+] as const;
+
 export type Delivery = 'log' | 'direct';
 export interface Target {
   name: string;
