@@ -102,7 +102,7 @@ const stepShape = {
         .refine((address) => isIP(address) !== 0, { error: 'not an IP address' }),
     )
     .max(RECORD_LIMITS.addresses),
-  /** True when every resolved address is private (RFC 1918 / RFC 6598 / IPv6 ULA; loopback is not). */
+  /** True when every resolved address is private (RFC 1918 / RFC 6598 / IPv6 ULA or inside network.vpcCidrs; loopback is not). */
   private: z.boolean(),
   durationMs: milliseconds,
   /** The deadline this step ran against. */

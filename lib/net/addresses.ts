@@ -14,9 +14,23 @@ export function isPrivateAddress(address: string): boolean {
   return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-/** True when the name resolved and every address is private: the call stayed inside the VPC. */
-export const allPrivate = (addresses: readonly string[]): boolean =>
-  addresses.length > 0 && addresses.every(isPrivateAddress);
+/** The VPC's own address space (`network.vpcCidrs`, IPv4 and IPv6), or null when the config names none. */
+export function vpcAddressSpace(cidrs: readonly string[]): BlockList | null {
+  if (cidrs.length === 0) return null;
+  const list = new BlockList();
+  for (const block of cidrs) {
+    const [address = '', bits = '0'] = block.split('/');
+    list.addSubnet(address, Number(bits), isIP(address) === 6 ? 'ipv6' : 'ipv4');
+  }
+  return list;
+}
+
+/**
+ * True when the name resolved and every address is private (see addressClass, with the VPC's CIDRs): the call
+ * stayed inside the VPC.
+ */
+export const allPrivate = (addresses: readonly string[], vpc: BlockList | null = null): boolean =>
+  addresses.length > 0 && addresses.every((address) => addressClass(address, vpc) === 'private');
 
 export const isLoopback = (address: string): boolean => address === '::1' || address.startsWith('127.');
 

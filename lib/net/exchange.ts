@@ -1,4 +1,5 @@
 import type { Agent } from 'node:http';
+import type { BlockList } from 'node:net';
 import type { Clock } from '../clock.ts';
 import type { Failure, StepResult } from '../types.ts';
 import { allPrivate } from './addresses.ts';
@@ -12,6 +13,8 @@ export interface NetDeps {
   resolve: Resolve;
   clock: Clock;
   tls?: AgentOptions;
+  /** The VPC's CIDRs (`network.vpcCidrs`): addresses inside them count as private, as the findings count them. */
+  vpc?: BlockList | null;
 }
 
 export interface ExchangeLimits {
@@ -76,7 +79,7 @@ export async function timedExchange<T>(
     ok: failure === null,
     endpoint: url.origin,
     addresses,
-    private: allPrivate(addresses),
+    private: allPrivate(addresses, deps.vpc ?? null),
     durationMs: Math.round(trace.elapsedMs() * 10) / 10,
     deadlineMs,
     phases: trace.phases(),

@@ -1,10 +1,10 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import type { Config } from '../config/config.ts';
 import { GLOBAL_STS_ENDPOINT } from '../config/endpoints.ts';
 import type { ProfileSetup } from '../config/profile.ts';
 import { usesLegacyGlobalSts } from '../config/regions.ts';
 import { certificateDaysByHost } from '../metrics/catalogue.ts';
-import { addressClass, isPrivateAddress } from '../net/addresses.ts';
+import { addressClass, isPrivateAddress, vpcAddressSpace } from '../net/addresses.ts';
 import { type StsDeps, sourceCredentialsOf, stsStep } from '../steps/sts.ts';
 import type { Finding, StsStepResult, TargetResult } from '../types.ts';
 import { endpointNames, globalStsRemediation } from './remediation.ts';
@@ -83,16 +83,6 @@ export async function runChecks(
   return { globalSts: await globalSts, names: resolved };
 }
 
-function vpcBlockList(cidrs: readonly string[]): BlockList | null {
-  if (cidrs.length === 0) return null;
-  const list = new BlockList();
-  for (const block of cidrs) {
-    const [address = '', bits = '0'] = block.split('/');
-    list.addSubnet(address, Number(bits), isIP(address) === 6 ? 'ipv6' : 'ipv4');
-  }
-  return list;
-}
-
 /** The findings of one run: pure, from the targets' results and the checks. */
 export function findingsFor(
   targets: readonly TargetResult[],
@@ -130,7 +120,7 @@ export function findingsFor(
       }
     }
   }
-  const vpc = vpcBlockList(config.network.vpcCidrs);
+  const vpc = vpcAddressSpace(config.network.vpcCidrs);
   for (const [host, { service, region, addresses, target }] of seen) {
     const names = endpointNames(region);
     const serviceName = service === 'sts' ? names.stsService : names.gitService;

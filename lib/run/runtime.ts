@@ -1,6 +1,7 @@
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { systemClock } from '../clock.ts';
 import type { Config } from '../config/config.ts';
+import { vpcAddressSpace } from '../net/addresses.ts';
 import { serversResolve, systemResolve } from '../net/resolve.ts';
 import { trustedContext } from '../net/trust.ts';
 import type { AwsCredentials } from '../steps/git/password.ts';
@@ -11,7 +12,7 @@ export const defaultSourceCredentials = (): (() => Promise<AwsCredentials>) => f
 
 /** The real side effects for a config: resolver, trust store, clock, the caller's credentials. */
 export function probeDeps(
-  config: Pick<Config, 'dns' | 'tls' | 'maxAdvertisementBytes'>,
+  config: Pick<Config, 'dns' | 'tls' | 'maxAdvertisementBytes' | 'network'>,
   sourceCredentials: () => Promise<AwsCredentials> = defaultSourceCredentials(),
 ): ProbeDeps {
   const secureContext = trustedContext(config.tls?.caFile);
@@ -19,6 +20,7 @@ export function probeDeps(
     clock: systemClock,
     resolve: config.dns ? serversResolve(config.dns.servers) : systemResolve,
     ...(secureContext ? { tls: { secureContext } } : {}),
+    vpc: vpcAddressSpace(config.network.vpcCidrs),
     sourceCredentials,
     maxAdvertisementBytes: config.maxAdvertisementBytes,
   };

@@ -2,7 +2,9 @@ import { BlockList } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/config.ts';
 import { addressClass } from '../../lib/net/addresses.ts';
+import { timedExchange } from '../../lib/net/exchange.ts';
 import { findingsFor } from '../../lib/run/diagnosis.ts';
+import { probeDeps } from '../../lib/run/runtime.ts';
 import type { TargetResult } from '../../lib/types.ts';
 
 const vpc = new BlockList();
@@ -59,5 +61,33 @@ describe('endpoint findings for dual-stack interface endpoints', () => {
       'endpoint-not-private critical',
     ]);
     expect(codes(['52.119.160.1'], [])).toEqual(['endpoint-not-private critical']);
+  });
+});
+
+describe('a step record’s private flag', () => {
+  // The exchange resolves and then answers without using the connection: nothing leaves this machine.
+  const privateFlag = async (addresses: string[], vpcCidrs: string[]) => {
+    const config = parseConfig({
+      region: 'us-east-1',
+      network: { vpcCidrs },
+      targets: [{ name: 't', repository: 'r', roleArn: ROLE }],
+    });
+    const deps = { ...probeDeps(config, async () => ({ accessKeyId: 'k', secretAccessKey: 's' })) };
+    const step = await timedExchange(
+      'https://git-codecommit.us-east-1.amazonaws.com',
+      { deadlineMs: 1000 },
+      { ...deps, resolve: async () => addresses },
+      async () => 'answered',
+    );
+    expect(step.ok).toBe(true);
+    return step.private;
+  };
+
+  it('counts addresses inside network.vpcCidrs as private, as the findings do', async () => {
+    const dualStack = ['10.0.1.9', '2600:1f18:aaaa:bb01::10'];
+    expect(await privateFlag(dualStack, ['10.0.0.0/16', '2600:1f18:aaaa:bb00::/56'])).toBe(true);
+    expect(await privateFlag(dualStack, [])).toBe(false);
+    expect(await privateFlag(['2600:1f18:ffff::10'], ['2600:1f18:aaaa:bb00::/56'])).toBe(false);
+    expect(await privateFlag(['10.0.1.9'], [])).toBe(true);
   });
 });
