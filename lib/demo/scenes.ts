@@ -1,6 +1,6 @@
 /**
  * The demo's script: each scene sets the sandbox's fault switches, lets the schedule run a few times, and says
- * which alerts it must cause. The list is data: add a scene by adding an entry (the summary and the test check
+ * which alerts it must cause. The list is data: add a scene by adding an entry (`faultAndEnd` for a fault and its end) (the summary and the test check
  * `alerts` for every scene, whatever the list holds).
  */
 import type { AlertState, AnyAlert } from '../alerting/text.ts';
@@ -28,61 +28,61 @@ export interface Scene {
   alerts: readonly ExpectedAlert[];
 }
 
+/** A scene with nothing broken. */
+const healthy = (id: string, caption: string, runs = 2): Scene => ({ id, caption, faults: {}, runs, alerts: [] });
+
+/**
+ * A fault and its end as two scenes: while `faults` hold, the schedule must raise `raises` once; in the scene
+ * after, with every endpoint answering again, it must close it (a page RECOVERED, a finding CLEARED).
+ */
+function faultAndEnd(
+  fault: Pick<Scene, 'id' | 'faults' | 'runs'> & { raises: ExpectedAlert },
+  caption: string,
+  end: { id: string; caption: string },
+): [Scene, Scene] {
+  const { id, faults, runs, raises } = fault;
+  const closed: AlertState = raises.state === 'FINDING' ? 'CLEARED' : 'RECOVERED';
+  return [
+    { id, caption, faults, runs, alerts: [raises] },
+    { ...healthy(end.id, end.caption), alerts: [{ ...raises, state: closed }] },
+  ];
+}
+
 export const SCENES: readonly Scene[] = [
-  {
-    id: 'healthy',
-    caption:
-      'All healthy: AssumeRole, then git ls-remote with the role. Look for every phase timed (dns, connect, tls, first byte, transfer) and incident "ok".',
-    faults: {},
-    runs: 2,
-    alerts: [],
-  },
-  {
-    id: 'sts-hang',
-    caption:
-      'The STS endpoint accepts connections and never answers: the classic PrivateLink hang. Look for sts "timeout in response" at the deadline, git skipped; the 1st failed run only counts, the 2nd opens the incident and pages (ALARM below), the 3rd does not page again.',
-    faults: { sts: 'hang' },
-    runs: 3,
-    alerts: [{ state: 'ALARM', step: 'sts', kind: 'timeout' }],
-  },
-  {
-    id: 'sts-recovered',
-    caption:
-      'STS answers again. Look for the RECOVERED message: what had failed, for how long, and how fast it is now.',
-    faults: {},
-    runs: 2,
-    alerts: [{ state: 'RECOVERED', step: 'sts', kind: 'timeout' }],
-  },
-  {
-    id: 'git-denied',
-    caption:
-      'git-codecommit refuses the role (HTTP 403: no codecommit:GitPull, an endpoint policy, an SCP). Look for sts ok but git "auth … HTTP 403"; the ALARM names the step and what to check.',
-    faults: { git: 'deny' },
-    runs: 3,
-    alerts: [{ state: 'ALARM', step: 'git', kind: 'auth' }],
-  },
-  {
-    id: 'git-recovered',
-    caption: 'The role may pull again. Look for the RECOVERED message and refs/HEAD back in the git step.',
-    faults: {},
-    runs: 2,
-    alerts: [{ state: 'RECOVERED', step: 'git', kind: 'auth' }],
-  },
-  {
-    id: 'global-sts-hang',
-    caption:
-      "The global STS endpoint (sts.amazonaws.com; here a stand-in) stops answering while the regional one works: the monitor's own checks pass, but clients on the global endpoint (AWS CLI v1 < 1.42, sts_regional_endpoints = legacy) hang. Look for the global-sts-unreachable finding: one low-severity notification, not a page.",
-    faults: { 'sts-global': 'hang' },
-    runs: 2,
-    alerts: [{ state: 'FINDING', step: 'none', kind: 'global-sts-unreachable' }],
-  },
-  {
-    id: 'global-sts-back',
-    caption: 'The global endpoint answers again. Look for the CLEARED notification, sent once.',
-    faults: {},
-    runs: 2,
-    alerts: [{ state: 'CLEARED', step: 'none', kind: 'global-sts-unreachable' }],
-  },
+  healthy(
+    'healthy',
+    'All healthy: AssumeRole, then git ls-remote with the role. Look for every phase timed (dns, connect, tls, first byte, transfer) and incident "ok".',
+  ),
+  ...faultAndEnd(
+    { id: 'sts-hang', faults: { sts: 'hang' }, runs: 3, raises: { state: 'ALARM', step: 'sts', kind: 'timeout' } },
+    'The STS endpoint accepts connections and never answers: the classic PrivateLink hang. Look for sts "timeout in response" at the deadline, git skipped; the 1st failed run only counts, the 2nd opens the incident and pages (ALARM below), the 3rd does not page again.',
+    {
+      id: 'sts-recovered',
+      caption:
+        'STS answers again. Look for the RECOVERED message: what had failed, for how long, and how fast it is now.',
+    },
+  ),
+  ...faultAndEnd(
+    { id: 'git-denied', faults: { git: 'deny' }, runs: 3, raises: { state: 'ALARM', step: 'git', kind: 'auth' } },
+    'git-codecommit refuses the role (HTTP 403: no codecommit:GitPull, an endpoint policy, an SCP). Look for sts ok but git "auth … HTTP 403"; the ALARM names the step and what to check.',
+    {
+      id: 'git-recovered',
+      caption: 'The role may pull again. Look for the RECOVERED message and refs/HEAD back in the git step.',
+    },
+  ),
+  ...faultAndEnd(
+    {
+      id: 'global-sts-hang',
+      faults: { 'sts-global': 'hang' },
+      runs: 2,
+      raises: { state: 'FINDING', step: 'none', kind: 'global-sts-unreachable' },
+    },
+    "The global STS endpoint (sts.amazonaws.com; here a stand-in) stops answering while the regional one works: the monitor's own checks pass, but clients on the global endpoint (AWS CLI v1 < 1.42, sts_regional_endpoints = legacy) hang. Look for the global-sts-unreachable finding: one low-severity notification, not a page.",
+    {
+      id: 'global-sts-back',
+      caption: 'The global endpoint answers again. Look for the CLEARED notification, sent once.',
+    },
+  ),
 ];
 
 const describe = (a: ExpectedAlert): string => `${a.state} ${a.step} ${a.kind}`;
