@@ -2,20 +2,18 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { gitEndpoint, regionalStsEndpoint } from './endpoints.ts';
-import { partitionOf, regionProblem } from './regions.ts';
+import { ConfigError } from './config-error.ts';
+import { regionProblem } from './regions.ts';
 import { parseCodeCommitUrl, REPOSITORY_NAME, REPOSITORY_NAME_RULE } from './target-url.ts';
 
-/** Bad config: every problem, one line each, naming the field path. The CLI exits 2 on it. */
-export class ConfigError extends Error {
-  constructor(
-    readonly source: string,
-    readonly problems: string[],
-  ) {
-    super(`${source}: invalid config\n${problems.map((p) => `  ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
+// What needs no schema lives apart, so the Lambdas load it without zod (lib/config/packaged.ts).
+export { ConfigError } from './config-error.ts';
+export {
+  type ResolvedTarget,
+  resolveTarget,
+  resolveTargets,
+  type TargetSpec,
+} from './resolve-target.ts';
 
 const ROLE_ARN = /^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const ROLE_ARN_EXAMPLE = 'an IAM role ARN like arn:aws:iam::111111111111:role/Name';
@@ -177,22 +175,6 @@ export const configSchema = object({
 export type Config = z.infer<typeof configSchema>;
 export type TargetConfig = Config['targets'][number];
 
-/** A target with every default applied: what a probe needs and nothing more. */
-export interface ResolvedTarget {
-  name: string;
-  repository: string;
-  region: string;
-  /** The role to assume; null only for an ad-hoc profile without `role_arn` (then `sts` is GetCallerIdentity). */
-  roleArn: string | null;
-  externalId?: string;
-  sessionName: string;
-  /** Present (false) only when the target turned the GitPull-only session policy off. */
-  sessionPolicy?: false;
-  stsEndpoint: string;
-  gitEndpoint: string;
-  timeouts: { stsMs: number; gitMs: number };
-}
-
 /** `targets[2].roleArn` from zod's path array. */
 export const formatPath = (path: readonly PropertyKey[]): string =>
   path.reduce<string>(
@@ -258,44 +240,3 @@ export function parseConfigText(body: string, source: string): unknown {
     throw new ConfigError(source, [`not valid ${kind}: ${(error as Error).message.split('\n')[0]}`]);
   }
 }
-
-/** A target as the config or an ad-hoc profile gives it: the config's target, its role possibly absent. */
-export type TargetSpec = Omit<TargetConfig, 'roleArn'> & { roleArn: string | null };
-
-/**
- * One target with every default applied from the settings around it.
- *
- * @example
- * resolveTarget({ name: 'team-repo', repository: 'team-repo', roleArn }, config).stsEndpoint // 'https://sts.<region>.amazonaws.com'
- */
-export function resolveTarget(
-  target: TargetSpec,
-  settings: Pick<Config, 'region' | 'endpoints' | 'timeouts'>,
-): ResolvedTarget {
-  const fromUrl = target.url ? parseCodeCommitUrl(target.url) : null;
-  const url = fromUrl?.ok ? fromUrl.url : null;
-  const targetRegion = target.region ?? url?.region ?? settings.region;
-  return {
-    name: target.name,
-    repository: target.repository ?? url?.repository ?? '',
-    region: targetRegion,
-    roleArn: target.roleArn,
-    ...(target.externalId ? { externalId: target.externalId } : {}),
-    sessionName: target.sessionName ?? `codecommit-canary-${target.name}`.slice(0, 64),
-    ...(target.sessionPolicy === false ? { sessionPolicy: false as const } : {}),
-    // The monitor's region (a closed VPC has the sts interface endpoint of its own region only), unless the target
-    // is in another partition, whose roles only that partition's STS can hand out.
-    stsEndpoint:
-      target.endpoints?.sts ??
-      settings.endpoints.sts ??
-      regionalStsEndpoint(partitionOf(targetRegion) === partitionOf(settings.region) ? settings.region : targetRegion),
-    gitEndpoint: target.endpoints?.git ?? url?.endpoint ?? settings.endpoints.git ?? gitEndpoint(targetRegion),
-    timeouts: {
-      stsMs: target.timeouts?.stsMs ?? settings.timeouts.stsMs,
-      gitMs: target.timeouts?.gitMs ?? settings.timeouts.gitMs,
-    },
-  };
-}
-
-export const resolveTargets = (config: Config): ResolvedTarget[] =>
-  config.targets.map((target) => resolveTarget(target, config));

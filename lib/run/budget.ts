@@ -3,7 +3,8 @@
  * budgets against `getRemainingTimeInMillis()`) and the packaged timeout (infra/from-config.cjs, through
  * scripts/check-config.ts), so the two cannot disagree about the reserve.
  */
-import { type Config, resolveTargets } from '../config/config.ts';
+import type { Config } from '../config/config.ts';
+import { resolveTargets } from '../config/resolve-target.ts';
 
 export type DeliveryMode = 'log' | 'direct';
 

@@ -1,6 +1,7 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { ConfigError, type ResolvedTarget } from '../config/config.ts';
+import { ConfigError } from '../config/config-error.ts';
+import type { ResolvedTarget } from '../config/resolve-target.ts';
 import { type NetDeps, timedExchange } from '../net/exchange.ts';
 import { kindForStatus, StepFailure } from '../net/failure.ts';
 import { serverText } from '../net/server-text.ts';

@@ -1,0 +1,65 @@
+/**
+ * A target with every default applied, from the config's settings around it. Apart from the schema
+ * (lib/config/config.ts) so the Lambdas resolve their packaged config without loading zod.
+ */
+import type { Config, TargetConfig } from './config.ts';
+import { gitEndpoint, regionalStsEndpoint } from './endpoints.ts';
+import { partitionOf } from './regions.ts';
+import { parseCodeCommitUrl } from './target-url.ts';
+
+/** A target with every default applied: what a probe needs and nothing more. */
+export interface ResolvedTarget {
+  name: string;
+  repository: string;
+  region: string;
+  /** The role to assume; null only for an ad-hoc profile without `role_arn` (then `sts` is GetCallerIdentity). */
+  roleArn: string | null;
+  externalId?: string;
+  sessionName: string;
+  /** Present (false) only when the target turned the GitPull-only session policy off. */
+  sessionPolicy?: false;
+  stsEndpoint: string;
+  gitEndpoint: string;
+  timeouts: { stsMs: number; gitMs: number };
+}
+
+/** A target as the config or an ad-hoc profile gives it: the config's target, its role possibly absent. */
+export type TargetSpec = Omit<TargetConfig, 'roleArn'> & { roleArn: string | null };
+
+/**
+ * One target with every default applied from the settings around it.
+ *
+ * @example
+ * resolveTarget({ name: 'team-repo', repository: 'team-repo', roleArn }, config).stsEndpoint // 'https://sts.<region>.amazonaws.com'
+ */
+export function resolveTarget(
+  target: TargetSpec,
+  settings: Pick<Config, 'region' | 'endpoints' | 'timeouts'>,
+): ResolvedTarget {
+  const fromUrl = target.url ? parseCodeCommitUrl(target.url) : null;
+  const url = fromUrl?.ok ? fromUrl.url : null;
+  const targetRegion = target.region ?? url?.region ?? settings.region;
+  return {
+    name: target.name,
+    repository: target.repository ?? url?.repository ?? '',
+    region: targetRegion,
+    roleArn: target.roleArn,
+    ...(target.externalId ? { externalId: target.externalId } : {}),
+    sessionName: target.sessionName ?? `codecommit-canary-${target.name}`.slice(0, 64),
+    ...(target.sessionPolicy === false ? { sessionPolicy: false as const } : {}),
+    // The monitor's region (a closed VPC has the sts interface endpoint of its own region only), unless the target
+    // is in another partition, whose roles only that partition's STS can hand out.
+    stsEndpoint:
+      target.endpoints?.sts ??
+      settings.endpoints.sts ??
+      regionalStsEndpoint(partitionOf(targetRegion) === partitionOf(settings.region) ? settings.region : targetRegion),
+    gitEndpoint: target.endpoints?.git ?? url?.endpoint ?? settings.endpoints.git ?? gitEndpoint(targetRegion),
+    timeouts: {
+      stsMs: target.timeouts?.stsMs ?? settings.timeouts.stsMs,
+      gitMs: target.timeouts?.gitMs ?? settings.timeouts.gitMs,
+    },
+  };
+}
+
+export const resolveTargets = (config: Config): ResolvedTarget[] =>
+  config.targets.map((target) => resolveTarget(target, config));
