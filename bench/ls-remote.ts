@@ -5,10 +5,10 @@ import { execFile } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import { gitLsRemote } from '../harness/oracle.ts';
+import { REGION, ROLE_ARN, startSandbox } from '../harness/sandbox.ts';
 import { gitStep } from '../lib/steps/git/ls-remote.ts';
 import { stsStep } from '../lib/steps/sts.ts';
-import { gitLsRemote } from '../test/support/oracle.ts';
-import { REGION, ROLE_ARN, startSandbox } from '../test/support/sandbox.ts';
 
 const execFileAsync = promisify(execFile);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);

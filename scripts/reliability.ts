@@ -5,8 +5,8 @@
 // Run: npm run reliability   (MATRIX_CONCURRENCY=n: how many runs at once, default 6; MATRIX_CELLS=regex: only
 // the cells whose label matches)
 import { cpus, totalmem } from 'node:os';
-import { CELLS, formatMatrix, runMatrix, startMatrixEnv } from '../test/support/fault-matrix.ts';
-import { assertNoSecrets } from '../test/support/secrets.ts';
+import { CELLS, formatMatrix, runMatrix, startMatrixEnv } from '../harness/fault-matrix.ts';
+import { assertNoSecrets } from '../harness/secrets.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const concurrency = Number(process.env.MATRIX_CONCURRENCY ?? 6);

@@ -3,16 +3,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAlertPlumbing } from '../harness/alert-path.ts';
+import { FAKE_SOURCE_CREDENTIALS } from '../harness/moto.ts';
+import { REGION, ROLE_ARN, type Sandbox, startSandbox } from '../harness/sandbox.ts';
+import { assertNoSecrets, motoSecrets, OutputLog } from '../harness/secrets.ts';
 import { parseConfig } from '../lib/config/config.ts';
 import { encodeSubscriptionEvent, probeLogGroupName } from '../lib/metrics/log-records.ts';
 import { probeTimeoutSeconds } from '../lib/run/budget.ts';
 import { freePort } from '../lib/sandbox/listen.ts';
 // @ts-expect-error: a plain .mjs helper shared with the benchmarks
 import { ensureNode24 } from '../scripts/node24.mjs';
-import { startAlertPlumbing } from './support/alert-path.ts';
-import { FAKE_SOURCE_CREDENTIALS } from './support/moto.ts';
-import { REGION, ROLE_ARN, type Sandbox, startSandbox } from './support/sandbox.ts';
-import { assertNoSecrets, motoSecrets, OutputLog } from './support/secrets.ts';
 
 const execFileAsync = promisify(execFile);
 /** Every bundle run's stdout and stderr, scanned for secrets by the last test. */

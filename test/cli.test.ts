@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_SOURCE_CREDENTIALS } from './support/moto.ts';
+import { FAKE_SOURCE_CREDENTIALS } from '../harness/moto.ts';
+import { REGION, ROLE_ARN, type Sandbox, startSandbox } from '../harness/sandbox.ts';
+import { assertNoSecrets, motoSecrets, OutputLog } from '../harness/secrets.ts';
 import { runCli as runCliProcess } from './support/run-cli.ts';
-import { REGION, ROLE_ARN, type Sandbox, startSandbox } from './support/sandbox.ts';
-import { assertNoSecrets, motoSecrets, OutputLog } from './support/secrets.ts';
 
 /** Every CLI run's stdout and stderr, scanned for secrets by the last test. */
 const outputs = new OutputLog();

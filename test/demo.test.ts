@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runProcess } from '../harness/run-process.ts';
 import { type DemoResult, runDemo } from '../lib/demo/run.ts';
 import { SCENES } from '../lib/demo/scenes.ts';
 import { DEMO_NAMES, DEMO_SOURCE_CREDENTIALS, LOOPBACK } from '../lib/sandbox/sandbox.ts';
-import { runProcess } from './support/run-process.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Fast tempo: the schedule shrinks, the deadlines stay at 1 s (the hang scenes still wait them out). */

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertPath } from '../harness/alert-path.ts';
+import { issueServerCertificate, type Sandbox, startSandbox } from '../harness/sandbox.ts';
 import type { AlertSink } from '../lib/alerting/sinks.ts';
 import type { AnyAlert } from '../lib/alerting/text.ts';
 import { parseConfig } from '../lib/config/config.ts';
@@ -10,8 +12,6 @@ import { findingsFor } from '../lib/run/diagnosis.ts';
 import { runMonitor } from '../lib/run/monitor.ts';
 import { probeAll } from '../lib/run/probe.ts';
 import { connectHang, type FaultEndpoint, type FaultServer, faultServer } from '../lib/sandbox/fault-servers.ts';
-import { alertPath } from './support/alert-path.ts';
-import { issueServerCertificate, type Sandbox, startSandbox } from './support/sandbox.ts';
 
 const ROLE = 'arn:aws:iam::111111111111:role/SwitchRole';
 const baseConfig = (extra: Record<string, unknown> = {}) =>

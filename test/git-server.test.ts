@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GitServer, startGitServer } from '../harness/git-server.ts';
+import { FAKE_SOURCE_CREDENTIALS, type Moto, startMoto } from '../harness/moto.ts';
+import { awsCliGitPassword, gitLsRemote } from '../harness/oracle.ts';
+import { type BareRepo, createEmptyRepo, createManyRefsRepo, createRichRepo } from '../harness/repos.ts';
+import { createTestPki, type TestPki } from '../harness/sandbox.ts';
 import { type AwsCredentials, basicAuthorization, gitCredentials } from '../lib/steps/git/password.ts';
-import { type GitServer, startGitServer } from './support/git-server.ts';
-import { FAKE_SOURCE_CREDENTIALS, type Moto, startMoto } from './support/moto.ts';
-import { awsCliGitPassword, gitLsRemote } from './support/oracle.ts';
-import { type BareRepo, createEmptyRepo, createManyRefsRepo, createRichRepo } from './support/repos.ts';
-import { createTestPki, type TestPki } from './support/sandbox.ts';
 
 const REGION = 'us-east-1';
 let pki: TestPki;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_SOURCE_CREDENTIALS } from './support/moto.ts';
-import { ROLE_ARN, type Sandbox, startSandbox } from './support/sandbox.ts';
+import { FAKE_SOURCE_CREDENTIALS } from '../harness/moto.ts';
+import { ROLE_ARN, type Sandbox, startSandbox } from '../harness/sandbox.ts';
 
 let sandbox: Sandbox;
 beforeAll(async () => {

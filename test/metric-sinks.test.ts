@@ -12,6 +12,8 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAKE_SOURCE_CREDENTIALS, type Moto, startMoto } from '../harness/moto.ts';
+import { createTestPki, type TestPki } from '../harness/sandbox.ts';
 import { type Datapoint, datapointsFor, heartbeat, METRIC_UNITS } from '../lib/metrics/catalogue.ts';
 import {
   CloudWatchSink,
@@ -27,8 +29,6 @@ import {
 } from '../lib/metrics/sinks.ts';
 import { freePort } from '../lib/sandbox/listen.ts';
 import type { GitStepResult, StsStepResult, TargetResult } from '../lib/types.ts';
-import { FAKE_SOURCE_CREDENTIALS, type Moto, startMoto } from './support/moto.ts';
-import { createTestPki, type TestPki } from './support/sandbox.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Inputs

@@ -1,6 +1,10 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertPath, createAlertTable, decodeTestEvent, testSubscriptionEvent } from '../harness/alert-path.ts';
+import { type Sandbox, startSandbox } from '../harness/sandbox.ts';
+import { assertNoSecrets, motoSecrets, OutputLog } from '../harness/secrets.ts';
+import { createSqsClient, drainQueue, motoClientOptions, subscribeQueue } from '../harness/sqs.ts';
 import { type NotifyDeps, notify } from '../lib/alerting/notify.ts';
 import { createSnsClient, SnsAlertSink } from '../lib/alerting/sinks.ts';
 import { createAlertTableClient } from '../lib/alerting/versioned-table.ts';
@@ -11,10 +15,6 @@ import { CloudWatchSink, EmfSink } from '../lib/metrics/sinks.ts';
 import { boundedClientConfig } from '../lib/net/aws-clients.ts';
 import { type MonitorDeps, runMonitor } from '../lib/run/monitor.ts';
 import { type FaultServer, faultServer } from '../lib/sandbox/fault-servers.ts';
-import { alertPath, createAlertTable, decodeTestEvent, testSubscriptionEvent } from './support/alert-path.ts';
-import { type Sandbox, startSandbox } from './support/sandbox.ts';
-import { assertNoSecrets, motoSecrets, OutputLog } from './support/secrets.ts';
-import { createSqsClient, drainQueue, motoClientOptions, subscribeQueue } from './support/sqs.ts';
 
 const config = parseConfig({
   region: 'us-east-1',

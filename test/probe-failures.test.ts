@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../harness/sandbox.ts';
 import { type Resolve, serversResolve } from '../lib/net/resolve.ts';
 import { probeTarget } from '../lib/run/probe.ts';
 import { startDnsServer } from '../lib/sandbox/dns.ts';
 import { type FaultMode, faultServer, type NetworkFault, startFault } from '../lib/sandbox/fault-servers.ts';
 import type { FailureKind, Phase, Phases, StepName } from '../lib/types.ts';
-import { type Sandbox, startSandbox } from './support/sandbox.ts';
 
 // Short deadlines keep the suite fast; the slack covers scheduling on a loaded 2-core machine.
 const DEADLINE_MS = 800;

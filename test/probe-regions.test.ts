@@ -3,12 +3,12 @@
  * that region does), so a probe that signs for the wrong region fails here with 403.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAKE_SOURCE_CREDENTIALS } from '../harness/moto.ts';
+import { REGION, ROLE_ARN, type Sandbox, startSandbox } from '../harness/sandbox.ts';
 import { resolveTarget } from '../lib/config/config.ts';
 import { probeTarget } from '../lib/run/probe.ts';
 import { type DnsServer, startDnsServer } from '../lib/sandbox/dns.ts';
-import { FAKE_SOURCE_CREDENTIALS } from './support/moto.ts';
 import { runCli } from './support/run-cli.ts';
-import { REGION, ROLE_ARN, type Sandbox, startSandbox } from './support/sandbox.ts';
 
 const VPCE_WEST = 'vpce-0b47ea360adebf88a-jkl88hez.git-codecommit.us-west-2.vpce.amazonaws.com';
 const WEST = 'git-codecommit.us-west-2.amazonaws.com';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gitLsRemote } from '../harness/oracle.ts';
+import { REGION, type Sandbox, startSandbox } from '../harness/sandbox.ts';
 import { probeAll, probeTarget } from '../lib/run/probe.ts';
 import { stsStep } from '../lib/steps/sts.ts';
-import { gitLsRemote } from './support/oracle.ts';
-import { REGION, type Sandbox, startSandbox } from './support/sandbox.ts';
 
 let sandbox: Sandbox;
 beforeAll(async () => {

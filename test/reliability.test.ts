@@ -5,12 +5,6 @@ import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSnsClient } from '../lib/alerting/sinks.ts';
-import { createAlertTableClient } from '../lib/alerting/versioned-table.ts';
-import { createMetricsClient } from '../lib/metrics/sinks.ts';
-import { DEFAULT_MAX_RESPONSE_BYTES } from '../lib/net/aws-clients.ts';
-import { untilAborted } from '../lib/net/deadline.ts';
-import { type FaultServer, faultServer } from '../lib/sandbox/fault-servers.ts';
 import {
   CELLS,
   cellName,
@@ -21,10 +15,16 @@ import {
   runMatrix,
   SCENARIO_CELLS,
   startMatrixEnv,
-} from './support/fault-matrix.ts';
-import { FAKE_SOURCE_CREDENTIALS } from './support/moto.ts';
-import { createTestPki, type TestPki } from './support/sandbox.ts';
-import { assertNoSecrets, findSecrets, secretForms } from './support/secrets.ts';
+} from '../harness/fault-matrix.ts';
+import { FAKE_SOURCE_CREDENTIALS } from '../harness/moto.ts';
+import { createTestPki, type TestPki } from '../harness/sandbox.ts';
+import { assertNoSecrets, findSecrets, secretForms } from '../harness/secrets.ts';
+import { createSnsClient } from '../lib/alerting/sinks.ts';
+import { createAlertTableClient } from '../lib/alerting/versioned-table.ts';
+import { createMetricsClient } from '../lib/metrics/sinks.ts';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../lib/net/aws-clients.ts';
+import { untilAborted } from '../lib/net/deadline.ts';
+import { type FaultServer, faultServer } from '../lib/sandbox/fault-servers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

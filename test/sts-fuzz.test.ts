@@ -5,6 +5,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAKE_SOURCE_CREDENTIALS } from '../harness/moto.ts';
+import { createTestPki, type TestPki } from '../harness/sandbox.ts';
+import { findSecrets, SOURCE_SECRET } from '../harness/secrets.ts';
 import { systemClock } from '../lib/clock.ts';
 import type { NetDeps } from '../lib/net/exchange.ts';
 import { kindForStatus } from '../lib/net/failure.ts';
@@ -12,9 +15,6 @@ import { listenOnLoopback } from '../lib/sandbox/listen.ts';
 import { assumeRoleXml, stsErrorXml } from '../lib/sandbox/sts-xml.ts';
 import { STS_MAX_RESPONSE_BYTES, stsStep } from '../lib/steps/sts.ts';
 import { FAILURE_KINDS, PHASES } from '../lib/types.ts';
-import { FAKE_SOURCE_CREDENTIALS } from './support/moto.ts';
-import { createTestPki, type TestPki } from './support/sandbox.ts';
-import { findSecrets, SOURCE_SECRET } from './support/secrets.ts';
 
 /**
  * The sts step against a server that answers anything: arbitrary status lines and headers, bodies that are valid,

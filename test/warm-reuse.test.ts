@@ -4,6 +4,13 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertPath, createAlertTable, decodeTestEvent, testSubscriptionEvent } from '../harness/alert-path.ts';
+import { emfValueCount } from '../harness/fault-matrix.ts';
+import { FAKE_SOURCE_CREDENTIALS } from '../harness/moto.ts';
+import { CAPTURED_REPOSITORY } from '../harness/repos.ts';
+import { REGION, type Sandbox, startSandbox } from '../harness/sandbox.ts';
+import { assertNoSecrets, CapturedOutput, credentialSecrets, motoSecrets, SOURCE_SECRET } from '../harness/secrets.ts';
+import { createSqsClient, drainQueue, motoClientOptions, subscribeQueue } from '../harness/sqs.ts';
 import { notify } from '../lib/alerting/notify.ts';
 import { createSnsClient, SnsAlertSink } from '../lib/alerting/sinks.ts';
 import { createAlertTableClient } from '../lib/alerting/versioned-table.ts';
@@ -19,13 +26,6 @@ import { type AwsStandIns, startAwsStandIns } from '../lib/sandbox/aws-stand-ins
 import { type FaultEndpoint, faultServer, startFault } from '../lib/sandbox/fault-servers.ts';
 import { newGauge } from '../lib/sandbox/https-stand-in.ts';
 import { type FailureKind, PHASES, type Phase, type ResultRecord } from '../lib/types.ts';
-import { alertPath, createAlertTable, decodeTestEvent, testSubscriptionEvent } from './support/alert-path.ts';
-import { emfValueCount } from './support/fault-matrix.ts';
-import { FAKE_SOURCE_CREDENTIALS } from './support/moto.ts';
-import { CAPTURED_REPOSITORY } from './support/repos.ts';
-import { REGION, type Sandbox, startSandbox } from './support/sandbox.ts';
-import { assertNoSecrets, CapturedOutput, credentialSecrets, motoSecrets, SOURCE_SECRET } from './support/secrets.ts';
-import { createSqsClient, drainQueue, motoClientOptions, subscribeQueue } from './support/sqs.ts';
 
 // A full collection on demand (heap checkpoints), without restarting the worker with --expose-gc.
 setFlagsFromString('--expose-gc');

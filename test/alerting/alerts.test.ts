@@ -2,6 +2,19 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AlertPlumbing, startAlertPlumbing } from '../../harness/alert-path.ts';
+import { FAKE_SOURCE_CREDENTIALS, type Moto, startMoto } from '../../harness/moto.ts';
+import { createTestPki, type TestPki } from '../../harness/sandbox.ts';
+import {
+  drainQueue,
+  gitTlsTimeout,
+  motoClientOptions,
+  record,
+  recordingLogger,
+  type SnsEnvelope,
+  stsConnectTimeout,
+  targetResult,
+} from '../../harness/sqs.ts';
 import type { AlertSettings, Notification } from '../../lib/alerting/incident-policy.ts';
 import { notify } from '../../lib/alerting/notify.ts';
 import { Outbox } from '../../lib/alerting/outbox.ts';
@@ -19,19 +32,6 @@ import { createAlertTableClient, DynamoDbTable } from '../../lib/alerting/versio
 import { boundedClientConfig } from '../../lib/net/aws-clients.ts';
 import { freePort } from '../../lib/sandbox/listen.ts';
 import type { ResultRecord, TargetResult } from '../../lib/types.ts';
-import { type AlertPlumbing, startAlertPlumbing } from '../support/alert-path.ts';
-import { FAKE_SOURCE_CREDENTIALS, type Moto, startMoto } from '../support/moto.ts';
-import { createTestPki, type TestPki } from '../support/sandbox.ts';
-import {
-  drainQueue,
-  gitTlsTimeout,
-  motoClientOptions,
-  record,
-  recordingLogger,
-  type SnsEnvelope,
-  stsConnectTimeout,
-  targetResult,
-} from '../support/sqs.ts';
 
 const T0 = new Date('2026-11-27T06:00:00.000Z');
 const minutes = (n: number) => new Date(T0.getTime() + n * 60_000);

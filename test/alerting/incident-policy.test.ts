@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { gitTlsTimeout, record, stsConnectTimeout, targetResult } from '../../harness/sqs.ts';
 import {
   type AlertSettings,
   type Decision,
@@ -9,7 +10,6 @@ import {
 } from '../../lib/alerting/incident-policy.ts';
 import { jsonLogger } from '../../lib/log.ts';
 import type { ResultRecord } from '../../lib/types.ts';
-import { gitTlsTimeout, record, stsConnectTimeout, targetResult } from '../support/sqs.ts';
 
 const SETTINGS: AlertSettings = { failuresBeforeAlert: 2, renotifyMinutes: 60 };
 const T0 = new Date('2026-11-27T06:00:00.000Z');

@@ -2,6 +2,17 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AlertPlumbing, startAlertPlumbing } from '../../harness/alert-path.ts';
+import { type Moto, startMoto } from '../../harness/moto.ts';
+import { createTestPki, type TestPki } from '../../harness/sandbox.ts';
+import {
+  gitTlsTimeout,
+  motoClientOptions,
+  record,
+  recordingLogger,
+  type SnsEnvelope,
+  targetResult,
+} from '../../harness/sqs.ts';
 import type { AlertSettings } from '../../lib/alerting/incident-policy.ts';
 import { FINDINGS_ITEM_KEY, type NotifyDeps, notify } from '../../lib/alerting/notify.ts';
 import { Outbox } from '../../lib/alerting/outbox.ts';
@@ -10,17 +21,6 @@ import { buildAlert } from '../../lib/alerting/text.ts';
 import { createAlertTableClient, DynamoDbTable, MemoryTable } from '../../lib/alerting/versioned-table.ts';
 import { freePort } from '../../lib/sandbox/listen.ts';
 import type { Finding, FindingsRecord } from '../../lib/types.ts';
-import { type AlertPlumbing, startAlertPlumbing } from '../support/alert-path.ts';
-import { type Moto, startMoto } from '../support/moto.ts';
-import { createTestPki, type TestPki } from '../support/sandbox.ts';
-import {
-  gitTlsTimeout,
-  motoClientOptions,
-  record,
-  recordingLogger,
-  type SnsEnvelope,
-  targetResult,
-} from '../support/sqs.ts';
 
 const SETTINGS: AlertSettings = { failuresBeforeAlert: 1, renotifyMinutes: 60 };
 const T0 = new Date('2026-11-27T06:00:00.000Z');

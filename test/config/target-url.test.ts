@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { awsCliGitPassword } from '../../harness/oracle.ts';
 import { codeCommitEndpoint } from '../../lib/cli/cli.ts';
 import { resolveTarget } from '../../lib/config/config.ts';
 import { hostRegion, signingRegion } from '../../lib/config/git-host.ts';
 import { parseCodeCommitUrl, REPOSITORY_NAME } from '../../lib/config/target-url.ts';
 import { gitPassword } from '../../lib/steps/git/password.ts';
-import { awsCliGitPassword } from '../support/oracle.ts';
 
 const VPCE_WEST = 'vpce-0b47ea360adebf88a-jkl88hez.git-codecommit.us-west-2.vpce.amazonaws.com';
 

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { type ProcessRun, runProcess } from './run-process.ts';
+import { type ProcessRun, runProcess } from '../../harness/run-process.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

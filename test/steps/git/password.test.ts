@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { awsCliGitPassword } from '../../../harness/oracle.ts';
 import { basicAuthorization, gitCredentials, gitPassword, gitTimestamp } from '../../../lib/steps/git/password.ts';
-import { awsCliGitPassword } from '../../support/oracle.ts';
 
 // The test vector from CODECOMMIT.md (git-remote-codecommit's tests).
 const VECTOR = {

@@ -2,10 +2,10 @@
  * What the fault matrix runs: every dependency of a monitor run crossed with every way a dependency breaks (the
  * fault cells), and the outages of the alert path that take more than one run to tell (the scenario cells). Each
  * cell is a list of runs ("steps"), each run with its own state of the world, and the pages on-call must get,
- * with the run after which each must have arrived. test/support/fault-matrix/runner.ts runs them.
+ * with the run after which each must have arrived. harness/fault-matrix/runner.ts runs them.
  */
-import type { AlertSettings } from '../../../lib/alerting/incident-policy.ts';
-import type { FailureKind, Phase } from '../../../lib/types.ts';
+import type { AlertSettings } from '../../lib/alerting/incident-policy.ts';
+import type { FailureKind, Phase } from '../../lib/types.ts';
 
 export const DEPENDENCIES = ['sts', 'git', 'cloudwatch', 'sns', 'dynamodb'] as const;
 export type Dependency = (typeof DEPENDENCIES)[number];

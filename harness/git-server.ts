@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import { join } from 'node:path';
-import { hostRegion } from '../../lib/config/git-host.ts';
-import { authenticateGit } from '../../lib/sandbox/codecommit-auth.ts';
-import type { TlsIdentity } from '../../lib/sandbox/https-stand-in.ts';
-import { listenOnLoopback } from '../../lib/sandbox/listen.ts';
+import { hostRegion } from '../lib/config/git-host.ts';
+import { authenticateGit } from '../lib/sandbox/codecommit-auth.ts';
+import type { TlsIdentity } from '../lib/sandbox/https-stand-in.ts';
+import { listenOnLoopback } from '../lib/sandbox/listen.ts';
 
 export interface GitServerOptions {
   pki: TlsIdentity;

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HostedRepository } from '../../lib/sandbox/repository.ts';
+import type { HostedRepository } from '../lib/sandbox/repository.ts';
 
 /** A bare repository under a project root, laid out as `<root>/<name>.git` (what `git http-backend` finds). */
 export interface BareRepo {
@@ -102,7 +102,7 @@ export function createManyRefsRepo(root: string, name: string, count = 10_000): 
   return { ...done(name, path), head };
 }
 
-const ADVERTISEMENTS = join(import.meta.dirname, '../fixtures/advertisements');
+const ADVERTISEMENTS = join(import.meta.dirname, '../test/fixtures/advertisements');
 
 /**
  * `test_repo` as lib/sandbox's CodeCommit stand-in serves it in the tests: the advertisement `git http-backend`

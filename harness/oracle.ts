@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import type { AwsCredentials, GitCredentials } from '../../lib/steps/git/password.ts';
+import type { AwsCredentials, GitCredentials } from '../lib/steps/git/password.ts';
 import { parseRefLines, type RefLine } from './repos.ts';
 import { runProcess } from './run-process.ts';
 

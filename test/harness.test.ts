@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createManyRefsRepo, createRichRepo } from './support/repos.ts';
+import { createManyRefsRepo, createRichRepo } from '../harness/repos.ts';
 
 describe('repos', () => {
   const root = mkdtempSync(join(tmpdir(), 'canary-repos-'));

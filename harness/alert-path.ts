@@ -5,20 +5,20 @@
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { AlertSettings } from '../../lib/alerting/incident-policy.ts';
-import type { NotifyDeps } from '../../lib/alerting/notify.ts';
-import { Outbox } from '../../lib/alerting/outbox.ts';
-import { type AlertSink, createSnsClient } from '../../lib/alerting/sinks.ts';
-import { createAlertTableClient, DynamoDbTable, MemoryTable } from '../../lib/alerting/versioned-table.ts';
-import type { Clock } from '../../lib/clock.ts';
-import type { Logger } from '../../lib/log.ts';
+import type { AlertSettings } from '../lib/alerting/incident-policy.ts';
+import type { NotifyDeps } from '../lib/alerting/notify.ts';
+import { Outbox } from '../lib/alerting/outbox.ts';
+import { type AlertSink, createSnsClient } from '../lib/alerting/sinks.ts';
+import { createAlertTableClient, DynamoDbTable, MemoryTable } from '../lib/alerting/versioned-table.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/log.ts';
 import {
   type AwsLogsEvent,
   type DecodedRecords,
   decodeSubscriptionEvent,
   encodeSubscriptionEvent,
   probeLogGroupName,
-} from '../../lib/metrics/log-records.ts';
+} from '../lib/metrics/log-records.ts';
 import type { Moto } from './moto.ts';
 import type { TestPki } from './sandbox.ts';
 import { createSqsClient, drainQueue, motoClientOptions, type SnsEnvelope, subscribeQueue } from './sqs.ts';

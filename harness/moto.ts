@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { freePort } from '../../lib/sandbox/listen.ts';
-import type { PkiFiles } from '../../lib/sandbox/pki.ts';
+import { freePort } from '../lib/sandbox/listen.ts';
+import type { PkiFiles } from '../lib/sandbox/pki.ts';
 
 export interface AssumedRoleRecord {
   access_key_id: string;

@@ -11,10 +11,10 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { type BoundedClientOptions, boundedClientConfig } from '../../lib/net/aws-clients.ts';
-import type { PkiFiles } from '../../lib/sandbox/pki.ts';
-import type { GitStepResult, ResultRecord, StsStepResult, TargetResult } from '../../lib/types.ts';
-import { zeroPhases } from '../../lib/types.ts';
+import { type BoundedClientOptions, boundedClientConfig } from '../lib/net/aws-clients.ts';
+import type { PkiFiles } from '../lib/sandbox/pki.ts';
+import type { GitStepResult, ResultRecord, StsStepResult, TargetResult } from '../lib/types.ts';
+import { zeroPhases } from '../lib/types.ts';
 import { FAKE_SOURCE_CREDENTIALS, type Moto } from './moto.ts';
 
 export const TEST_REGION = 'us-east-1';

@@ -11,25 +11,25 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { createSnsClient } from '../../../lib/alerting/sinks.ts';
-import { createAlertTableClient } from '../../../lib/alerting/versioned-table.ts';
-import { parseConfig } from '../../../lib/config/config.ts';
-import { createMetricsClient } from '../../../lib/metrics/sinks.ts';
-import type { Resolve } from '../../../lib/net/resolve.ts';
-import { serversResolve } from '../../../lib/net/resolve.ts';
-import type { MonitorConfig } from '../../../lib/run/monitor.ts';
-import type { ProbeDeps } from '../../../lib/run/probe.ts';
-import { startAwsStandIns } from '../../../lib/sandbox/aws-stand-ins.ts';
-import { type DnsServer, startDnsServer } from '../../../lib/sandbox/dns.ts';
+import { createSnsClient } from '../../lib/alerting/sinks.ts';
+import { createAlertTableClient } from '../../lib/alerting/versioned-table.ts';
+import { parseConfig } from '../../lib/config/config.ts';
+import { createMetricsClient } from '../../lib/metrics/sinks.ts';
+import type { Resolve } from '../../lib/net/resolve.ts';
+import { serversResolve } from '../../lib/net/resolve.ts';
+import type { MonitorConfig } from '../../lib/run/monitor.ts';
+import type { ProbeDeps } from '../../lib/run/probe.ts';
+import { startAwsStandIns } from '../../lib/sandbox/aws-stand-ins.ts';
+import { type DnsServer, startDnsServer } from '../../lib/sandbox/dns.ts';
 import {
   type FaultEndpoint,
   type FaultMode,
   faultServer,
   NETWORK_FAULTS,
   startFault,
-} from '../../../lib/sandbox/fault-servers.ts';
-import { listenOnLoopback } from '../../../lib/sandbox/listen.ts';
-import { stsErrorXml } from '../../../lib/sandbox/sts-xml.ts';
+} from '../../lib/sandbox/fault-servers.ts';
+import { listenOnLoopback } from '../../lib/sandbox/listen.ts';
+import { stsErrorXml } from '../../lib/sandbox/sts-xml.ts';
 import { createAlertTable } from '../alert-path.ts';
 import { FAKE_SOURCE_CREDENTIALS } from '../moto.ts';
 import { CAPTURED_REPOSITORY } from '../repos.ts';
