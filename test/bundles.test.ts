@@ -1,5 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,9 +11,11 @@ import { assertNoSecrets, motoSecrets, OutputLog } from '../harness/secrets.ts';
 import { parseConfig } from '../lib/config/config.ts';
 import { encodeSubscriptionEvent, probeLogGroupName } from '../lib/metrics/log-records.ts';
 import { probeTimeoutSeconds } from '../lib/run/budget.ts';
+import { startDnsServer } from '../lib/sandbox/dns.ts';
 import { freePort } from '../lib/sandbox/listen.ts';
 // @ts-expect-error: a plain .mjs helper shared with the benchmarks
 import { ensureNode24 } from '../scripts/node24.mjs';
+import { writeSwitchRoleProfile } from './support/aws-profile.ts';
 
 const execFileAsync = promisify(execFile);
 /** Every bundle run's stdout and stderr, scanned for secrets by the last test. */
@@ -101,6 +104,43 @@ describe('the bundles run on Node 24 (the Lambda runtime)', () => {
     const report = JSON.parse(out.stdout);
     expect(report.ok).toBe(true);
     expect(report.targets[0].steps.git.head).toBe('refs/heads/develop');
+  });
+
+  it('the CLI bundle takes the target forms git and git-remote-codecommit take', async () => {
+    // A bare-host CODE_COMMIT_ENDPOINT naming a vpce host of another region (signed for us-west-2, as the AWS CLI
+    // helper signs), and the https remote form; the test git server checks the region each host names.
+    const vpceWest = 'vpce-0b47ea360adebf88a-jkl88hez.git-codecommit.us-west-2.vpce.amazonaws.com';
+    const west = 'git-codecommit.us-west-2.amazonaws.com';
+    const dns = await startDnsServer({
+      [vpceWest]: { a: ['127.0.0.1'] },
+      [west]: { a: ['127.0.0.1'] },
+      [new URL(sandbox.stsEndpoint).hostname]: { a: ['127.0.0.1'] },
+    });
+    try {
+      const cliEnv = {
+        ...env,
+        ...writeSwitchRoleProfile(mkdtempSync(join(tmpdir(), 'canary-bundle-profile-'))),
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
+      };
+      const common = ['--sts-endpoint', sandbox.stsEndpoint, '--dns-server', dns.server, '--json'];
+      const [bare, remote] = await Promise.all([
+        run(node24, ['dist/cli.js', 'probe', 'codecommit::us-east-1://switchrole@test_repo', ...common], {
+          env: { ...cliEnv, CODE_COMMIT_ENDPOINT: `${vpceWest}:${sandbox.git.port}` },
+        }),
+        run(node24, ['dist/cli.js', 'probe', `https://${west}:${sandbox.git.port}/v1/repos/test_repo`, ...common], {
+          env: { ...cliEnv, AWS_PROFILE: 'switchrole' },
+        }),
+      ]);
+      expect(JSON.parse(bare.stdout).targets[0]).toMatchObject({
+        region: 'us-east-1',
+        ok: true,
+        steps: { git: { ok: true, endpoint: `https://${vpceWest}:${sandbox.git.port}` } },
+      });
+      expect(JSON.parse(remote.stdout).targets[0]).toMatchObject({ region: 'us-west-2', ok: true });
+    } finally {
+      await dns.stop();
+    }
   });
 
   it('the probe bundle writes result records and EMF, and returns its summary', async () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_SOURCE_CREDENTIALS } from '../harness/moto.ts';
 import { REGION, ROLE_ARN, type Sandbox, startSandbox } from '../harness/sandbox.ts';
 import { assertNoSecrets, motoSecrets, OutputLog } from '../harness/secrets.ts';
+import { writeSwitchRoleProfile } from './support/aws-profile.ts';
 import { runCli as runCliProcess } from './support/run-cli.ts';
 
 /** Every CLI run's stdout and stderr, scanned for secrets by the last test. */
@@ -150,21 +151,7 @@ describe('codecommit-canary probe --config', () => {
 });
 
 describe('codecommit-canary probe codecommit://profile@repo', () => {
-  const profileEnv = (extra: string) => {
-    writeFileSync(
-      join(dir, 'config'),
-      `[profile base]\nregion = ${REGION}\n\n[profile switchrole]\nregion = ${REGION}\nrole_arn = ${ROLE_ARN}\nsource_profile = base\nrole_session_name = from-profile\n${extra}`,
-    );
-    writeFileSync(
-      join(dir, 'credentials'),
-      `[base]\naws_access_key_id = ${FAKE_SOURCE_CREDENTIALS.accessKeyId}\naws_secret_access_key = ${FAKE_SOURCE_CREDENTIALS.secretAccessKey}\n`,
-    );
-    return {
-      PATH: process.env.PATH,
-      AWS_CONFIG_FILE: join(dir, 'config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
-    };
-  };
+  const profileEnv = (extra: string) => ({ PATH: process.env.PATH, ...writeSwitchRoleProfile(dir, extra) });
   const overrides = () => [
     '--sts-endpoint',
     sandbox.stsEndpoint,

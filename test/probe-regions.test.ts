@@ -2,12 +2,15 @@
  * Hosts of other regions end to end: the CodeCommit test server checks the region a host names (as CodeCommit in
  * that region does), so a probe that signs for the wrong region fails here with 403.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_SOURCE_CREDENTIALS } from '../harness/moto.ts';
 import { REGION, ROLE_ARN, type Sandbox, startSandbox } from '../harness/sandbox.ts';
 import { resolveTarget } from '../lib/config/config.ts';
 import { probeTarget } from '../lib/run/probe.ts';
 import { type DnsServer, startDnsServer } from '../lib/sandbox/dns.ts';
+import { writeSwitchRoleProfile } from './support/aws-profile.ts';
 import { runCli } from './support/run-cli.ts';
 
 const VPCE_WEST = 'vpce-0b47ea360adebf88a-jkl88hez.git-codecommit.us-west-2.vpce.amazonaws.com';
@@ -86,21 +89,8 @@ describe('a host of another region', () => {
   });
 
   it('the CLI: a bare-host CODE_COMMIT_ENDPOINT, and the https remote form, as git-remote-codecommit and git take them', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const dir = mkdtempSync(join(tmpdir(), 'canary-regions-'));
-    writeFileSync(
-      join(dir, 'config'),
-      `[profile switchrole]\nregion = ${REGION}\nrole_arn = ${ROLE_ARN}\nsource_profile = base\n`,
-    );
-    writeFileSync(
-      join(dir, 'credentials'),
-      `[base]\naws_access_key_id = ${FAKE_SOURCE_CREDENTIALS.accessKeyId}\naws_secret_access_key = ${FAKE_SOURCE_CREDENTIALS.secretAccessKey}\n`,
-    );
     const env = {
-      AWS_CONFIG_FILE: join(dir, 'config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
+      ...writeSwitchRoleProfile(mkdtempSync(join(tmpdir(), 'canary-regions-'))),
       AWS_PROFILE: 'switchrole',
     };
     const common = ['--sts-endpoint', sandbox.stsEndpoint, '--dns-server', dns.server, '--ca-file', sandbox.pki.caFile];
