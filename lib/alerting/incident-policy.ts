@@ -8,12 +8,17 @@
  * read or written the notifier fails open (`failOpenDecision`): a failed result is alerted anyway.
  */
 import type { FailureKind, Phase, ResultRecord, StepName, StepResult, TargetResult } from '../types.ts';
+import type { ActiveMute, MaintenanceWindow } from './silences.ts';
 
 export interface AlertSettings {
   /** Consecutive failed runs of a target that open an incident. */
   failuresBeforeAlert: number;
   /** Minutes between reminders while an incident lasts; 0 or less: no reminders. */
   renotifyMinutes: number;
+  /** Maintenance windows (`alerts.mute`): pages held while one covers a target. */
+  mute?: readonly MaintenanceWindow[];
+  /** Days an incident's history item is kept (its TTL). Default 90. */
+  historyDays?: number;
 }
 
 export const DEFAULT_ALERT_SETTINGS: AlertSettings = { failuresBeforeAlert: 2, renotifyMinutes: 60 } as const;
@@ -43,6 +48,14 @@ export interface IncidentState {
   lastNotification: NotificationState | null;
   lastFailure: FailureSummary | null;
   updatedAt: string;
+  /** The incident's ALARM was held by a silence or window and has not paged yet: it pages once the mute ends. */
+  held: boolean;
+  /** The mute that held the page (shown when it finally pages). */
+  heldBy: ActiveMute | null;
+  /** A mute covered some of the incident (for its history). */
+  silenced: boolean;
+  /** Reminders sent for the incident. */
+  reminders: number;
 }
 
 export interface Notification {
@@ -60,6 +73,8 @@ export interface Notification {
   failure: FailureSummary | null;
   /** Set when the incident table could not be used: the alert goes out without de-duplication. */
   failOpen?: string;
+  /** An ALARM held by this mute, sent now that it ended. */
+  heldBy?: ActiveMute;
 }
 
 export type Decision =
@@ -110,6 +125,76 @@ export function decide(
   record: ResultRecord,
   settings: AlertSettings,
   now: Date,
+  mute: ActiveMute | null = null,
+): Decision {
+  const decision = decideUnmuted(previous, record, settings, now);
+  return decision.action === 'ignore' ? decision : applyMute(previous, decision, mute, now);
+}
+
+/**
+ * Silences and windows: while `mute` is set nothing pages (an ALARM is held, reminders are skipped) except the
+ * RECOVERED of an incident whose ALARM already went out, so a paging tool can resolve it. Once no mute applies, an
+ * incident still open whose ALARM was held pages once; one that closed in the meantime never does.
+ */
+function applyMute(
+  previous: IncidentState | null,
+  decision: Extract<Decision, { action: 'write' }>,
+  mute: ActiveMute | null,
+  now: Date,
+): Decision {
+  const { state, notification } = decision;
+  const opened = notification?.state === 'ALARM';
+  const inIncident = state.status === 'incident' || notification?.state === 'RECOVERED';
+  const wasHeld = !opened && (previous?.held ?? false);
+  const next: IncidentState = {
+    ...state,
+    held: state.status === 'incident' && wasHeld,
+    heldBy: state.status === 'incident' && wasHeld ? (previous?.heldBy ?? null) : null,
+    silenced: inIncident && ((!opened && (previous?.silenced ?? false)) || mute !== null),
+    reminders: opened || !inIncident ? 0 : (previous?.reminders ?? 0),
+  };
+  if (mute) {
+    if (opened) return { action: 'write', state: { ...next, held: true, heldBy: mute }, notification: null };
+    if (notification?.state === 'RECOVERED' && !wasHeld) return { action: 'write', state: next, notification };
+    return { action: 'write', state: next, notification: null };
+  }
+  if (wasHeld && notification?.state === 'RECOVERED') return { action: 'write', state: next, notification: null };
+  if (wasHeld && state.status === 'incident') {
+    const nowIso = now.toISOString();
+    const paged: IncidentState = {
+      ...next,
+      held: false,
+      heldBy: null,
+      lastNotifiedAt: nowIso,
+      lastNotification: 'ALARM',
+    };
+    const heldBy = previous?.heldBy;
+    const base = notification ?? {
+      target: state.target,
+      runId: state.lastRunId,
+      at: state.lastAt,
+      failingSince: state.failingSince,
+      consecutiveFailures: state.consecutiveFailures,
+      incidentOpenedAt: state.incidentOpenedAt,
+      failure: state.lastFailure,
+    };
+    const alarm: Notification = {
+      ...base,
+      state: 'ALARM',
+      dedupKey: `${state.target}/${state.incidentOpenedAt}/ALARM/${state.lastRunId}`,
+      ...(heldBy ? { heldBy } : {}),
+    };
+    return { action: 'write', state: paged, notification: alarm };
+  }
+  if (notification?.state === 'REMINDER') next.reminders += 1;
+  return { action: 'write', state: next, notification };
+}
+
+function decideUnmuted(
+  previous: IncidentState | null,
+  record: ResultRecord,
+  settings: AlertSettings,
+  now: Date,
 ): Decision {
   const at = canonicalTime(record.at);
   if (at === null) return { action: 'ignore', reason: 'invalid' };
@@ -126,6 +211,11 @@ export function decide(
     lastRunId: record.runId,
     lastAt: at,
     updatedAt: nowIso,
+    // Set by applyMute, which knows the mute.
+    held: false,
+    heldBy: null,
+    silenced: false,
+    reminders: 0,
   };
   const notify = (state: NotificationState, from: IncidentState, failure: FailureSummary | null): Notification => ({
     state,

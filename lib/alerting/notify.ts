@@ -8,6 +8,9 @@
  *    notification as owed → publish → settle. Targets run concurrently.
  * 3. Findings records: the same with the findings policy.
  *
+ * Silences (the `#silences` item, read once per invocation) and the config's maintenance windows hold pages
+ * (lib/alerting/silences.ts); each incident's history item is written in the transaction that changes it.
+ *
  * Without the table (unreachable) a failed target still pages, failing open: once per target per invocation,
  * and once per `renotifyMinutes` per warm container. After a publish fails because SNS is down, hangs or
  * throttles, the rest wait for the next invocation (owed), rather than each waiting out its own deadline. Never throws: what could not be done is
@@ -17,6 +20,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { FindingsRecord, ResultRecord } from '../types.ts';
 import { decideFindings, type FindingsState, findingKey } from './finding-policy.ts';
+import { DEFAULT_HISTORY_DAYS, historyEntry } from './history.ts';
 import {
   type AlertSettings,
   decide,
@@ -26,6 +30,7 @@ import {
   type NotificationState,
 } from './incident-policy.ts';
 import type { ItemDecision, Outbox } from './outbox.ts';
+import { type ActiveMute, activeMute, readSilences, SILENCES_ITEM_KEY, type Silence } from './silences.ts';
 import type { AlertSink } from './sinks.ts';
 import { type AlertState, type AnyAlert, buildAlert, findingAlert } from './text.ts';
 import type { OwedNotification } from './versioned-table.ts';
@@ -90,6 +95,7 @@ export async function notify(
 ): Promise<NotifySummary> {
   const run = new NotifyRun(deps);
   await run.resendOwed();
+  await run.loadSilences();
   const byTarget = new Map<string, ResultRecord[]>();
   for (const record of records) byTarget.set(record.result.name, [...(byTarget.get(record.result.name) ?? []), record]);
   await Promise.all([...byTarget.values()].map((list) => run.applyResults([...list].sort(byTime))));
@@ -107,6 +113,8 @@ class NotifyRun {
   #stateUnavailable = false;
   /** Set by the first failed publish: SNS is refusing or hanging, the rest wait for the next invocation. */
   #snsFailing = false;
+  /** The silences people set, read once per invocation; none when they cannot be read (failing open). */
+  #silences: Silence[] = [];
 
   constructor(deps: NotifyDeps) {
     this.#deps = deps;
@@ -150,6 +158,23 @@ class NotifyRun {
     }
   }
 
+  async loadSilences(): Promise<void> {
+    try {
+      this.#silences = readSilences(await this.#deps.outbox.state(SILENCES_ITEM_KEY));
+    } catch (error) {
+      this.#stateUnavailable = true;
+      this.#deps.logger.warn('silences could not be read; pages are not held by them this run', {
+        type: 'codecommit-canary/silences-unavailable',
+        reason: String(error),
+      });
+    }
+  }
+
+  /** The silence or maintenance window covering the target at `at`, if any. */
+  #muteOf(target: string, at: Date): ActiveMute | null {
+    return activeMute(target, at, this.#silences, this.#deps.settings.mute);
+  }
+
   /** One target's records, oldest first. */
   async applyResults(records: readonly ResultRecord[]): Promise<void> {
     const { outbox, settings, clock } = this.#deps;
@@ -160,8 +185,16 @@ class NotifyRun {
       }
       const target = record.result.name;
       const change = await outbox.change(target, (stored): ItemDecision<null> => {
-        const decision = decide(readIncidentState(stored, target), record, settings, clock.now());
+        const previous = readIncidentState(stored, target);
+        const mute = this.#muteOf(target, new Date(record.at));
+        const decision = decide(previous, record, settings, clock.now(), mute);
         if (decision.action === 'ignore') return { write: false, result: null };
+        const history = historyEntry(
+          previous,
+          decision.state,
+          clock.now(),
+          settings.historyDays ?? DEFAULT_HISTORY_DAYS,
+        );
         const { notification } = decision;
         // The table is back after an outage during which this container paged the target failing open: the
         // incident it opens now is the one already paged.
@@ -174,6 +207,7 @@ class NotifyRun {
           alerts,
           // A newer reminder or the recovery makes an older reminder still owed pointless.
           supersedes: (owed) => notification !== null && owed.alert.attributes.state === 'REMINDER',
+          ...(history ? { extra: [history] } : {}),
           result: null,
         };
       });
@@ -263,7 +297,9 @@ class NotifyRun {
     const newestFailed = [...records].reverse().find((r) => !r.result.ok);
     const target = records[0]?.result.name ?? '';
     const fullReason = `incident state unavailable: ${reason}`;
-    const quiet = this.#pagedFailingOpen(target);
+    // Maintenance windows are in the config, so they hold fail-open pages too; silences are in the table.
+    const window = this.#muteOf(target, clock.now());
+    const quiet = this.#pagedFailingOpen(target) || window !== null;
     logger.error('incident state unavailable: failing open', {
       type: 'codecommit-canary/incident-fail-open',
       target,
@@ -271,9 +307,11 @@ class NotifyRun {
       reason: fullReason,
       decision: !newestFailed
         ? 'no alert (the results are ok)'
-        : quiet
-          ? 'no alert (this container paged for the target failing open within renotifyMinutes)'
-          : 'one alert without incident state',
+        : window
+          ? 'no alert (a maintenance window covers the target)'
+          : quiet
+            ? 'no alert (this container paged for the target failing open within renotifyMinutes)'
+            : 'one alert without incident state',
     });
     const notification = newestFailed && !quiet ? failOpenDecision(newestFailed, fullReason) : null;
     if (!notification || !newestFailed) return;
@@ -326,6 +364,10 @@ export function readIncidentState(stored: Record<string, unknown> | null, target
     lastNotification: (str(stored.lastNotification) as NotificationState | null) ?? null,
     lastFailure: failure ?? null,
     updatedAt: str(stored.updatedAt) ?? '',
+    held: stored.held === true,
+    heldBy: (stored.heldBy as ActiveMute | null | undefined) ?? null,
+    silenced: stored.silenced === true,
+    reminders: Number(stored.reminders ?? 0),
   };
 }
 

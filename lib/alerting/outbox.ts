@@ -8,6 +8,7 @@
 
 import type { Clock } from '../clock.ts';
 import { describeError } from '../net/aws-clients.ts';
+import type { ExtraItem } from './history.ts';
 import type { AnyAlert } from './text.ts';
 import type { OwedNotification, VersionedItem, VersionedTable } from './versioned-table.ts';
 
@@ -27,6 +28,8 @@ export type ItemDecision<R> =
       alerts: readonly AnyAlert[];
       /** Owed notifications the new ones make pointless (an older reminder); dropped in the same write. */
       supersedes?: (owed: OwedNotification) => boolean;
+      /** Other items written in the same transaction (history), unconditionally. */
+      extra?: readonly ExtraItem[];
       result: R;
     }
   | { write: false; result: R };
@@ -82,7 +85,8 @@ export class Outbox {
         const kept = current.owed.filter(
           (o) => !decision.supersedes?.(o) && !fresh.some((f) => f.dedupKey === o.dedupKey),
         );
-        if (await this.#table.write(current, { state: decision.state, owed: [...kept, ...fresh] }, signal)) {
+        const next = { state: decision.state, owed: [...kept, ...fresh] };
+        if (await this.#table.write(current, next, signal, decision.extra)) {
           return { outcome: 'written', result: decision.result, owed: fresh };
         }
       }
@@ -90,6 +94,11 @@ export class Outbox {
     } catch (error) {
       return { outcome: 'unavailable', reason: describeError(error) };
     }
+  }
+
+  /** An item's state (null when absent); throws when the table cannot be read. */
+  async state(key: string): Promise<VersionedItem['state']> {
+    return (await this.#table.read(key, AbortSignal.timeout(this.#deadlineMs))).state;
   }
 
   /**

@@ -11,6 +11,7 @@ import { formatSeconds } from '../net/failure.ts';
 import { remediationFor } from '../run/remediation.ts';
 import type { FailureKind, Finding, FindingsRecord, Phase, StepName, StepResult, TargetResult } from '../types.ts';
 import { failedStep, type Notification, type NotificationState } from './incident-policy.ts';
+import { type ActiveMute, describeMute } from './silences.ts';
 
 /** SNS rejects longer subjects (moto and the service accept 100; the docs say "less than 100"). */
 export const SUBJECT_MAX_LENGTH = 100;
@@ -51,6 +52,8 @@ export interface AlertFacts {
   at: string;
   /** Why incident state was unavailable; the alert may repeat every run while it is set. */
   failOpen: string | null;
+  /** The silence or maintenance window that held this ALARM until it ended (the incident is still open). */
+  heldBy: ActiveMute | null;
   /** The text people get, for subscribers that forward it (chat, tickets). */
   text: string;
 }
@@ -229,6 +232,9 @@ export function buildAlert(notification: Notification, result: TargetResult): Al
       '',
     );
   }
+  if (notification.heldBy) {
+    lines.push(`NOTE: held while ${redact(describeMute(notification.heldBy))}; the incident is still open.`, '');
+  }
   lines.push(
     field('Target', result.name),
     field('Repository', result.repository),
@@ -297,6 +303,7 @@ export function buildAlert(notification: Notification, result: TargetResult): Al
     runId: notification.runId,
     at: notification.at,
     failOpen: notification.failOpen ? redact(notification.failOpen) : null,
+    heldBy: notification.heldBy ?? null,
     text,
   };
   return {

@@ -10,10 +10,12 @@ import {
   GetItemCommand,
   PutItemCommand,
   ScanCommand,
+  TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { type BoundedClientOptions, boundedClientConfig } from '../net/aws-clients.ts';
 import { untilAborted } from '../net/deadline.ts';
+import type { ExtraItem } from './history.ts';
 import type { AnyAlert } from './text.ts';
 
 /** A notification that SNS has not yet confirmed (no MessageId back): it stays in its item until then. */
@@ -40,8 +42,13 @@ export type ItemContent = Pick<VersionedItem, 'state' | 'owed'>;
 export interface VersionedTable {
   /** The item (version 0 and no state when absent); throws when the table cannot be read. */
   read(key: string, signal: AbortSignal): Promise<VersionedItem>;
-  /** Stores `next` if the item is still at `current.version`; false when another writer came first. Throws on other errors. */
-  write(current: VersionedItem, next: ItemContent, signal: AbortSignal): Promise<boolean>;
+  /**
+   * Stores `next` if the item is still at `current.version`, and the `extra` items (history) in the same
+   * transaction; false when another writer came first. Throws on other errors.
+   */
+  write(current: VersionedItem, next: ItemContent, signal: AbortSignal, extra?: readonly ExtraItem[]): Promise<boolean>;
+  /** Every item whose key starts with `prefix` (history, the silence log), as stored. */
+  scanPrefix(prefix: string, signal: AbortSignal): Promise<Array<Record<string, unknown>>>;
   /** Every item that holds owed notifications. */
   withOwed(signal: AbortSignal): Promise<VersionedItem[]>;
 }
@@ -51,16 +58,25 @@ const RESERVED = ['target', 'version', 'owed'] as const;
 
 export class MemoryTable implements VersionedTable {
   readonly #items = new Map<string, VersionedItem>();
+  readonly #extra = new Map<string, Record<string, unknown>>();
 
   async read(key: string): Promise<VersionedItem> {
     const item = this.#items.get(key);
     return item ? structuredClone(item) : { key, version: 0, state: null, owed: [] };
   }
 
-  async write(current: VersionedItem, next: ItemContent): Promise<boolean> {
+  async write(current: VersionedItem, next: ItemContent, _signal?: AbortSignal, extra?: readonly ExtraItem[]) {
     if ((this.#items.get(current.key)?.version ?? 0) !== current.version) return false;
     this.#items.set(current.key, structuredClone({ key: current.key, version: current.version + 1, ...next }));
+    for (const item of extra ?? [])
+      this.#extra.set(item.key, structuredClone({ ...item.attributes, target: item.key }));
     return true;
+  }
+
+  async scanPrefix(prefix: string): Promise<Array<Record<string, unknown>>> {
+    return [...this.#extra.entries()]
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([, item]) => structuredClone(item));
   }
 
   async withOwed(): Promise<VersionedItem[]> {
@@ -130,37 +146,75 @@ export class DynamoDbTable implements VersionedTable {
     return fromItem(key, output.Item);
   }
 
-  async write(current: VersionedItem, next: ItemContent, signal: AbortSignal): Promise<boolean> {
+  async write(
+    current: VersionedItem,
+    next: ItemContent,
+    signal: AbortSignal,
+    extra: readonly ExtraItem[] = [],
+  ): Promise<boolean> {
     for (const name of RESERVED) {
       if (next.state && name in next.state) throw new Error(`alert table: state field "${name}" is reserved`);
     }
-    try {
-      await untilAborted(
-        this.client.send(
-          new PutItemCommand({
+    const put = {
+      TableName: this.tableName,
+      Item: toItem(current.key, current.version + 1, next),
+      ExpressionAttributeNames: { '#version': 'version' },
+      ...(current.version > 0
+        ? {
+            ConditionExpression: '#version = :version',
+            ExpressionAttributeValues: { ':version': { N: String(current.version) } },
+          }
+        : { ConditionExpression: 'attribute_not_exists(#version)' }),
+    };
+    // One item: a conditional PutItem. With history: one transaction, the condition on the state item only.
+    const transaction = new TransactWriteItemsCommand({
+      TransactItems: [
+        { Put: put },
+        ...extra.map((item) => ({
+          Put: {
             TableName: this.tableName,
-            Item: toItem(current.key, current.version + 1, next),
-            ExpressionAttributeNames: { '#version': 'version' },
-            ...(current.version > 0
-              ? {
-                  ConditionExpression: '#version = :version',
-                  ExpressionAttributeValues: { ':version': { N: String(current.version) } },
-                }
-              : { ConditionExpression: 'attribute_not_exists(#version)' }),
-          }),
-          { abortSignal: signal },
-        ),
-        signal,
-      );
+            Item: marshall({ ...item.attributes, target: item.key }, { removeUndefinedValues: true }),
+          },
+        })),
+      ],
+    });
+    try {
+      const sent: Promise<unknown> =
+        extra.length > 0
+          ? this.client.send(transaction, { abortSignal: signal })
+          : this.client.send(new PutItemCommand(put), { abortSignal: signal });
+      await untilAborted(sent, signal);
       return true;
     } catch (error) {
       if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
+      if (error instanceof Error && error.name === 'TransactionCanceledException') {
+        if (reasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+      }
       throw error;
     }
   }
 
+  async scanPrefix(prefix: string, signal: AbortSignal): Promise<Array<Record<string, unknown>>> {
+    const items = await this.#scan('begins_with(#target, :prefix)', { '#target': 'target' }, signal, {
+      ':prefix': { S: prefix },
+    });
+    return items.map((item) => unmarshall(item));
+  }
+
   async withOwed(signal: AbortSignal): Promise<VersionedItem[]> {
-    const items: VersionedItem[] = [];
+    const items = await this.#scan('attribute_exists(#owed)', { '#owed': 'owed' }, signal);
+    return items.map((item) => fromItem(item.target?.S ?? '', item));
+  }
+
+  /** Every item the filter keeps, page by page (consistent reads). */
+  async #scan(
+    filter: string,
+    names: Record<string, string>,
+    signal: AbortSignal,
+    values?: Record<string, AttributeValue>,
+  ): Promise<Array<Record<string, AttributeValue>>> {
+    const items: Array<Record<string, AttributeValue>> = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const page = await untilAborted(
@@ -168,15 +222,16 @@ export class DynamoDbTable implements VersionedTable {
           new ScanCommand({
             TableName: this.tableName,
             ConsistentRead: true,
-            FilterExpression: 'attribute_exists(#owed)',
-            ExpressionAttributeNames: { '#owed': 'owed' },
+            FilterExpression: filter,
+            ExpressionAttributeNames: names,
+            ...(values ? { ExpressionAttributeValues: values } : {}),
             ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           }),
           { abortSignal: signal },
         ),
         signal,
       );
-      for (const item of page.Items ?? []) items.push(fromItem(item.target?.S ?? '', item));
+      items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return items;

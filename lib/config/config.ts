@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { alertsSchema, muteTargetProblems } from './alerts.ts';
 import { ConfigError } from './config-error.ts';
+import { integer, object, text } from './fields.ts';
 import { regionProblem } from './regions.ts';
 import { parseCodeCommitUrl, REPOSITORY_NAME, REPOSITORY_NAME_RULE } from './target-url.ts';
 
@@ -17,25 +19,6 @@ export {
 
 const ROLE_ARN = /^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const ROLE_ARN_EXAMPLE = 'an IAM role ARN like arn:aws:iam::111111111111:role/Name';
-
-/** A string field whose messages say what was expected, for a missing value and for a wrong one alike. */
-const text = (expected: string, valid: (s: string) => boolean = () => true) =>
-  z
-    .string({ error: (issue) => (issue.input === undefined ? `required: ${expected}` : `expected ${expected}`) })
-    .refine(valid, { error: `expected ${expected}` });
-
-const integer = (expected: string, min: number, max: number) =>
-  z
-    .number({ error: (issue) => (issue.input === undefined ? `required: ${expected}` : `expected ${expected}`) })
-    .int({ error: `expected ${expected}` })
-    .min(min, { error: `expected ${expected}` })
-    .max(max, { error: `expected ${expected}` });
-
-/** An object of known keys; a wrong type says so in words (unknown keys are reported by parseConfig). */
-const object = <Shape extends z.ZodRawShape>(shape: Shape) =>
-  z.strictObject(shape, {
-    error: (issue) => (issue.input === undefined ? 'required: an object' : 'expected an object'),
-  });
 
 const isLoopbackHost = (host: string): boolean =>
   host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
@@ -163,10 +146,7 @@ export const configSchema = object({
     ),
     detail: z.enum(['basic', 'phases'], { error: 'expected "basic" or "phases"' }).default('basic'),
   }).prefault({}),
-  alerts: object({
-    failuresBeforeAlert: integer('an integer between 1 and 100', 1, 100).default(2),
-    renotifyMinutes: integer('minutes between 1 and 10080', 1, 10_080).default(60),
-  }).prefault({}),
+  alerts: alertsSchema,
   targets: z
     .array(targetSchema, { error: 'required: a list of targets' })
     .min(1, { error: 'expected at least one target' }),
@@ -208,7 +188,7 @@ function crossFieldProblems(raw: unknown): string[] {
 
 export function parseConfig(raw: unknown, source = 'config'): Config {
   const result = configSchema.safeParse(raw);
-  const crossField = crossFieldProblems(raw);
+  const crossField = [...crossFieldProblems(raw), ...muteTargetProblems(raw)];
   if (result.success && crossField.length === 0) return result.data;
   const problems = (result.success ? [] : result.error.issues).map((issue) => {
     const path = formatPath(issue.path);
