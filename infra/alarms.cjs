@@ -42,6 +42,7 @@ const SELF_MONITORING_ALARM_NAMES = {
   NotifierThrottledAlarm: `\${AWS::StackName}-notifier-throttled`,
   NotifierFailedEventsAlarm: `\${AWS::StackName}-notifier-failed-events`,
   NotifierPagesStuckAlarm: `\${AWS::StackName}-notifier-pages-stuck`,
+  NotifierRecordsRejectedAlarm: `\${AWS::StackName}-notifier-records-rejected`,
   // State only: the composite NotifierNotRunningAlarm pages for it unless the probe is what stopped.
   NotifierHeartbeatAlarm: `\${AWS::StackName}-notifier-heartbeat`,
 };
@@ -111,6 +112,11 @@ function targetAlarms({ targets, namespace, failuresBeforeAlert, periodSeconds, 
  *   were never turned into alerts).
  * - notifier-pages-stuck: NotificationsOwed (pages the notifier still owes after it ran) above 0 over several
  *   invocations: SNS keeps refusing, one refused publish is re-sent by the next invocation.
+ * - notifier-records-rejected: RecordsRejected (implausible records: another log group or account, not a
+ *   Lambda stream, malformed, or timed far from their log event) in 2 of the last 4 periods. Either the
+ *   stack's own records are refused (a wrong CANARY_ACCOUNT or log group: no target alert can come) or
+ *   something keeps writing to the probe's log group; one stray period (old and new code side by side during
+ *   a deploy) does not page.
  */
 function selfMonitoringAlarms({ namespace, periodSeconds, opsTopicArn }) {
   const topics = [ref('AlertTopic'), ...(opsTopicArn ? [opsTopicArn] : [])];
@@ -245,6 +251,18 @@ function selfMonitoringAlarms({ namespace, periodSeconds, opsTopicArn }) {
         { Namespace: namespace, MetricName: 'NotificationsOwed', Dimensions: stackDimension },
         'Maximum',
         mOfN(periodSeconds, 120),
+      ),
+      ...actions,
+    }),
+    NotifierRecordsRejectedAlarm: metricAlarm('NotifierRecordsRejectedAlarm', {
+      AlarmDescription: description(
+        "the notifier rejected implausible probe records (RecordsRejected): its own records refused (a wrong account or log group, so no target alert can come) or something else writes to the probe's log group.",
+        "the notifier's log lines of type codecommit-canary/records-rejected (the reasons), then who can write to the probe's log group",
+      ),
+      ...countAbove0(
+        { Namespace: namespace, MetricName: 'RecordsRejected', Dimensions: stackDimension },
+        'Sum',
+        mOfN(periodSeconds, 0),
       ),
       ...actions,
     }),

@@ -42,9 +42,10 @@ function dashboardBody({ targets, namespace, detail, periodSeconds }) {
   // The alert path itself: is the notifier invoked, does it finish, are pages still owed after it ran?
   const lambdaMetric = (metric, fn) => ['AWS/Lambda', metric, 'FunctionName', `\${${fn}LambdaFunction}`];
   widgets.push(
-    metricWidget(12, 'Notifier: runs, pages still owed, failed events', 'Sum', [
+    metricWidget(12, 'Notifier: runs, pages still owed, records rejected, failed events', 'Sum', [
       [namespace, 'NotifierHeartbeat', 'Stack', stack, { label: 'runs (NotifierHeartbeat)' }],
       [namespace, 'NotificationsOwed', 'Stack', stack, { label: 'owed after the run (max)', stat: 'Maximum' }],
+      [namespace, 'RecordsRejected', 'Stack', stack, { label: 'records rejected' }],
       [
         'AWS/SQS',
         'ApproximateNumberOfMessagesVisible',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TTL_ATTRIBUTE } from '../lib/alerting/history.ts';
 import { parseConfig } from '../lib/config/config.ts';
 import { METRIC_CATALOGUE } from '../lib/metrics/catalogue.ts';
 import { FINDINGS_RECORD_TYPE, RESULT_RECORD_TYPE } from '../lib/metrics/log-records.ts';
@@ -802,12 +803,13 @@ describe('functions and their wiring', () => {
     });
   });
 
-  it('keeps incident state in an on-demand table keyed by target', () => {
+  it('keeps incident state in an on-demand table keyed by target, history expiring by TTL', () => {
     expect(resource(logMode.template, 'IncidentTable').Properties).toEqual({
       DeletionProtectionEnabled: true,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [{ AttributeName: 'target', AttributeType: 'S' }],
       KeySchema: [{ AttributeName: 'target', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
     });
   });
 
@@ -892,6 +894,7 @@ describe('alarms and dashboard', () => {
       NotifierThrottledAlarm: `\${AWS::StackName}-notifier-throttled`,
       NotifierFailedEventsAlarm: `\${AWS::StackName}-notifier-failed-events`,
       NotifierPagesStuckAlarm: `\${AWS::StackName}-notifier-pages-stuck`,
+      NotifierRecordsRejectedAlarm: `\${AWS::StackName}-notifier-records-rejected`,
     });
     expect(
       targetAlarms(logMode.template).map(([, a]) => (a.Properties.AlarmName as { 'Fn::Sub': string })['Fn::Sub']),
@@ -1038,9 +1041,17 @@ describe('alarms and dashboard', () => {
     for (const name of TARGET_NAMES) {
       expect(titles).toEqual(expect.arrayContaining([`${name}: success`, `${name}: git phases (ms)`]));
     }
-    expect(titles).toEqual(expect.arrayContaining(['Notifier: runs, pages still owed, failed events']));
+    expect(titles).toEqual(
+      expect.arrayContaining(['Notifier: runs, pages still owed, records rejected, failed events']),
+    );
     const alarms = widgets.flatMap((w) => w.properties.alarms ?? []);
-    for (const suffix of ['probe-not-running', 'notifier-not-running', 'notifier-errors', 'notifier-pages-stuck']) {
+    for (const suffix of [
+      'probe-not-running',
+      'notifier-not-running',
+      'notifier-errors',
+      'notifier-pages-stuck',
+      'notifier-records-rejected',
+    ]) {
       expect(alarms).toContain(
         `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:\${AWS::StackName}-${suffix}`,
       );

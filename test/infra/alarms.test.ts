@@ -17,25 +17,45 @@ describe('self-monitoring alarms', () => {
     const expected = {
       60: {
         mOfN: { ProbeNotRunningAlarm: [3, 5], NotifierHeartbeatAlarm: [4, 6], NotifierErrorsAlarm: [4, 6] },
-        more: { NotifierThrottledAlarm: [3, 5], NotifierFailedEventsAlarm: [2, 4], NotifierPagesStuckAlarm: [3, 5] },
+        more: {
+          NotifierThrottledAlarm: [3, 5],
+          NotifierFailedEventsAlarm: [2, 4],
+          NotifierPagesStuckAlarm: [3, 5],
+          NotifierRecordsRejectedAlarm: [2, 4],
+        },
         warmUp: [16, 17],
         suppressor: [120, 240],
       },
       300: {
         mOfN: { ProbeNotRunningAlarm: [2, 4], NotifierHeartbeatAlarm: [2, 4], NotifierErrorsAlarm: [4, 6] },
-        more: { NotifierThrottledAlarm: [2, 4], NotifierFailedEventsAlarm: [2, 4], NotifierPagesStuckAlarm: [2, 4] },
+        more: {
+          NotifierThrottledAlarm: [2, 4],
+          NotifierFailedEventsAlarm: [2, 4],
+          NotifierPagesStuckAlarm: [2, 4],
+          NotifierRecordsRejectedAlarm: [2, 4],
+        },
         warmUp: [35, 35],
         suppressor: [600, 1200],
       },
       3600: {
         mOfN: { ProbeNotRunningAlarm: [2, 4], NotifierHeartbeatAlarm: [2, 4], NotifierErrorsAlarm: [3, 5] },
-        more: { NotifierThrottledAlarm: [2, 4], NotifierFailedEventsAlarm: [2, 4], NotifierPagesStuckAlarm: [2, 4] },
+        more: {
+          NotifierThrottledAlarm: [2, 4],
+          NotifierFailedEventsAlarm: [2, 4],
+          NotifierPagesStuckAlarm: [2, 4],
+          NotifierRecordsRejectedAlarm: [2, 4],
+        },
         warmUp: [310, 310],
         suppressor: [7200, 14_400],
       },
       43200: {
         mOfN: { ProbeNotRunningAlarm: [2, 2], NotifierHeartbeatAlarm: [2, 2], NotifierErrorsAlarm: [2, 2] },
-        more: { NotifierThrottledAlarm: [2, 2], NotifierFailedEventsAlarm: [2, 2], NotifierPagesStuckAlarm: [2, 2] },
+        more: {
+          NotifierThrottledAlarm: [2, 2],
+          NotifierFailedEventsAlarm: [2, 2],
+          NotifierPagesStuckAlarm: [2, 2],
+          NotifierRecordsRejectedAlarm: [2, 2],
+        },
         warmUp: [2170, 2170],
         suppressor: [86_400, 86_400],
       },
@@ -102,6 +122,7 @@ describe('self-monitoring alarms', () => {
         'notifier-heartbeat',
         'notifier-not-running',
         'notifier-pages-stuck',
+        'notifier-records-rejected',
         'notifier-throttled',
         'probe-not-running',
       ].map((suffix) => `\${AWS::StackName}-${suffix}`),

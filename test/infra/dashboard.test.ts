@@ -19,7 +19,7 @@ describe('layout', () => {
     expect(widgets(targets(1)).map((w) => [w.type, w.width, w.properties.title])).toEqual([
       ['metric', 8, 'Probe runs (Heartbeat per period)'],
       ['alarm', 16, 'Alarms'],
-      ['metric', 12, 'Notifier: runs, pages still owed, failed events'],
+      ['metric', 12, 'Notifier: runs, pages still owed, records rejected, failed events'],
       ['metric', 12, 'Functions: errors and throttles'],
       ['metric', 12, 'Findings per code (Finding)'],
       ['metric', 12, 'Certificate days left per endpoint (CertDaysLeft)'],
@@ -73,6 +73,7 @@ describe('layout', () => {
         'notifier-throttled',
         'notifier-failed-events',
         'notifier-pages-stuck',
+        'notifier-records-rejected',
         'notifier-heartbeat',
         'target-t0',
         'target-t1',
@@ -96,8 +97,8 @@ describe('layout', () => {
 
 describe('CloudWatch’s limits', () => {
   it('puts at most 100 alarms in one alarm widget, later ones full width', () => {
-    // 7 self-monitoring alarms + 194 target alarms = 201 alarms.
-    const alarmWidgets = widgets(targets(194), 'basic').filter((w) => w.type === 'alarm');
+    // 8 self-monitoring alarms + 193 target alarms = 201 alarms.
+    const alarmWidgets = widgets(targets(193), 'basic').filter((w) => w.type === 'alarm');
     expect(alarmWidgets.map((w) => [w.width, w.properties.alarms?.length])).toEqual([
       [16, 100],
       [24, 100],

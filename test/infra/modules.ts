@@ -16,6 +16,7 @@ export const SELF_MONITORING_PAGES = [
   'NotifierThrottledAlarm',
   'NotifierFailedEventsAlarm',
   'NotifierPagesStuckAlarm',
+  'NotifierRecordsRejectedAlarm',
 ] as const;
 
 export type Delivery = 'log' | 'direct';
@@ -69,6 +70,8 @@ export const params = require('../../infra/params.cjs') as {
 export interface DeployedConfig {
   config: { region: string; targets: Target[]; tls?: { caFile?: string } };
   probeTimeoutSeconds: Record<Delivery, number>;
+  /** The sealed config the functions are built with (lib/config/packaged.ts). */
+  packaged: string;
   namespace: string;
   detail: 'basic' | 'phases';
   failuresBeforeAlert: number;
@@ -77,7 +80,7 @@ export interface DeployedConfig {
 export const config = require('../../infra/config.cjs') as {
   loadConfig(configPath: string): DeployedConfig;
   deployedConfig(
-    checked: { config: unknown; probeTimeoutSeconds: Record<Delivery, number> },
+    checked: { config: unknown; probeTimeoutSeconds: Record<Delivery, number>; packaged?: string },
     shown: string,
   ): DeployedConfig;
   configJsonLiteral(config: unknown): string;
