@@ -1,13 +1,17 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../lib/config/config.ts';
+import { packConfig } from '../lib/config/packaged.ts';
+import { CredentialStore } from '../lib/sandbox/credentials.ts';
+import { createPki } from '../lib/sandbox/pki.ts';
+import { type StsStandIn, startStsStandIn } from '../lib/sandbox/sts.ts';
 
 /**
  * The probe's Lambda bundle, built as scripts/build.mjs builds it (the default credential chain aliased to the
@@ -17,40 +21,40 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  */
 
 const run = promisify(execFile);
+/** How the functions are bundled (infra/lambda-bundle.cjs, shared with scripts/build.mjs and serverless.yml). */
+const lambdaBundle = createRequire(import.meta.url)('../infra/lambda-bundle.cjs') as {
+  alias: Record<string, string>;
+  external: string[];
+  banner: { js: string };
+  plugins: Plugin[];
+};
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ROLE_ARN = 'arn:aws:iam::111111111111:role/CodeCommitCanaryReader';
 const ENV_KEY = 'AKIAENVIRONMENTKEY01';
-const ANSWER = `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>
-<AssumedRoleUser><AssumedRoleId>AROAEXAMPLE:s</AssumedRoleId><Arn>arn:aws:sts::111111111111:assumed-role/CodeCommitCanaryReader/s</Arn></AssumedRoleUser>
-<Credentials><AccessKeyId>ASIAISSUEDEXAMPLE001</AccessKeyId><SecretAccessKey>issued-secret</SecretAccessKey><SessionToken>issued-token</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials>
-</AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>`;
+const ENV_SECRET = 'environment-secret';
+const REGION = 'ap-northeast-1';
 
-interface Received {
-  path: string;
-  authorization: string;
-  params: URLSearchParams;
-}
-const received: Received[] = [];
-let server: Server;
+/** The form of each signed request the stand-in received, and the key it was signed with. */
+const received: Array<{ accessKeyId: string; params: URLSearchParams }> = [];
+let sts: StsStandIn;
 let endpoint: string;
 let dir: string;
 
+/** The stand-in's CA as a file in the function's folder, for the config's `tls.caFile`. */
+const caFile = (folder: string, pem: string): string => {
+  writeFileSync(join(folder, 'ca.pem'), pem);
+  return join(folder, 'ca.pem');
+};
+
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push({
-        path: request.url ?? '',
-        authorization: String(request.headers.authorization ?? ''),
-        params: new URLSearchParams(Buffer.concat(chunks).toString('utf8')),
-      });
-      if (request.method === 'POST') response.writeHead(200, { 'content-type': 'text/xml' }).end(ANSWER);
-      else response.writeHead(404).end();
-    });
+  const pki = createPki({ names: ['localhost'], ips: ['127.0.0.1'] });
+  sts = await startStsStandIn({
+    tls: pki,
+    region: REGION,
+    credentials: new CredentialStore({ sources: [{ accessKeyId: ENV_KEY, secretAccessKey: ENV_SECRET }] }),
+    onRequest: (request) => received.push(request),
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  endpoint = sts.url;
 
   dir = mkdtempSync(join(tmpdir(), 'canary-bundle-'));
   await build({
@@ -62,25 +66,28 @@ beforeAll(async () => {
     target: 'node20',
     minify: true,
     logLevel: 'silent',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    // As scripts/build.mjs and serverless.yml build the functions.
-    alias: {
-      '@aws-sdk/credential-provider-node': join(ROOT, 'lib/run/env-credentials.ts'),
-      '@aws-sdk/credential-providers': join(ROOT, 'lib/run/env-credentials.ts'),
-    },
+    // As scripts/build.mjs and serverless.yml build the functions (infra/lambda-bundle.cjs).
+    banner: lambdaBundle.banner,
+    alias: Object.fromEntries(Object.entries(lambdaBundle.alias).map(([from, to]) => [from, join(ROOT, to)])),
+    external: lambdaBundle.external,
+    plugins: lambdaBundle.plugins,
   });
+  // Packaged as `serverless package` packages it (lib/config/packaged.ts).
   writeFileSync(
     join(dir, 'canary.config.json'),
-    JSON.stringify({
-      region: 'ap-northeast-1',
-      endpoints: { sts: endpoint, git: endpoint },
-      checks: { globalSts: false, path: false },
-      targets: [{ name: 'team-repo', repository: 'test_repo', roleArn: ROLE_ARN, externalId: 'canary-test-id' }],
-    }),
+    packConfig(
+      parseConfig({
+        region: REGION,
+        endpoints: { sts: endpoint, git: endpoint },
+        tls: { caFile: caFile(dir, pki.caPem) },
+        checks: { globalSts: false, path: false },
+        targets: [{ name: 'team-repo', repository: 'test_repo', roleArn: ROLE_ARN, externalId: 'canary-test-id' }],
+      }),
+    ),
   );
 });
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await sts?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -97,9 +104,9 @@ describe('the probe bundle', () => {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       AWS_ACCESS_KEY_ID: ENV_KEY,
-      AWS_SECRET_ACCESS_KEY: 'environment-secret',
+      AWS_SECRET_ACCESS_KEY: ENV_SECRET,
       AWS_SESSION_TOKEN: 'environment-token',
-      AWS_REGION: 'ap-northeast-1',
+      AWS_REGION: REGION,
       AWS_CONFIG_FILE: join(dir, 'missing-config'),
       AWS_SHARED_CREDENTIALS_FILE: join(dir, 'missing-credentials'),
       AWS_EC2_METADATA_DISABLED: 'true',
@@ -124,7 +131,7 @@ describe('the probe bundle', () => {
 
     // Assess: the AssumeRole as the stand-in received it.
     const assume = received.find((request) => request.params.get('Action') === 'AssumeRole');
-    expect(assume?.authorization).toContain(`Credential=${ENV_KEY}/`);
+    expect(assume?.accessKeyId).toBe(ENV_KEY);
     expect(assume?.params.get('RoleArn')).toBe(ROLE_ARN);
     expect(assume?.params.get('ExternalId')).toBe('canary-test-id');
     expect(assume?.params.get('RoleSessionName')).toBe('codecommit-canary-team-repo');

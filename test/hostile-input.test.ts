@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redact } from '../lib/alerting/text.ts';
@@ -7,6 +5,8 @@ import { systemClock } from '../lib/clock.ts';
 import type { NetDeps } from '../lib/net/exchange.ts';
 import { classifyError, FAILURE_MESSAGE_MAX_CHARS } from '../lib/net/failure.ts';
 import { SERVER_TEXT_MAX_CHARS, serverText } from '../lib/net/server-text.ts';
+import { type FaultServer, faultServer } from '../lib/sandbox/fault-servers.ts';
+import { createPki } from '../lib/sandbox/pki.ts';
 import { parseAdvertisement } from '../lib/steps/git/advertisement.ts';
 import { gitStep } from '../lib/steps/git/ls-remote.ts';
 import { STS_MAX_RESPONSE_BYTES, stsStep } from '../lib/steps/sts.ts';
@@ -129,22 +129,19 @@ describe('redact', () => {
 
 // --- through the steps, against hostile servers on loopback ------------------------------------------------
 
-let server: Server;
+const pki = createPki({ names: ['localhost'], ips: ['127.0.0.1'] });
+let server: FaultServer;
 let url: string;
-/** What the next request gets: raw bytes written as the answer's body with the given status and type. */
-let answer: { status: number; type: string; body: Buffer } = { status: 200, type: 'text/plain', body: Buffer.alloc(0) };
-const deps: NetDeps = { clock: systemClock, resolve: async () => ['127.0.0.1'] };
+/** The next requests get `body`, raw bytes, as the answer's body with the given status and type. */
+const answer = (status: number, type: string, body: Buffer): void =>
+  server.setMode({ status, body, headers: { 'content-type': type, 'content-length': String(body.length) } });
+const deps: NetDeps = { clock: systemClock, resolve: async () => ['127.0.0.1'], tls: { ca: [pki.caPem] } };
 
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    request.resume();
-    response.writeHead(answer.status, { 'content-type': answer.type, 'content-length': answer.body.length });
-    response.end(answer.body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await faultServer(pki, { status: 200, body: '' });
+  url = server.url;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => server?.stop());
 
 const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' };
 
@@ -153,11 +150,11 @@ describe('the git step against a server that answers with a hostile ERR line', (
     await fc.assert(
       fc.asyncProperty(hostileText(20_000), async (text) => {
         // Prepare
-        answer = {
-          status: 200,
-          type: 'application/x-git-upload-pack-advertisement',
-          body: Buffer.concat([SERVICE_HEADER, pkt(Buffer.from(`ERR \u001b[2J${text}\n`).subarray(0, 65_516))]),
-        };
+        answer(
+          200,
+          'application/x-git-upload-pack-advertisement',
+          Buffer.concat([SERVICE_HEADER, pkt(Buffer.from(`ERR \u001b[2J${text}\n`).subarray(0, 65_516))]),
+        );
         const target = { repository: 'test_repo', region: 'us-east-1', gitEndpoint: url, timeouts: { gitMs: 5000 } };
 
         // Act
@@ -187,7 +184,7 @@ describe('the sts step against a server that answers with an XML bomb of repeate
 
   it('cuts 200 KB at the 64 KiB cap before the parser sees it: protocol in body, in well under a second', async () => {
     // Prepare: 200 KB of `<!DOCTYPE` took the SDK's parser 2.7 s of synchronous CPU.
-    answer = { status: 200, type: 'text/xml', body: Buffer.from('<!DOCTYPE a>'.repeat(17_000)) };
+    answer(200, 'text/xml', Buffer.from('<!DOCTYPE a>'.repeat(17_000)));
 
     // Act
     const started = performance.now();
@@ -204,7 +201,8 @@ describe('the sts step against a server that answers with an XML bomb of repeate
   it('parses what fits under the cap in bounded time: the worst the parser can be made to spend', async () => {
     // Prepare: as much `<!DOCTYPE` as fits under the cap with the headers.
     const unit = '<!DOCTYPE a>';
-    answer = { status: 200, type: 'text/xml', body: Buffer.from(unit.repeat(Math.floor(60_000 / unit.length))) };
+    const body = Buffer.from(unit.repeat(Math.floor(60_000 / unit.length)));
+    answer(200, 'text/xml', body);
 
     // Act
     const started = performance.now();
@@ -215,7 +213,7 @@ describe('the sts step against a server that answers with an XML bomb of repeate
     expect(result.ok).toBe(false);
     expect(result.failure?.message.length).toBeLessThanOrEqual(FAILURE_MESSAGE_MAX_CHARS);
     expect(result.failure?.message).not.toMatch(UNSAFE);
-    console.info(`sts: ${answer.body.length} bytes of <!DOCTYPE parsed to a failure in ${elapsed.toFixed(0)} ms`);
+    console.info(`sts: ${body.length} bytes of <!DOCTYPE parsed to a failure in ${elapsed.toFixed(0)} ms`);
     expect(elapsed).toBeLessThan(1500);
   });
 });

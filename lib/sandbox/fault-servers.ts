@@ -75,7 +75,7 @@ export async function tlsHang(): Promise<FaultEndpoint> {
 export type FaultMode =
   /** Reads the request, never answers. */
   | { headersHang: true }
-  | { status: number; body?: string; headers?: Record<string, string> }
+  | { status: number; body?: string | Buffer; headers?: Record<string, string> }
   /** 200 with the content type the path expects and bytes that are no valid pkt-line nor XML. */
   | { garbage: true }
   /** 200, headers at once, then `chunk` every `intervalMs`, forever. */

@@ -19,6 +19,8 @@ export interface StsStandInOptions extends StandInOptions {
   roles?: readonly string[];
   /** The account of the callers' source keys. Default 222222222222. */
   callerAccount?: string;
+  /** Sees each signed request's form as received (no secret in it): how a test reads back what a client sent. */
+  onRequest?: (request: { accessKeyId: string; params: URLSearchParams }) => void;
 }
 
 export interface StsStandIn extends StandInServer {
@@ -53,6 +55,7 @@ export async function startStsStandIn(options: StsStandInOptions): Promise<StsSt
     );
     if (!check.ok) return senderError(403, check.code, check.message);
     const params = new URLSearchParams(body.toString('utf8'));
+    options.onRequest?.({ accessKeyId: check.accessKeyId, params });
     const action = params.get('Action') ?? '';
     if (action === 'GetCallerIdentity') {
       const identity = { account: callerAccount, arn: caller, userId: check.accessKeyId };

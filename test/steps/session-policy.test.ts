@@ -1,9 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../lib/clock.ts';
 import { parseConfig, type ResolvedTarget, resolveTargets } from '../../lib/config/config.ts';
 import type { NetDeps } from '../../lib/net/exchange.ts';
+import { CredentialStore } from '../../lib/sandbox/credentials.ts';
+import { createPki } from '../../lib/sandbox/pki.ts';
+import { type StsStandIn, startStsStandIn } from '../../lib/sandbox/sts.ts';
 import { gitPullSessionPolicy, repositoryArn } from '../../lib/steps/session-policy.ts';
 import { stsStep } from '../../lib/steps/sts.ts';
 
@@ -12,40 +13,32 @@ import { stsStep } from '../../lib/steps/sts.ts';
  * else, unless the target turns it off. Read back from what an STS stand-in received on the wire.
  */
 
+const REGION = 'ap-northeast-1';
 const ROLE_ARN = 'arn:aws:iam::111111111111:role/SwitchRole';
 const SOURCE = { accessKeyId: 'AKIDSOURCE', secretAccessKey: 'source-secret' };
-const ANSWER = `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>
-<AssumedRoleUser><AssumedRoleId>AROAEXAMPLE:s</AssumedRoleId><Arn>arn:aws:sts::111111111111:assumed-role/SwitchRole/s</Arn></AssumedRoleUser>
-<Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>issued-secret</SecretAccessKey><SessionToken>issued-token</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials>
-</AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>`;
 
-/** The form parameters of each request the stand-in received. */
+/** The form parameters of each request the stand-ins received. */
 const received: URLSearchParams[] = [];
-let server: Server;
-let endpoint: string;
-const deps: NetDeps = { clock: systemClock, resolve: async () => ['127.0.0.1'] };
+const pki = createPki({ names: ['localhost'], ips: ['127.0.0.1'] });
+/** An STS stand-in per region the targets sign their requests for (it checks the SigV4 scope as STS does). */
+const stsByRegion = new Map<string, StsStandIn>();
+const deps: NetDeps = { clock: systemClock, resolve: async () => ['127.0.0.1'], tls: { ca: [pki.caPem] } };
 
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
-      response.writeHead(200, { 'content-type': 'text/xml' }).end(ANSWER);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const credentials = new CredentialStore({ sources: [SOURCE] });
+  for (const region of [REGION, 'eu-west-1', 'us-west-2']) {
+    const onRequest = ({ params }: { params: URLSearchParams }) => received.push(params);
+    stsByRegion.set(region, await startStsStandIn({ tls: pki, region, credentials, onRequest }));
+  }
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => Promise.all([...stsByRegion.values()].map((sts) => sts.stop())));
 
-/** The targets of a config whose STS endpoint is the stand-in, resolved as the probe resolves them. */
+/** A config's target resolved as the probe resolves it, its STS endpoint the stand-in of the region it signs for. */
 const targetOf = (target: Record<string, unknown>): ResolvedTarget => {
-  const [resolved] = resolveTargets(
-    parseConfig({ region: 'ap-northeast-1', endpoints: { sts: endpoint }, targets: [target] }, 'test'),
-  );
-  if (!resolved) throw new Error('no target');
-  return resolved;
+  const [resolved] = resolveTargets(parseConfig({ region: REGION, targets: [target] }, 'test'));
+  const sts = resolved && stsByRegion.get(resolved.region);
+  if (!resolved || !sts) throw new Error('no target, or no stand-in for its region');
+  return { ...resolved, stsEndpoint: sts.url };
 };
 
 describe('the session policy', () => {
