@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostedRepository } from '../lib/sandbox/repository.ts';
 
@@ -100,6 +101,40 @@ export function createManyRefsRepo(root: string, name: string, count = 10_000): 
   for (let i = 0; i < count; i++) lines.push(`${head} refs/tags/t${String(i).padStart(6, '0')}`);
   writeFileSync(join(path, 'packed-refs'), `${lines.join('\n')}\n`);
   return { ...done(name, path), head };
+}
+
+/**
+ * A repository whose depth-1 pack is about `randomBytes` big: HEAD's tree holds that many random (incompressible)
+ * bytes in `data/random.bin`, two similar text files (so the pack carries a delta) in `docs/`, and a README; HEAD
+ * has a parent, so a shallow fetch gets a shallow line. The random content makes HEAD differ on every call.
+ */
+export function createLargeRepo(
+  root: string,
+  name: string,
+  randomBytesCount = 3 * 1024 * 1024,
+): BareRepo & { head: string; tree: string } {
+  const path = initBare(root, name);
+  const parent = commit(path, 'large repository\n', 'initial');
+  const scratch = join(path, 'random.tmp');
+  writeFileSync(scratch, randomBytes(randomBytesCount));
+  const random = git(path, ['hash-object', '-w', scratch]);
+  rmSync(scratch);
+  const text = Array.from({ length: 400 }, (_, i) => `line ${i}: the quick brown fox jumps over the lazy dog\n`).join(
+    '',
+  );
+  const a = git(path, ['hash-object', '-w', '--stdin'], text);
+  const b = git(path, ['hash-object', '-w', '--stdin'], `${text}one more line\n`);
+  const docs = git(path, ['mktree'], `100644 blob ${a}\ta.txt\n100644 blob ${b}\tb.txt\n`);
+  const data = git(path, ['mktree'], `100644 blob ${random}\trandom.bin\n`);
+  const readme = git(path, ['hash-object', '-w', '--stdin'], 'large repository, second commit\n');
+  const tree = git(
+    path,
+    ['mktree'],
+    `100644 blob ${readme}\tREADME\n040000 tree ${data}\tdata\n040000 tree ${docs}\tdocs\n`,
+  );
+  const head = git(path, ['commit-tree', tree, '-m', 'add random data', '-p', parent]);
+  git(path, ['update-ref', 'refs/heads/main', head]);
+  return { ...done(name, path), head, tree };
 }
 
 const ADVERTISEMENTS = join(import.meta.dirname, '../test/fixtures/advertisements');

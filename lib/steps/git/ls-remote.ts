@@ -1,19 +1,17 @@
 import type { IncomingMessage } from 'node:http';
-import { request as plainRequest } from 'node:http';
-import { request } from 'node:https';
 import type { ResolvedTarget } from '../../config/config.ts';
-import { repositoryPath } from '../../config/endpoints.ts';
-import { signingRegion } from '../../config/git-host.ts';
 import { type NetDeps, timedExchange } from '../../net/exchange.ts';
 import { kindForStatus, StepFailure } from '../../net/failure.ts';
-import { type GitStepResult, zeroPhases } from '../../types.ts';
+import type { GitStepResult } from '../../types.ts';
 import { type Advertisement, AdvertisementParser } from './advertisement.ts';
-import { type AwsCredentials, basicAuthorization, gitCredentials } from './password.ts';
+import type { AwsCredentials } from './password.ts';
+import { gitRequest, skippedGitEndpointStep } from './request.ts';
 
 type GitTarget = Pick<ResolvedTarget, 'repository' | 'region' | 'gitEndpoint'> & { timeouts: { gitMs: number } };
 
 const ADVERTISEMENT_TYPE = 'application/x-git-upload-pack-advertisement';
-export const USER_AGENT = 'git/2.0 (codecommit-canary)';
+
+export { USER_AGENT } from './request.ts';
 
 /** Reads the advertisement off the response, stopping at the closing flush or the byte cap. */
 async function readAdvertisement(response: IncomingMessage, maxBytes: number): Promise<Advertisement> {
@@ -44,23 +42,13 @@ export async function gitStep(
     deps,
     ({ url, agent, signal: abortSignal }) =>
       new Promise<Advertisement>((resolve, reject) => {
-        const path = repositoryPath(target.repository);
-        // A fresh password per request, signed for the host name as sent (without port), like the AWS CLI.
-        const auth = gitCredentials(
+        const req = gitRequest(
+          target,
           credentials,
-          signingRegion(url.hostname, target.region),
-          url.hostname,
-          path,
-          deps.clock.now(),
-        );
-        const send = url.protocol === 'https:' ? request : plainRequest;
-        const req = send(
-          new URL(`${path}/info/refs?service=git-upload-pack`, url),
-          {
-            agent,
-            signal: abortSignal,
-            headers: { Authorization: basicAuthorization(auth), 'User-Agent': USER_AGENT, Accept: '*/*' },
-          },
+          deps.clock,
+          url,
+          '/info/refs?service=git-upload-pack',
+          { agent, signal: abortSignal, headers: { Accept: '*/*' } },
           (response) => {
             const status = response.statusCode ?? 0;
             if (status !== 200) {
@@ -95,15 +83,7 @@ export async function gitStep(
 /** The git step's result when `sts` failed and there were no credentials to try with. */
 export function skippedGitStep(target: GitTarget): GitStepResult {
   return {
-    ok: false,
-    skipped: true,
-    endpoint: new URL(target.gitEndpoint).origin,
-    addresses: [],
-    private: false,
-    durationMs: 0,
-    deadlineMs: target.timeouts.gitMs,
-    phases: zeroPhases(),
-    failure: null,
+    ...skippedGitEndpointStep(target.gitEndpoint, target.timeouts.gitMs),
     refs: 0,
     head: null,
     headSha: null,

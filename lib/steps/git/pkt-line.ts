@@ -137,3 +137,20 @@ function hexValue(byte: number): number {
   if (byte >= 0x41 && byte <= 0x46) return byte - 0x37; // A-F: git's hex parser accepts them too
   return -1;
 }
+
+/** The flush packet: ends a section of a request or response. */
+export const FLUSH_PKT = Buffer.from('0000');
+
+/**
+ * One data packet: the 4-hex-digit length (payload + 4), then the payload.
+ *
+ * @example
+ * pktLine('done\n'); // → <Buffer 30 30 30 39 64 6f 6e 65 0a> ("0009done\n")
+ */
+export function pktLine(payload: string | Uint8Array): Buffer {
+  const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+  if (bytes.length + HEADER_LENGTH > MAX_PKT_LENGTH) {
+    throw new RangeError(`pkt-line payload of ${bytes.length} bytes exceeds ${MAX_PKT_LENGTH - HEADER_LENGTH}`);
+  }
+  return Buffer.concat([Buffer.from((bytes.length + HEADER_LENGTH).toString(16).padStart(4, '0')), bytes]);
+}

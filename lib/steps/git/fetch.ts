@@ -1,0 +1,154 @@
+import type { IncomingMessage } from 'node:http';
+import type { ResolvedTarget } from '../../config/config.ts';
+import { type NetDeps, timedExchange } from '../../net/exchange.ts';
+import { kindForStatus, StepFailure } from '../../net/failure.ts';
+import type { StepResult } from '../../types.ts';
+import { type PackSummary, readPack } from './pack.ts';
+import type { AwsCredentials } from './password.ts';
+import { gitRequest, skippedGitEndpointStep } from './request.ts';
+import { FETCH_CAPABILITIES, packStream, uploadPackRequest } from './upload-pack.ts';
+
+type FetchTarget = Pick<ResolvedTarget, 'repository' | 'region' | 'gitEndpoint'>;
+
+export interface FetchLimits {
+  /** Pack bytes accepted (default {@link DEFAULT_FETCH_LIMITS}): a larger pack fails the step. */
+  maxBytes: number;
+  /** The whole fetch, connect to the pack's last byte. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_FETCH_LIMITS: FetchLimits = { maxBytes: 8 * 1024 * 1024, timeoutMs: 15_000 };
+
+/** What ls-remote learned that the fetch needs. */
+export interface FetchWant {
+  /** HEAD's oid; `null` (an empty repository, an unborn HEAD) skips the fetch. */
+  headSha: string | null;
+  /** The advertised capabilities; without them the server is taken to offer all the fetch asks for. */
+  capabilities?: readonly string[];
+}
+
+export interface FetchFields {
+  /** The fetched commit, verified: found in the pack and hashed. */
+  commit: string | null;
+  /** Its tree, from the verified commit. */
+  tree: string | null;
+  /** The committer time of the fetched commit (ISO-8601), for HEAD-age assertions. */
+  committedAt: string | null;
+  /** Objects in the pack (its header's count, every one read). */
+  objects: number;
+  /** Pack bytes received: the whole pack, or what arrived before the failure. */
+  packBytes: number;
+  /** Pack bytes per second over the transfer (first byte to last), when the fetch succeeded. */
+  throughputBytesPerSec: number | null;
+  /** When the deadline ended a pack transfer: the pack bytes that had arrived ("stalled after N bytes"). */
+  bytesBeforeStall: number | null;
+  /** With `bytesBeforeStall`: how long no byte had arrived when the deadline struck. */
+  stalledForMs: number | null;
+  /** Why the fetch did not run, when skipped. */
+  skipReason?: string;
+}
+
+export type FetchStepResult = StepResult & FetchFields;
+
+const RESULT_TYPE = 'application/x-git-upload-pack-result';
+/** Room on the socket above the pack: headers, side-band framing (5 bytes a packet), the shallow section. */
+const FRAMING_ALLOWANCE_BYTES = 64 * 1024;
+
+const NOTHING_FETCHED: FetchFields = {
+  commit: null,
+  tree: null,
+  committedAt: null,
+  objects: 0,
+  packBytes: 0,
+  throughputBytesPerSec: null,
+  bytesBeforeStall: null,
+  stalledForMs: null,
+};
+
+/**
+ * Step `fetch`: what `git fetch --depth 1 <remote> HEAD` does over smart HTTP (protocol v0), natively: one
+ * `POST /v1/repos/<repo>/git-upload-pack` with a fresh CodeCommit password, the pack read as it streams in and
+ * checked (header, object count, every object's zlib data, the SHA-1 trailer, the wanted commit hashed). Run
+ * after a successful ls-remote; the pack is never kept.
+ */
+export async function fetchStep(
+  target: FetchTarget,
+  want: FetchWant,
+  credentials: AwsCredentials,
+  deps: NetDeps,
+  limits: FetchLimits = DEFAULT_FETCH_LIMITS,
+  signal?: AbortSignal,
+): Promise<FetchStepResult> {
+  const { headSha } = want;
+  if (headSha === null) return skippedFetchStep(target, limits, 'empty repository: HEAD does not resolve');
+  const upload = uploadPackRequest(headSha, want.capabilities ?? FETCH_CAPABILITIES);
+  const progress = { bytes: 0, lastAt: deps.clock.monotonicMs() };
+  async function* counted(pack: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of pack) {
+      progress.bytes += chunk.length;
+      progress.lastAt = deps.clock.monotonicMs();
+      yield chunk;
+    }
+  }
+
+  const { value, ...result } = await timedExchange(
+    target.gitEndpoint,
+    { deadlineMs: limits.timeoutMs, maxResponseBytes: limits.maxBytes + FRAMING_ALLOWANCE_BYTES },
+    deps,
+    async ({ url, agent, signal: abortSignal }): Promise<PackSummary> => {
+      const response = await new Promise<IncomingMessage>((resolve, reject) => {
+        const headers = {
+          'Content-Type': 'application/x-git-upload-pack-request',
+          Accept: RESULT_TYPE,
+          'Content-Length': upload.body.length,
+        };
+        const options = { method: 'POST' as const, agent, signal: abortSignal, headers };
+        const req = gitRequest(target, credentials, deps.clock, url, '/git-upload-pack', options, resolve);
+        req.on('error', reject);
+        req.end(upload.body);
+      });
+      const status = response.statusCode ?? 0;
+      const type = response.headers['content-type'] ?? '';
+      if (status !== 200 || !type.startsWith(RESULT_TYPE)) {
+        response.destroy();
+        if (status !== 200) {
+          throw new StepFailure({
+            kind: kindForStatus(status),
+            phase: 'response',
+            status,
+            message: `HTTP ${status} from ${url.host} for git-upload-pack`,
+          });
+        }
+        const message = `expected ${RESULT_TYPE}, got "${type.slice(0, 80)}" (not a smart-HTTP git server?)`;
+        throw new StepFailure({ kind: 'protocol', phase: 'response', message });
+      }
+      const read = await readPack(counted(packStream(response, upload)), { want: headSha, maxBytes: limits.maxBytes });
+      if (!read.ok) throw new StepFailure({ kind: 'protocol', phase: 'body', message: read.error.message });
+      return read.pack;
+    },
+    signal,
+  );
+
+  const stalled = result.failure?.kind === 'timeout' && result.failure.phase === 'body';
+  const transferSeconds = result.phases.transferMs / 1000;
+  return {
+    ...result,
+    commit: value?.commit.oid ?? null,
+    tree: value?.commit.tree ?? null,
+    committedAt: value?.commit.committedAt ?? null,
+    objects: value?.objects ?? 0,
+    packBytes: value?.bytes ?? progress.bytes,
+    throughputBytesPerSec: value && transferSeconds > 0 ? Math.round(value.bytes / transferSeconds) : null,
+    bytesBeforeStall: stalled ? progress.bytes : null,
+    stalledForMs: stalled ? Math.round(deps.clock.monotonicMs() - progress.lastAt) : null,
+  };
+}
+
+/** The fetch step's result when it did not run: ls-remote failed, or the repository is empty. */
+export function skippedFetchStep(target: FetchTarget, limits: FetchLimits, reason: string): FetchStepResult {
+  return {
+    ...skippedGitEndpointStep(target.gitEndpoint, limits.timeoutMs),
+    ...NOTHING_FETCHED,
+    skipReason: reason,
+  };
+}

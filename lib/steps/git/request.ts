@@ -1,0 +1,53 @@
+import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
+import { request as plainRequest } from 'node:http';
+import { request } from 'node:https';
+import type { Clock } from '../../clock.ts';
+import type { ResolvedTarget } from '../../config/config.ts';
+import { repositoryPath } from '../../config/endpoints.ts';
+import { signingRegion } from '../../config/git-host.ts';
+import { type StepResult, zeroPhases } from '../../types.ts';
+import { type AwsCredentials, basicAuthorization, gitCredentials } from './password.ts';
+
+export const USER_AGENT = 'git/2.0 (codecommit-canary)';
+
+export interface GitRequestOptions {
+  method?: 'GET' | 'POST';
+  agent: Agent;
+  signal: AbortSignal;
+  headers: Record<string, string | number>;
+}
+
+/**
+ * One request to a CodeCommit repository's git endpoint (`/v1/repos/<repo><suffix>`), with a fresh password signed
+ * for the host name as sent (without port) and the repository path, like the AWS CLI's credential helper.
+ */
+export function gitRequest(
+  target: Pick<ResolvedTarget, 'repository' | 'region'>,
+  credentials: AwsCredentials,
+  clock: Clock,
+  url: URL,
+  suffix: string,
+  options: GitRequestOptions,
+  onResponse: (response: IncomingMessage) => void,
+): ClientRequest {
+  const path = repositoryPath(target.repository);
+  const auth = gitCredentials(credentials, signingRegion(url.hostname, target.region), url.hostname, path, clock.now());
+  const send = url.protocol === 'https:' ? request : plainRequest;
+  const headers = { Authorization: basicAuthorization(auth), 'User-Agent': USER_AGENT, ...options.headers };
+  return send(new URL(`${path}${suffix}`, url), { ...options, headers }, onResponse);
+}
+
+/** A git step that did not run (nothing to run it with, or nothing to fetch): no address, no phase, no failure. */
+export function skippedGitEndpointStep(gitEndpoint: string, deadlineMs: number): StepResult & { skipped: true } {
+  return {
+    ok: false,
+    skipped: true,
+    endpoint: new URL(gitEndpoint).origin,
+    addresses: [],
+    private: false,
+    durationMs: 0,
+    deadlineMs,
+    phases: zeroPhases(),
+    failure: null,
+  };
+}
