@@ -3,7 +3,8 @@ import { jsonLogger } from '../lib/log.ts';
 import { notifierDatapoints } from '../lib/metrics/catalogue.ts';
 import { type AwsLogsEvent, decodeSubscriptionEvent, SUSPICIOUS_REJECTIONS } from '../lib/metrics/log-records.ts';
 import { EmfSink } from '../lib/metrics/sinks.ts';
-import { accountOfFunctionArn, alertPathDeps, loadLambdaEnv } from '../lib/run/lambda-env.ts';
+import { alertPathDeps } from '../lib/run/alert-path.ts';
+import { accountOfFunctionArn, loadLambdaEnv } from '../lib/run/lambda-env.ts';
 
 // Built once per container. The notifier runs outside the watched VPC, so its calls don't share the probe's fate.
 const env = loadLambdaEnv();

@@ -53,10 +53,11 @@ function readConfig(file, shown) {
 }
 
 /**
- * What the stack needs from check-config's output (`{ config, probeTimeoutSeconds }`, every default applied),
- * or the reason it cannot be deployed: a `tls.caFile` names a file the package does not hold.
+ * What the stack needs from check-config's output (`{ config, probeTimeoutSeconds, packaged }`, every default
+ * applied; `packaged` is the sealed config the functions are built with, lib/config/packaged.ts), or the reason it
+ * cannot be deployed: a `tls.caFile` names a file the package does not hold.
  */
-function deployedConfig({ config, probeTimeoutSeconds }, shown) {
+function deployedConfig({ config, probeTimeoutSeconds, packaged }, shown) {
   if (config.tls?.caFile) {
     throw new CanaryDeployError(
       `${shown}: tls.caFile is for the CLI only: the file is not packaged, so the probe could not start; AWS endpoints need no extra CA`,
@@ -65,6 +66,7 @@ function deployedConfig({ config, probeTimeoutSeconds }, shown) {
   return {
     config,
     probeTimeoutSeconds,
+    packaged,
     namespace: config.metrics.namespace,
     detail: config.metrics.detail,
     failuresBeforeAlert: config.alerts.failuresBeforeAlert,
@@ -73,9 +75,9 @@ function deployedConfig({ config, probeTimeoutSeconds }, shown) {
 }
 
 /**
- * The esbuild `define` value for `process.env.CANARY_CONFIG_JSON`: the config as a JSON string literal
+ * The esbuild `define` value for `process.env.CANARY_CONFIG_JSON`: the packaged config's text as a string literal
  * (the replacement is an expression, so the JSON text is itself JSON-encoded once more).
  */
-const configJsonLiteral = (config) => JSON.stringify(JSON.stringify(config));
+const configJsonLiteral = (packaged) => JSON.stringify(packaged);
 
 module.exports = { loadConfig, readConfig, deployedConfig, configJsonLiteral };

@@ -72,8 +72,8 @@ const resolver =
 /** provider.region: the config's region (a `--region` option still wins). */
 exports.region = resolver(async (input) => (await input.config()).config.region);
 
-/** custom.esbuild.define: the checked config, bundled into both functions. */
-exports.configJsonLiteral = resolver(async (input) => configJsonLiteral((await input.config()).config));
+/** custom.esbuild.define: the checked config, packaged (sealed, defaults applied), bundled into both functions. */
+exports.configJsonLiteral = resolver(async (input) => configJsonLiteral((await input.config()).packaged));
 
 /** The probe's Lambda timeout (s), from lib/run/budget.ts: the same reserve the handler budgets with. */
 exports.probeTimeout = resolver(async (input) => (await input.config()).probeTimeoutSeconds[await input.delivery()]);

@@ -1,22 +1,24 @@
-// Bundles the CLI and the Lambda handlers with esbuild: ESM, syntax Node 20 runs, one file each.
+// Bundles the CLI and the Lambda handlers with esbuild: ESM, syntax Node 20 runs, one file each. The handlers are
+// built as serverless.yml's custom.esbuild builds them (infra/lambda-bundle.cjs), without its defines: the config
+// comes from CANARY_CONFIG (a packaged config) and both delivery modes stay in the probe.
 import { chmod } from 'node:fs/promises';
 import { build } from 'esbuild';
+import lambdaBundle from '../infra/lambda-bundle.cjs';
 
 const shared = {
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  sourcemap: true,
   minify: true,
   legalComments: 'none',
-  // Some dependencies still call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  banner: lambdaBundle.banner,
   logLevel: 'warning',
 };
 
 await build({
   ...shared,
+  sourcemap: true,
   entryPoints: { cli: 'bin/codecommit-canary.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.js' },
@@ -24,12 +26,11 @@ await build({
 await chmod('dist/cli.js', 0o755);
 await build({
   ...shared,
-  // The functions use only the environment's credentials (lib/run/env-credentials.ts): the SDK's default chain
-  // (SSO, INI, credential_process, ...) is replaced, not bundled.
-  alias: {
-    '@aws-sdk/credential-provider-node': './lib/run/env-credentials.ts',
-    '@aws-sdk/credential-providers': './lib/run/env-credentials.ts',
-  },
+  // As shipped: no source map (docs/architecture.md, "The Lambda bundles"), names kept for stack traces.
+  keepNames: true,
+  alias: lambdaBundle.alias,
+  external: lambdaBundle.external,
+  plugins: lambdaBundle.plugins,
   entryPoints: { probe: 'handlers/probe.ts', notify: 'handlers/notify.ts' },
   outdir: 'dist/handlers',
   outExtension: { '.js': '.mjs' },

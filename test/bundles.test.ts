@@ -9,6 +9,7 @@ import { FAKE_SOURCE_CREDENTIALS } from '../harness/moto.ts';
 import { REGION, ROLE_ARN, type Sandbox, startSandbox } from '../harness/sandbox.ts';
 import { assertNoSecrets, motoSecrets, OutputLog } from '../harness/secrets.ts';
 import { parseConfig } from '../lib/config/config.ts';
+import { packConfig } from '../lib/config/packaged.ts';
 import { encodeSubscriptionEvent, probeLogGroupName } from '../lib/metrics/log-records.ts';
 import { probeTimeoutSeconds } from '../lib/run/budget.ts';
 import { startDnsServer } from '../lib/sandbox/dns.ts';
@@ -61,8 +62,26 @@ beforeAll(async () => {
 });
 afterAll(async () => sandbox?.stop());
 
-/** Imports a handler bundle in a fresh Node 24 process, invokes it once with the event, prints the result. */
+/** A config file as the functions take it: checked by the schema and packaged (lib/config/packaged.ts) beside it. */
+const packaged = (file: string): string => {
+  const out = file.replace(/\.json$/, '.packaged.json');
+  writeFileSync(out, packConfig(parseConfig(JSON.parse(readFileSync(file, 'utf8')), file)));
+  return out;
+};
+
+/**
+ * Imports a handler bundle in a fresh Node 24 process, invokes it once with the event, prints the result. The
+ * config named by CANARY_CONFIG is packaged first, as `serverless package` does.
+ */
 const invoke = (bundle: string, event: unknown, extraEnv: NodeJS.ProcessEnv = {}, remainingMs = 30_000) =>
+  invokeAsIs(
+    bundle,
+    event,
+    { ...extraEnv, CANARY_CONFIG: packaged(extraEnv.CANARY_CONFIG ?? configFile) },
+    remainingMs,
+  );
+
+const invokeAsIs = (bundle: string, event: unknown, extraEnv: NodeJS.ProcessEnv = {}, remainingMs = 30_000) =>
   run(
     node24,
     [
@@ -140,6 +159,17 @@ describe('the bundles run on Node 24 (the Lambda runtime)', () => {
       expect(JSON.parse(remote.stdout).targets[0]).toMatchObject({ region: 'us-west-2', ok: true });
     } finally {
       await dns.stop();
+    }
+  });
+
+  it('both function bundles refuse a config that was not packaged, at cold start, naming the field', async () => {
+    for (const bundle of ['probe.mjs', 'notify.mjs']) {
+      const failed = await invokeAsIs(bundle, {}, { CANARY_DELIVERY: 'log', CANARY_CONFIG: configFile }).then(
+        () => null,
+        (error: { code?: number; stderr?: string }) => error,
+      );
+      expect([bundle, failed?.code]).toEqual([bundle, 1]);
+      expect(failed?.stderr).toContain(`${configFile}: invalid config\n  format: not a packaged config`);
     }
   });
 

@@ -9,17 +9,12 @@
  * dated close to when it was logged and not ahead of now.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FINDINGS_RECORD_TYPE, type FindingsRecord, RESULT_RECORD_TYPE, type ResultRecord } from '../types.ts';
 import { findingsRecordSchema, resultRecordSchema } from './record-schema.ts';
 
+export { findingsRecordLine, resultRecordLine } from './record-lines.ts';
 export { FINDINGS_RECORD_TYPE, RESULT_RECORD_TYPE };
-
-/** The probe's log line for one target and run: one JSON object, no prefix, so a subscription filter can match it. */
-export const resultRecordLine = (record: ResultRecord): string => `${JSON.stringify(record)}\n`;
-
-/** The probe's log line with the run's findings (written every run, so a cleared finding is seen). */
-export const findingsRecordLine = (record: FindingsRecord): string => `${JSON.stringify(record)}\n`;
 
 /** The probe function's log group, as the stack names it (`<stack>-probe`). */
 export const probeLogGroupName = (stack: string): string => `/aws/lambda/${stack}-probe`;

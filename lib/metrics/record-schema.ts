@@ -11,7 +11,7 @@
  * - A step's and a target's verdicts must agree with each other, as the probe writes them.
  */
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { REPOSITORY_NAME } from '../config/target-url.ts';
 import {
   FAILURE_KINDS,

@@ -1,12 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { NotifyDeps } from '../alerting/notify.ts';
-import { Outbox } from '../alerting/outbox.ts';
-import { createSnsClient, SnsAlertSink } from '../alerting/sinks.ts';
-import { createAlertTableClient, DynamoDbTable } from '../alerting/versioned-table.ts';
-import { systemClock } from '../clock.ts';
-import { type Config, ConfigError, parseConfig, parseConfigText } from '../config/config.ts';
-import type { Logger } from '../log.ts';
+import type { Config } from '../config/config.ts';
+import { ConfigError } from '../config/config-error.ts';
+import { unpackConfig } from '../config/packaged.ts';
 import type { DeliveryMode } from './budget.ts';
 
 /** What the stack tells a handler through its environment; every name checked once, at cold start. */
@@ -24,24 +20,28 @@ export interface LambdaEnv {
 }
 
 /**
- * The config bundled at build time (esbuild replaces `process.env.CANARY_CONFIG_JSON` with its text), or, for
- * `serverless invoke local` and tests, the file named by CANARY_CONFIG. Bad config throws at cold start: the
- * function errors loudly instead of probing with something half-understood.
+ * The packaged config (lib/config/packaged.ts) bundled at build time (esbuild replaces
+ * `process.env.CANARY_CONFIG_JSON` with its text), or, for tests and local runs of a bundle, the packaged config
+ * file named by CANARY_CONFIG. A bad, unpackaged or edited config throws at cold start: the function errors loudly
+ * instead of probing with something half-understood. So does a delivery mode other than the one the bundle was
+ * packaged for (`process.env.CANARY_PACKAGED_DELIVERY`, also a build-time define).
  */
 export function loadLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
   const bundled = process.env.CANARY_CONFIG_JSON;
   const file = env.CANARY_CONFIG;
-  let raw: unknown;
-  let source = 'bundled config';
-  if (bundled !== undefined) raw = parseConfigText(bundled, 'bundled.json');
-  else if (file) {
-    source = file;
-    raw = parseConfigText(readFileSync(resolve(env.LAMBDA_TASK_ROOT ?? '.', file), 'utf8'), file);
-  } else throw new ConfigError('environment', ['CANARY_CONFIG: required when no config was bundled at build time']);
-  const config = parseConfig(raw, source);
-  const delivery = env.CANARY_DELIVERY ?? 'log';
+  let config: Config;
+  if (bundled !== undefined) config = unpackConfig(bundled, 'bundled config');
+  else if (file) config = unpackConfig(readFileSync(resolve(env.LAMBDA_TASK_ROOT ?? '.', file), 'utf8'), file);
+  else throw new ConfigError('environment', ['CANARY_CONFIG: required when no config was bundled at build time']);
+  const packagedFor = process.env.CANARY_PACKAGED_DELIVERY;
+  const delivery = env.CANARY_DELIVERY ?? packagedFor ?? 'log';
   if (delivery !== 'log' && delivery !== 'direct') {
     throw new ConfigError('environment', [`CANARY_DELIVERY: expected "log" or "direct", got "${delivery}"`]);
+  }
+  if (packagedFor !== undefined && delivery !== packagedFor) {
+    throw new ConfigError('environment', [
+      `CANARY_DELIVERY: "${delivery}", but this bundle was packaged for "${packagedFor}" (package with --param=delivery=${delivery})`,
+    ]);
   }
   const stack = env.CANARY_STACK ?? 'codecommit-canary';
   return {
@@ -67,25 +67,6 @@ export function requireAlertEnv(env: LambdaEnv): { table: string; topicArn: stri
     );
   }
   return { table: env.table as string, topicArn: env.topicArn as string };
-}
-
-/**
- * The alert path from the stack's names: incident and finding state with the owed notifications in the table,
- * alerts to the topic. The notifier always builds it; the probe only in `direct` mode. Built once per container
- * (the fail-open memory lives as long as the container).
- */
-export function alertPathDeps(env: LambdaEnv, logger: Logger): NotifyDeps {
-  const { table, topicArn } = requireAlertEnv(env);
-  return {
-    outbox: new Outbox(new DynamoDbTable(createAlertTableClient({ region: env.region }), table), {
-      clock: systemClock,
-    }),
-    sink: new SnsAlertSink({ client: createSnsClient({ region: env.region }), topicArn, logger }),
-    logger,
-    settings: env.config.alerts,
-    clock: systemClock,
-    failOpenSent: new Map(),
-  };
 }
 
 /** The account in a Lambda function ARN (`arn:<partition>:lambda:<region>:<account>:function:<name>`). */

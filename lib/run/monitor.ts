@@ -3,7 +3,7 @@ import { type NotifyDeps, type NotifySummary, notify } from '../alerting/notify.
 import type { Config, ResolvedTarget } from '../config/config.ts';
 import type { Writer } from '../log.ts';
 import { type Datapoint, datapointsFor, diagnosisDatapoints, heartbeat } from '../metrics/catalogue.ts';
-import { findingsRecordLine, resultRecordLine } from '../metrics/log-records.ts';
+import { findingsRecordLine, resultRecordLine } from '../metrics/record-lines.ts';
 import type { MetricSink, PublishOutcome } from '../metrics/sinks.ts';
 import type { Finding, FindingsRecord, ResultRecord } from '../types.ts';
 import type { DiagnosisConfig } from './diagnosis.ts';

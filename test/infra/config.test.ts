@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/config.ts';
+import { packConfig, unpackConfig } from '../../lib/config/packaged.ts';
 import { probeTimeoutSeconds } from '../../lib/run/budget.ts';
 import { config } from './modules.ts';
 
@@ -30,6 +31,7 @@ describe('loadConfig', () => {
       log: probeTimeoutSeconds(parsed, 'log'),
       direct: probeTimeoutSeconds(parsed, 'direct'),
     });
+    expect(loaded.packaged).toBe(packConfig(parsed));
     expect(loaded).toMatchObject({
       namespace: 'CodeCommitCanary',
       detail: 'phases',
@@ -92,8 +94,9 @@ describe('deployedConfig', () => {
   });
 });
 
-it('defines the config for esbuild as a string literal of its JSON', () => {
-  const literal = config.configJsonLiteral(parseConfig(example));
-  expect(JSON.parse(JSON.parse(literal))).toEqual(JSON.parse(JSON.stringify(parseConfig(example))));
-  expect(literal.startsWith('"{\\"region\\":')).toBe(true);
+it('defines the packaged config for esbuild as a string literal of its text', () => {
+  const packaged = packConfig(parseConfig(example));
+  const literal = config.configJsonLiteral(packaged);
+  expect(JSON.parse(literal)).toBe(packaged);
+  expect(unpackConfig(JSON.parse(literal), 'define')).toEqual(JSON.parse(JSON.stringify(parseConfig(example))));
 });

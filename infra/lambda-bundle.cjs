@@ -1,0 +1,52 @@
+'use strict';
+
+/**
+ * How the Lambda bundles are built, one source for serverless.yml's `custom.esbuild` (serverless-esbuild, what
+ * ships) and scripts/build.mjs (what the tests and benchmarks run). Measured choices, in docs/architecture.md
+ * ("The Lambda bundles").
+ */
+
+const { builtinModules } = require('node:module');
+
+/**
+ * The functions use only the environment's credentials (lib/run/env-credentials.ts): the SDK's default chain (SSO,
+ * INI, credential_process, web identity, metadata) is replaced, not bundled.
+ */
+const alias = {
+  '@aws-sdk/credential-provider-node': './lib/run/env-credentials.ts',
+  '@aws-sdk/credential-providers': './lib/run/env-credentials.ts',
+};
+
+/** The SDK's browser user-agent parser, behind a dynamic import that only a browser build takes. */
+const external = ['bowser'];
+
+/** CommonJS dependencies inside an ESM bundle call require(); the bundle gets one. */
+const banner = {
+  js: "import { createRequire as __canaryCreateRequire } from 'node:module'; const require = __canaryCreateRequire(import.meta.url);",
+};
+
+const BUILTIN = new RegExp(`^(?:node:)?(?:${builtinModules.map((name) => name.replace(/[/]/g, '\\/')).join('|')})$`);
+
+/**
+ * Node's built-ins through require() instead of `import`: Node 24 builds an ES module namespace for a built-in by
+ * reading every export, lazy ones included, so `import … from 'node:http'` loads undici (for http.WebSocket) and
+ * `node:crypto` sets up WebCrypto, a fifth of the probe's cold start that nothing here uses.
+ */
+const builtinsThroughRequire = {
+  name: 'builtins-through-require',
+  setup(build) {
+    build.onResolve({ filter: BUILTIN }, (args) => {
+      if (args.namespace === 'builtin-require') return { path: args.path, external: true };
+      if (args.kind === 'dynamic-import') return undefined;
+      return { path: args.path.replace(/^node:/, ''), namespace: 'builtin-require' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'builtin-require' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+const plugins = [builtinsThroughRequire];
+
+module.exports = { alias, external, banner, plugins };
