@@ -202,6 +202,12 @@ export class DynamoDbTable implements VersionedTable {
     return items.map((item) => unmarshall(item));
   }
 
+  /** The keys of every item with state (targets, `#findings`, `#silences`), not history. */
+  async stateKeys(signal: AbortSignal): Promise<string[]> {
+    const items = await this.#scan('attribute_exists(#version)', { '#version': 'version' }, signal);
+    return items.map((item) => item.target?.S ?? '');
+  }
+
   async withOwed(signal: AbortSignal): Promise<VersionedItem[]> {
     const items = await this.#scan('attribute_exists(#owed)', { '#owed': 'owed' }, signal);
     return items.map((item) => fromItem(item.target?.S ?? '', item));
