@@ -7,7 +7,9 @@
  * - fault-matrix/matrix.ts: the cells (dependencies, faults, scenarios), the expected pages, the deadlines;
  * - fault-matrix/environment.ts: the sandbox, the broken endpoints, the queue the pages are read from;
  * - fault-matrix/clients.ts: the clients of a broken dependency;
- * - fault-matrix/runner.ts: one run of a cell (probe and notifier invocations), and the whole matrix;
+ * - fault-matrix/run-cell.ts: one run of a cell, step by step: arrange.ts (the step's broken clients, targets and
+ *   alert path), invoke.ts (the probe and notifier invocations), read-back.ts (pages, owed, records, datapoints);
+ * - fault-matrix/runner.ts: the whole matrix, and its totals;
  * - fault-matrix/expectations.ts: what counts as a lost, duplicate or false page;
  * - fault-matrix/formatter.ts: the tables and the closing line.
  */
@@ -31,12 +33,5 @@ export {
   type Step,
   TIMING,
 } from './fault-matrix/matrix.ts';
-export {
-  type CellOutcome,
-  emfValueCount,
-  type Invocation,
-  type MatrixResult,
-  type RunOutcome,
-  runCell,
-  runMatrix,
-} from './fault-matrix/runner.ts';
+export { type Invocation, type RunOutcome, runCell } from './fault-matrix/run-cell.ts';
+export { type CellOutcome, type MatrixResult, runMatrix } from './fault-matrix/runner.ts';

@@ -1,4 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { AwsCredentials, GitCredentials } from '../lib/steps/git/password.ts';
 import { parseRefLines, type RefLine } from './repos.ts';
 import { runProcess } from './run-process.ts';
@@ -91,8 +95,7 @@ export interface LsRemoteResult {
   stderr: string;
 }
 
-/** Real `git ls-remote <url>` authenticated by the AWS CLI credential helper, as CodeCommit's docs configure it. */
-export async function gitLsRemote(options: {
+interface GitRemoteOptions {
   url: string;
   credentials: AwsCredentials;
   /** The test CA (GIT_SSL_CAINFO): TLS is verified, never disabled. */
@@ -102,13 +105,56 @@ export async function gitLsRemote(options: {
   /** `protocol.version` for git; unset = git's default (2 for git ≥ 2.26). */
   protocolVersion?: 0 | 1 | 2;
   timeoutMs?: number;
-}): Promise<LsRemoteResult> {
-  assertInstalled('git', GIT_HINT);
-  assertInstalled('aws', AWS_HINT);
+}
+
+/** git's environment and `-c` options to reach a CodeCommit URL through the AWS CLI credential helper. */
+function gitWithHelper(options: GitRemoteOptions): { env: NodeJS.ProcessEnv; config: string[] } {
   const env = { ...cleanEnv(options.credentials, options.region), GIT_SSL_CAINFO: options.caFile };
   const config = ['-c', 'credential.helper=', '-c', `credential.helper=${HELPER}`, '-c', 'credential.UseHttpPath=true'];
   if (options.protocolVersion !== undefined) config.push('-c', `protocol.version=${options.protocolVersion}`);
+  return { env, config };
+}
+
+/** Real `git ls-remote <url>` authenticated by the AWS CLI credential helper, as CodeCommit's docs configure it. */
+export async function gitLsRemote(options: GitRemoteOptions): Promise<LsRemoteResult> {
+  assertInstalled('git', GIT_HINT);
+  assertInstalled('aws', AWS_HINT);
+  const { env, config } = gitWithHelper(options);
   const out = await run('git', [...config, 'ls-remote', options.url], env, '', options.timeoutMs ?? 60_000);
   if (out.code !== 0) throw new Error(`git ls-remote ${options.url} failed (exit ${out.code}): ${out.stderr.trim()}`);
   return { refs: parseRefLines(out.stdout), stdout: out.stdout, stderr: out.stderr };
+}
+
+export interface ShallowFetchResult {
+  commit: string;
+  tree: string;
+  /** The `git fetch` process alone, start to exit (not the scratch repository's creation). */
+  fetchMs: number;
+}
+
+/**
+ * Real `git fetch --depth 1 <url> HEAD` into a scratch repository (removed afterwards), authenticated by the AWS
+ * CLI credential helper: the commit and tree it fetched.
+ */
+export async function gitFetchShallow(options: GitRemoteOptions): Promise<ShallowFetchResult> {
+  assertInstalled('git', GIT_HINT);
+  assertInstalled('aws', AWS_HINT);
+  const { env, config } = gitWithHelper(options);
+  const dir = mkdtempSync(join(tmpdir(), 'canary-fetch-'));
+  const git = (args: string[]) => run('git', ['-C', dir, ...config, ...args], env, '', options.timeoutMs ?? 60_000);
+  const must = (out: { code: number | null; stderr: string }, what: string) => {
+    if (out.code !== 0) throw new Error(`git ${what} failed (exit ${out.code}): ${out.stderr.trim()}`);
+  };
+  try {
+    must(await git(['init', '--quiet', '--bare']), 'init');
+    const start = performance.now();
+    must(await git(['fetch', '--quiet', '--depth', '1', options.url, 'HEAD']), `fetch --depth 1 ${options.url}`);
+    const fetchMs = performance.now() - start;
+    const rev = await git(['rev-parse', 'FETCH_HEAD', 'FETCH_HEAD^{tree}']);
+    must(rev, 'rev-parse FETCH_HEAD');
+    const [commit = '', tree = ''] = rev.stdout.trim().split('\n');
+    return { commit, tree, fetchMs };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -5,7 +5,7 @@ import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertPath, createAlertTable, decodeTestEvent, testSubscriptionEvent } from '../harness/alert-path.ts';
-import { emfValueCount } from '../harness/fault-matrix.ts';
+import { CountingSink, emfValueCount } from '../harness/counting-sink.ts';
 import { FAKE_SOURCE_CREDENTIALS } from '../harness/moto.ts';
 import { CAPTURED_REPOSITORY } from '../harness/repos.ts';
 import { REGION, type Sandbox, startSandbox } from '../harness/sandbox.ts';
@@ -17,9 +17,8 @@ import { createAlertTableClient } from '../lib/alerting/versioned-table.ts';
 import { systemClock } from '../lib/clock.ts';
 import { parseConfig, type ResolvedTarget } from '../lib/config/config.ts';
 import { jsonLogger } from '../lib/log.ts';
-import type { Datapoint } from '../lib/metrics/catalogue.ts';
 import { RESULT_RECORD_TYPE } from '../lib/metrics/log-records.ts';
-import { EmfSink, type MetricSink, type PublishOutcome } from '../lib/metrics/sinks.ts';
+import { EmfSink } from '../lib/metrics/sinks.ts';
 import { type MonitorDeps, runMonitor } from '../lib/run/monitor.ts';
 import type { ProbeDeps } from '../lib/run/probe.ts';
 import { type AwsStandIns, startAwsStandIns } from '../lib/sandbox/aws-stand-ins.ts';
@@ -39,19 +38,6 @@ const config = parseConfig({
   alerts: { failuresBeforeAlert: 2, renotifyMinutes: 60 },
   targets: [{ name: 'placeholder', repository: 'test_repo', roleArn: 'arn:aws:iam::111111111111:role/SwitchRole' }],
 });
-
-/** A MetricSink that counts what a run hands over before passing it on. */
-class CountingSink implements MetricSink {
-  readonly name: string;
-  handed = 0;
-  constructor(private readonly inner: MetricSink) {
-    this.name = inner.name;
-  }
-  publish(points: readonly Datapoint[]): Promise<PublishOutcome> {
-    this.handed += points.length;
-    return this.inner.publish(points);
-  }
-}
 
 let sandbox: Sandbox;
 /** The in-process STS and CodeCommit stand-ins: most healthy runs go there (see SANDBOX_EVERY). */

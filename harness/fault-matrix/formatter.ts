@@ -4,7 +4,8 @@
  */
 import { describePages } from './expectations.ts';
 import { type Cell, DEPENDENCIES, type Dependency, FAULTS, type Fault } from './matrix.ts';
-import type { CellOutcome, MatrixResult, RunOutcome } from './runner.ts';
+import type { RunOutcome } from './run-cell.ts';
+import type { CellOutcome, MatrixResult } from './runner.ts';
 
 const pagesOf = (run: RunOutcome) => {
   const seen = new Set<string>();

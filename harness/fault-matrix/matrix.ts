@@ -43,7 +43,7 @@ export const ANSWER_LOST = 'answer-lost';
 
 /**
  * Deadlines. A broken dependency gets short ones (the matrix must be fast); healthy ones keep room for moto
- * under the matrix's own load. Invocation deadlines are computed from them (runner.ts, `notifyBoundMs`).
+ * under the matrix's own load. Invocation deadlines are computed from them (arrange.ts, `notifyBoundMs`).
  */
 export const TIMING = {
   /** The broken step's deadline (and the failing target's steps on the alert side). */
