@@ -2,13 +2,14 @@
  * Endpoints that misbehave, one way each, for the failure tests and the fault matrix: a TCP connect that hangs, a
  * refused port, a TLS handshake that never ends, an untrusted certificate, and an HTTPS server (with the sandbox
  * CA's certificate) answering whatever path or method with a status, garbage, a trickle, an endless body, a reset
- * or nothing at all. Node alone, except `connectHang` (python3: Node cannot leave a connection unaccepted).
+ * or nothing at all; and a proxy whose answers stall part-way. Node alone, except `connectHang` (python3: Node
+ * cannot leave a connection unaccepted).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { createServer as createNetServer, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import type { TlsIdentity } from './https-stand-in.ts';
 import { freePort, type Listening, LOOPBACK, listenOnLoopback } from './listen.ts';
 import { selfSignedIdentity } from './pki.ts';
@@ -182,6 +183,58 @@ export async function faultServer(tls: TlsIdentity, initial: FaultMode): Promise
 /** HTTPS whose certificate covers localhost and 127.0.0.1 but signed itself: verification must fail. */
 export function untrustedTls(mode: FaultMode = { status: 200, body: 'ok' }): Promise<FaultServer> {
   return faultServer(selfSignedIdentity({ names: ['localhost'], ips: [LOOPBACK] }), mode);
+}
+
+/** A proxy that stops passing the server's bytes part-way; `connections` counts the connections it took. */
+export interface StallingProxy extends FaultEndpoint {
+  readonly connections: number;
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 to `upstream` that passes every byte the client sends but, on each connection, only
+ * the first `passBytes` bytes the server sends: then nothing more, and the connection stays open (a PMTU
+ * blackhole or a stuck middlebox: small answers pass, a large transfer stalls). TLS passes through untouched, so
+ * the client still verifies the upstream's certificate.
+ *
+ * @example
+ * const proxy = await stallingProxy({ host: '127.0.0.1', port: git.port }, 64 * 1024);
+ * // ls-remote through `https://git.canary.test:${proxy.port}` passes; a fetch of a larger pack stalls
+ */
+export async function stallingProxy(
+  upstream: { host: string; port: number },
+  passBytes: number,
+): Promise<StallingProxy> {
+  const upstreams = new Set<Socket>();
+  let connections = 0;
+  const server = createNetServer((client) => {
+    connections++;
+    const origin = connect(upstream.port, upstream.host);
+    upstreams.add(origin);
+    let passed = 0;
+    client.on('error', () => origin.destroy());
+    client.on('close', () => origin.destroy());
+    origin.on('error', () => client.destroy());
+    origin.on('close', () => upstreams.delete(origin));
+    // Before the stall the server's end reaches the client; after it the client sees nothing more.
+    origin.on('end', () => passed < passBytes && client.end());
+    client.pipe(origin);
+    origin.on('data', (chunk: Buffer) => {
+      const room = passBytes - passed;
+      passed += Math.min(room, chunk.length);
+      client.write(room >= chunk.length ? chunk : chunk.subarray(0, room));
+      // Stop reading: the server's sends back up, as they would behind a path that drops them.
+      if (passed >= passBytes) origin.pause();
+    });
+  });
+  const listening = await listenOnLoopback(server, () => {
+    for (const origin of upstreams) origin.destroy();
+  });
+  return {
+    ...listening,
+    get connections() {
+      return connections;
+    },
+  };
 }
 
 /** The ways an endpoint breaks other than an HTTP status, each made one way for every test that starts it. */

@@ -14,8 +14,11 @@ import { createInflate, inflateSync } from 'node:zlib';
 import { ByteQueue } from './byte-queue.ts';
 import { type CommitInfo, parseCommit } from './commit.ts';
 
-/** Objects up to this inflated size inflate in one synchronous call; larger ones through a stream. */
+/** Objects up to this inflated size inflate in one synchronous call; larger ones (but commits) through a stream. */
 export const DEFAULT_INLINE_INFLATE_BYTES = 1024 * 1024;
+
+/** Commits are kept to be hashed: one larger than this (real ones are a few hundred bytes) is refused. */
+export const MAX_COMMIT_BYTES = 4 * 1024 * 1024;
 
 const HEADER_BYTES = 12;
 const TRAILER_BYTES = 20;
@@ -133,7 +136,10 @@ class PackReader {
       await this.#take(20, where);
     }
     const what = `${name} ${where}`;
-    if (size > this.#inline) return this.#inflateStreaming(size, what);
+    if (type === COMMIT && size > MAX_COMMIT_BYTES) {
+      throw new PackError(`${what} declares ${size} bytes, more than the ${MAX_COMMIT_BYTES} a commit may have here`);
+    }
+    if (type !== COMMIT && size > this.#inline) return this.#inflateStreaming(size, what);
     const body = await this.#inflateInline(size, what);
     if (type === COMMIT) this.#takeCommit(body);
   }
@@ -161,7 +167,7 @@ class PackReader {
         triedWith = held;
       }
       if (!(await this.#pull())) {
-        if (triedWith === this.queue.length) throw new PackError(`pack truncated ${what}: its data ends early`);
+        if (triedWith === this.queue.length) throw new PackError(`pack truncated in ${what}: its data ends early`);
       }
     }
   }
@@ -229,10 +235,10 @@ class PackReader {
     if (failure) {
       if (failure instanceof PackError) throw failure;
       const code = (failure as { code?: string }).code;
-      if (code === 'Z_BUF_ERROR') throw new PackError(`pack truncated ${what}: its data ends early`);
+      if (code === 'Z_BUF_ERROR') throw new PackError(`pack truncated in ${what}: its data ends early`);
       throw new PackError(`${what}: corrupt zlib data (${(failure as Error).message})`);
     }
-    if (!ended) throw new PackError(`pack truncated ${what}: its data ends early`);
+    if (!ended) throw new PackError(`pack truncated in ${what}: its data ends early`);
     if (produced !== size) throw new PackError(`${what} inflates to ${produced} bytes, its header says ${size}`);
     this.queue.consume(inflate.bytesWritten);
   }

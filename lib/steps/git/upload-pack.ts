@@ -29,7 +29,7 @@ export interface UploadPackRequest {
  *
  * @example
  * uploadPackRequest('8f3c…', advertisement.capabilities).body.toString()
- * // → '0054want 8f3c… side-band-64k ofs-delta no-progress shallow\n000ddeepen 1\n00000009done\n'
+ * // → '005ewant 8f3c… side-band-64k ofs-delta no-progress shallow\n000ddeepen 1\n00000009done\n'
  */
 export function uploadPackRequest(want: string, advertised: readonly string[]): UploadPackRequest {
   const offered = new Set(advertised);
