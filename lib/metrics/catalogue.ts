@@ -19,33 +19,21 @@ export type DetailLevel = (typeof DETAIL_LEVELS)[number];
 export const STORAGE_RESOLUTIONS = [1, 60] as const;
 export type StorageResolution = (typeof STORAGE_RESOLUTIONS)[number];
 
-/** CloudWatch's standard units (the same strings in EMF and in `PutMetricData`). */
+const BYTE_SIZES = ['Bytes', 'Kilobytes', 'Megabytes', 'Gigabytes', 'Terabytes'] as const;
+const BIT_SIZES = ['Bits', 'Kilobits', 'Megabits', 'Gigabits', 'Terabits'] as const;
+const perSecond = <Unit extends string>(units: readonly Unit[]) => units.map((unit) => `${unit}/Second` as const);
+
+/** CloudWatch's standard units (the same strings in EMF and in `PutMetricData`): times, sizes, and rates. */
 export const METRIC_UNITS = [
   'Seconds',
   'Microseconds',
   'Milliseconds',
-  'Bytes',
-  'Kilobytes',
-  'Megabytes',
-  'Gigabytes',
-  'Terabytes',
-  'Bits',
-  'Kilobits',
-  'Megabits',
-  'Gigabits',
-  'Terabits',
+  ...BYTE_SIZES,
+  ...BIT_SIZES,
   'Percent',
   'Count',
-  'Bytes/Second',
-  'Kilobytes/Second',
-  'Megabytes/Second',
-  'Gigabytes/Second',
-  'Terabytes/Second',
-  'Bits/Second',
-  'Kilobits/Second',
-  'Megabits/Second',
-  'Gigabits/Second',
-  'Terabits/Second',
+  ...perSecond(BYTE_SIZES),
+  ...perSecond(BIT_SIZES),
   'Count/Second',
   'None',
 ] as const;
