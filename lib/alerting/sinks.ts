@@ -6,6 +6,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Logger, Writer } from '../log.ts';
 import { type BoundedClientOptions, boundedClientConfig, describeError } from '../net/aws-clients.ts';
 import { untilAborted } from '../net/deadline.ts';
+import type { AlertFormat } from './chat.ts';
 import { type AnyAlert, redact, snsMessage } from './text.ts';
 
 /**
@@ -60,6 +61,8 @@ export interface SnsAlertSinkOptions {
   logger: Logger;
   /** Hard deadline for one Publish including retries (ms). Default 5000. */
   deadlineMs?: number;
+  /** What http(s) subscribers get (`alerts.format`); default `text`: the facts. */
+  format?: AlertFormat | undefined;
 }
 
 /**
@@ -85,7 +88,7 @@ export class SnsAlertSink implements AlertSink {
           new PublishCommand({
             TopicArn: topicArn,
             Subject: alert.subject,
-            Message: snsMessage(alert),
+            Message: snsMessage(alert, this.#options.format),
             MessageStructure: 'json',
             MessageAttributes: {
               target: attribute(alert.attributes.target),

@@ -10,6 +10,7 @@ import { addressKind } from '../net/addresses.ts';
 import { formatSeconds } from '../net/failure.ts';
 import { remediationFor } from '../run/remediation.ts';
 import type { FailureKind, Finding, FindingsRecord, Phase, StepName, StepResult, TargetResult } from '../types.ts';
+import { type AlertFormat, httpsBody } from './chat.ts';
 import { failedStep, type Notification, type NotificationState } from './incident-policy.ts';
 import { type ActiveMute, describeMute } from './silences.ts';
 
@@ -326,11 +327,13 @@ export function buildAlert(notification: Notification, result: TargetResult): Al
  * protocol: people (`default`, `email`) the text, machines (`sqs`, `lambda`, `http`, `https`, `email-json`,
  * `firehose`) the JSON facts, SMS just the subject. Chosen over appending JSON to the text (people would read it)
  * or a second topic (two things to deploy, subscribe and keep in sync). With RawMessageDelivery off, machine
- * subscribers also get Subject and MessageAttributes in the SNS envelope.
+ * subscribers also get Subject and MessageAttributes in the SNS envelope. `alerts.format` `chatbot` or `json`
+ * changes what http(s) subscribers get (lib/alerting/chat.ts): AWS Chatbot and webhooks subscribe over https.
  */
-export function snsMessage(alert: AnyAlert): string {
+export function snsMessage(alert: AnyAlert, format: AlertFormat = 'text'): string {
   // e.g. JSON.parse(snsMessage(alert)).sqs is JSON.stringify(alert.facts)
   const json = JSON.stringify(alert.facts);
+  const web = httpsBody(alert, format) ?? json;
   return JSON.stringify({
     default: alert.text,
     email: alert.text,
@@ -338,8 +341,8 @@ export function snsMessage(alert: AnyAlert): string {
     'email-json': json,
     sqs: json,
     lambda: json,
-    http: json,
-    https: json,
+    http: web,
+    https: web,
     firehose: json,
   });
 }

@@ -21,7 +21,12 @@ export function alertPathDeps(env: LambdaEnv, logger: Logger): NotifyDeps {
     outbox: new Outbox(new DynamoDbTable(createAlertTableClient({ region: env.region }), table), {
       clock: systemClock,
     }),
-    sink: new SnsAlertSink({ client: createSnsClient({ region: env.region }), topicArn, logger }),
+    sink: new SnsAlertSink({
+      client: createSnsClient({ region: env.region }),
+      topicArn,
+      logger,
+      format: env.config.alerts.format,
+    }),
     logger,
     settings: env.config.alerts,
     clock: systemClock,
