@@ -20,14 +20,6 @@ import { type BoundedClientOptions, boundedClientConfig, describeError } from '.
 import { untilAborted } from '../net/deadline.ts';
 import { type Datapoint, DEFAULT_NAMESPACE, datapointProblems, type MetricUnit } from './catalogue.ts';
 
-/** EMF: at most 100 metrics in one directive and 100 values in one metric's array. */
-export const EMF_MAX_METRICS = 100;
-export const EMF_MAX_VALUES = 100;
-/** `PutMetricData`: at most 1000 MetricDatum and 1 MB of request per call (a margin is kept below the latter). */
-export const PUT_MAX_DATUMS = 1000;
-export const PUT_MAX_BYTES = 900_000;
-export const DEFAULT_PUT_TIMEOUT_MS = 3000;
-
 /** What one `publish` did. Always `published + fallback + failed` = the number of datapoints given. */
 export interface PublishOutcome {
   sink: string;
@@ -48,8 +40,6 @@ export interface MetricSink {
   publish(points: readonly Datapoint[]): Promise<PublishOutcome>;
 }
 
-/** Anything with a `write` taking a string: `process.stdout`, a test buffer. */
-
 /** One EMF log event. Dimension values and metric values sit at the top level beside `_aws`. */
 export interface EmfDocument {
   _aws: {
@@ -63,6 +53,10 @@ export interface EmfDocument {
   };
   [member: string]: unknown;
 }
+
+/** EMF: at most 100 metrics in one directive and 100 values in one metric's array. */
+export const EMF_MAX_METRICS = 100;
+export const EMF_MAX_VALUES = 100;
 
 interface EmfDraft {
   timestamp: number;
@@ -143,6 +137,11 @@ export function toEmfDocuments(points: readonly Datapoint[], namespace: string):
   return emfDrafts(points).map((draft) => emfDocument(draft, namespace));
 }
 
+/** `PutMetricData`: at most 1000 MetricDatum and 1 MB of request per call (a margin is kept below the latter). */
+export const PUT_MAX_DATUMS = 1000;
+export const PUT_MAX_BYTES = 900_000;
+export const DEFAULT_PUT_TIMEOUT_MS = 3000;
+
 export const toMetricDatum = (point: Datapoint): MetricDatum => ({
   MetricName: point.name,
   Dimensions: Object.entries(point.dimensions).map(([Name, Value]) => ({ Name, Value })),
@@ -202,6 +201,58 @@ const joinReasons = (reasons: Iterable<string | null>): string | null => {
   return unique.length > 0 ? unique.join('; ') : null;
 };
 
+/** The text of some datapoints, written at once: it counts as delivered or failed as a whole. */
+interface Chunk {
+  text: string;
+  points: number;
+}
+
+/**
+ * A sink that writes text to a stream (EMF lines, the console table): it checks the datapoints, writes the chunks
+ * `render` makes of the valid ones, and counts a chunk whose write throws as failed.
+ */
+abstract class TextSink implements MetricSink {
+  abstract readonly name: string;
+  protected readonly namespace: string;
+  readonly #writer: Writer;
+  /** What the text is, for a failed write's reason (`writing EMF failed`). */
+  readonly #medium: string;
+
+  constructor(options: { namespace?: string; writer?: Writer }, medium: string) {
+    this.namespace = options.namespace ?? DEFAULT_NAMESPACE;
+    this.#writer = options.writer ?? process.stdout;
+    this.#medium = medium;
+  }
+
+  /** The chunks to write for the valid datapoints; `reason` says why some were dropped. */
+  protected abstract render(valid: readonly Datapoint[], reason: string | null): Chunk[];
+
+  async publish(points: readonly Datapoint[]): Promise<PublishOutcome> {
+    const started = performance.now();
+    const { valid, invalid, reason } = partition(points);
+    let published = 0;
+    let failed = invalid;
+    const reasons = new Set<string | null>([reason]);
+    for (const chunk of this.render(valid, reason)) {
+      try {
+        this.#writer.write(chunk.text);
+        published += chunk.points;
+      } catch (error) {
+        failed += chunk.points;
+        reasons.add(`writing ${this.#medium} failed: ${describeError(error)}`);
+      }
+    }
+    return {
+      sink: this.name,
+      published,
+      fallback: 0,
+      failed,
+      reason: joinReasons(reasons),
+      durationMs: performance.now() - started,
+    };
+  }
+}
+
 export interface EmfSinkOptions {
   /** Default `CodeCommitCanary`. */
   namespace?: string;
@@ -216,39 +267,18 @@ export interface EmfSinkOptions {
  * const emf = new EmfSink({ namespace: config.metrics.namespace });
  * await emf.publish([...results.flatMap((r) => datapointsFor(r, { detail }, at)), heartbeat(stack, at)]);
  */
-export class EmfSink implements MetricSink {
+export class EmfSink extends TextSink {
   readonly name = 'emf';
-  readonly #namespace: string;
-  readonly #writer: Writer;
 
   constructor(options: EmfSinkOptions = {}) {
-    this.#namespace = options.namespace ?? DEFAULT_NAMESPACE;
-    this.#writer = options.writer ?? process.stdout;
+    super(options, 'EMF');
   }
 
-  async publish(points: readonly Datapoint[]): Promise<PublishOutcome> {
-    const started = performance.now();
-    const { valid, invalid, reason } = partition(points);
-    let published = 0;
-    let failed = invalid;
-    const reasons = new Set<string | null>([reason]);
-    for (const draft of emfDrafts(valid)) {
-      try {
-        this.#writer.write(`${JSON.stringify(emfDocument(draft, this.#namespace))}\n`);
-        published += draft.points;
-      } catch (error) {
-        failed += draft.points;
-        reasons.add(`writing EMF failed: ${describeError(error)}`);
-      }
-    }
-    return {
-      sink: this.name,
-      published,
-      fallback: 0,
-      failed,
-      reason: joinReasons(reasons),
-      durationMs: performance.now() - started,
-    };
+  protected render(valid: readonly Datapoint[]): Chunk[] {
+    return emfDrafts(valid).map((draft) => ({
+      text: `${JSON.stringify(emfDocument(draft, this.namespace))}\n`,
+      points: draft.points,
+    }));
   }
 }
 
@@ -402,19 +432,14 @@ const formatValue = (point: Datapoint): string => {
  * //   Success   Target=team-repo Step=sts  1
  * //   Duration  Target=team-repo Step=sts  182.4 ms
  */
-export class ConsoleSink implements MetricSink {
+export class ConsoleSink extends TextSink {
   readonly name = 'console';
-  readonly #namespace: string;
-  readonly #writer: Writer;
 
   constructor(options: ConsoleSinkOptions = {}) {
-    this.#namespace = options.namespace ?? DEFAULT_NAMESPACE;
-    this.#writer = options.writer ?? process.stdout;
+    super(options, 'to the console');
   }
 
-  async publish(points: readonly Datapoint[]): Promise<PublishOutcome> {
-    const started = performance.now();
-    const { valid, invalid, reason } = partition(points);
+  protected render(valid: readonly Datapoint[], reason: string | null): Chunk[] {
     const rows = valid.map((p) => ({
       point: p,
       name: p.storageResolution === 1 ? `${p.name} (1 s)` : p.name,
@@ -427,29 +452,12 @@ export class ConsoleSink implements MetricSink {
     const times = [...new Set(valid.map((p) => p.timestamp.toISOString()))];
     const when = times.length === 1 ? ` at ${times[0]}` : times.length > 1 ? ` from ${times.sort()[0]}` : '';
     const lines = [
-      `${this.#namespace}, ${valid.length} datapoint${valid.length === 1 ? '' : 's'}${when}`,
+      `${this.namespace}, ${valid.length} datapoint${valid.length === 1 ? '' : 's'}${when}`,
       ...rows.map(
         (r) => `  ${r.name.padEnd(nameWidth)}  ${r.dimensions.padEnd(dimensionWidth)}  ${formatValue(r.point)}`,
       ),
     ];
     if (reason) lines.push(`  ! ${reason}`);
-    let published = valid.length;
-    let failed = invalid;
-    let writeError: string | null = null;
-    try {
-      this.#writer.write(`${lines.join('\n')}\n`);
-    } catch (error) {
-      failed += published;
-      published = 0;
-      writeError = `writing to the console failed: ${describeError(error)}`;
-    }
-    return {
-      sink: this.name,
-      published,
-      fallback: 0,
-      failed,
-      reason: joinReasons([reason, writeError]),
-      durationMs: performance.now() - started,
-    };
+    return [{ text: `${lines.join('\n')}\n`, points: valid.length }];
   }
 }
