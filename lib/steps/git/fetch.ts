@@ -36,11 +36,11 @@ export interface FetchFields {
   committedAt: string | null;
   /** Objects in the pack (its header's count, every one read). */
   objects: number;
-  /** Pack bytes received: the whole pack, or what arrived before the failure. */
+  /** Pack bytes: the whole pack, or those that reached the pack reader before the failure (whole packets only). */
   packBytes: number;
   /** Pack bytes per second over the transfer (first byte to last), when the fetch succeeded. */
   throughputBytesPerSec: number | null;
-  /** When the deadline ended a pack transfer: the pack bytes that had arrived ("stalled after N bytes"). */
+  /** When the deadline struck in the body: the body bytes that had arrived ("pack transfer stalled after N bytes"). */
   bytesBeforeStall: number | null;
   /** With `bytesBeforeStall`: how long no byte had arrived when the deadline struck. */
   stalledForMs: number | null;
@@ -82,11 +82,13 @@ export async function fetchStep(
   const { headSha } = want;
   if (headSha === null) return skippedFetchStep(target, limits, 'empty repository: HEAD does not resolve');
   const upload = uploadPackRequest(headSha, want.capabilities ?? FETCH_CAPABILITIES);
-  const progress = { bytes: 0, lastAt: deps.clock.monotonicMs() };
-  async function* counted(pack: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    for await (const chunk of pack) {
-      progress.bytes += chunk.length;
-      progress.lastAt = deps.clock.monotonicMs();
+  // Bytes of the answer's body (framing included) and of the pack, as they arrive: what a stall leaves behind.
+  const body = { bytes: 0, lastAt: deps.clock.monotonicMs() };
+  const pack = { bytes: 0, lastAt: body.lastAt };
+  async function* counted<T extends Uint8Array>(source: AsyncIterable<T>, count: typeof body): AsyncGenerator<T> {
+    for await (const chunk of source) {
+      count.bytes += chunk.length;
+      count.lastAt = deps.clock.monotonicMs();
       yield chunk;
     }
   }
@@ -122,7 +124,10 @@ export async function fetchStep(
         const message = `expected ${RESULT_TYPE}, got "${type.slice(0, 80)}" (not a smart-HTTP git server?)`;
         throw new StepFailure({ kind: 'protocol', phase: 'response', message });
       }
-      const read = await readPack(counted(packStream(response, upload)), { want: headSha, maxBytes: limits.maxBytes });
+      const read = await readPack(counted(packStream(counted(response, body), upload), pack), {
+        want: headSha,
+        maxBytes: limits.maxBytes,
+      });
       if (!read.ok) throw new StepFailure({ kind: 'protocol', phase: 'body', message: read.error.message });
       return read.pack;
     },
@@ -137,10 +142,10 @@ export async function fetchStep(
     tree: value?.commit.tree ?? null,
     committedAt: value?.commit.committedAt ?? null,
     objects: value?.objects ?? 0,
-    packBytes: value?.bytes ?? progress.bytes,
+    packBytes: value?.bytes ?? pack.bytes,
     throughputBytesPerSec: value && transferSeconds > 0 ? Math.round(value.bytes / transferSeconds) : null,
-    bytesBeforeStall: stalled ? progress.bytes : null,
-    stalledForMs: stalled ? Math.round(deps.clock.monotonicMs() - progress.lastAt) : null,
+    bytesBeforeStall: stalled ? body.bytes : null,
+    stalledForMs: stalled ? Math.round(deps.clock.monotonicMs() - body.lastAt) : null,
   };
 }
 

@@ -72,10 +72,14 @@ describe('readPack on a captured depth-1 pack', () => {
   it.each([
     [
       'a flipped byte in the trailer',
-      (p: Buffer) => p.fill(p[p.length - 1] ^ 1, p.length - 1),
+      (p: Buffer) => p.fill(p.readUInt8(p.length - 1) ^ 1, p.length - 1),
       /pack checksum mismatch/,
     ],
-    ['a flipped byte inside the commit', (p: Buffer) => p.fill(p[40] ^ 0x40, 40, 41), /corrupt zlib data|checksum/],
+    [
+      'a flipped byte inside the commit',
+      (p: Buffer) => p.fill(p.readUInt8(40) ^ 0x40, 40, 41),
+      /corrupt zlib data|checksum/,
+    ],
     ['truncated in an object', (p: Buffer) => p.subarray(0, 700), /pack truncated in blob in object 5 of 7/],
     ['truncated in the trailer', (p: Buffer) => p.subarray(0, p.length - 5), /pack truncated in its trailer/],
     ['junk after the trailer', (p: Buffer) => Buffer.concat([p, Buffer.from('x')]), /junk after the pack trailer/],
