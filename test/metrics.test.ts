@@ -7,6 +7,7 @@ import {
   diagnosisDatapoints,
   heartbeat,
   METRIC_CATALOGUE,
+  type MetricUnit,
   notifierDatapoints,
 } from '../lib/metrics/catalogue.ts';
 import type { Failure, GitStepResult, Phases, StsStepResult, TargetResult } from '../lib/types.ts';
@@ -57,6 +58,15 @@ function target(name: string, steps: Partial<TargetResult['steps']> = {}): Targe
 
 const failure = (kind: Failure['kind'], phase: Failure['phase']): Failure => ({ kind, phase, message: `${kind}` });
 
+/** A datapoint at AT (standard resolution), as the tests expect one. */
+const datapoint = (name: string, unit: MetricUnit, value: number, dimensions: Record<string, string>): Datapoint => ({
+  name,
+  unit,
+  value,
+  dimensions,
+  timestamp: AT,
+});
+
 /** `name Step=value` → value, for compact assertions. */
 const byKey = (points: Datapoint[]): Record<string, number> =>
   Object.fromEntries(points.map((p) => [`${p.name} ${p.dimensions.Step ?? p.dimensions.Stack}`, p.value]));
@@ -71,34 +81,10 @@ describe('datapointsFor at the basic level', () => {
 
     // Assess
     expect(points).toEqual([
-      {
-        name: 'Success',
-        unit: 'Count',
-        value: 1,
-        dimensions: { Target: 'team-repo', Step: 'sts' },
-        timestamp: AT,
-      },
-      {
-        name: 'Duration',
-        unit: 'Milliseconds',
-        value: 58.75,
-        dimensions: { Target: 'team-repo', Step: 'sts' },
-        timestamp: AT,
-      },
-      {
-        name: 'Success',
-        unit: 'Count',
-        value: 1,
-        dimensions: { Target: 'team-repo', Step: 'git' },
-        timestamp: AT,
-      },
-      {
-        name: 'Duration',
-        unit: 'Milliseconds',
-        value: 120,
-        dimensions: { Target: 'team-repo', Step: 'git' },
-        timestamp: AT,
-      },
+      datapoint('Success', 'Count', 1, { Target: 'team-repo', Step: 'sts' }),
+      datapoint('Duration', 'Milliseconds', 58.75, { Target: 'team-repo', Step: 'sts' }),
+      datapoint('Success', 'Count', 1, { Target: 'team-repo', Step: 'git' }),
+      datapoint('Duration', 'Milliseconds', 120, { Target: 'team-repo', Step: 'git' }),
     ]);
     for (const point of points) expect(Object.keys(point.dimensions)).toEqual(['Target', 'Step']);
     for (const point of points) expect(point).not.toHaveProperty('storageResolution');
@@ -181,9 +167,7 @@ describe('datapointsFor at the phases level', () => {
 
     const git = datapointsFor(result, { detail: 'phases' }, AT).filter((p) => p.dimensions.Step === 'git');
 
-    expect(git).toEqual([
-      { name: 'Success', unit: 'Count', value: 0, dimensions: { Target: 'team-repo', Step: 'git' }, timestamp: AT },
-    ]);
+    expect(git).toEqual([datapoint('Success', 'Count', 0, { Target: 'team-repo', Step: 'git' })]);
   });
 
   it('emits every phase, 0 when it never happened', () => {
@@ -210,13 +194,9 @@ describe('storage resolution', () => {
 
 describe('heartbeat', () => {
   it('is 1 per run under { Stack }', () => {
-    expect(heartbeat('codecommit-canary-prod', AT)).toEqual({
-      name: 'Heartbeat',
-      unit: 'Count',
-      value: 1,
-      dimensions: { Stack: 'codecommit-canary-prod' },
-      timestamp: AT,
-    });
+    expect(heartbeat('codecommit-canary-prod', AT)).toEqual(
+      datapoint('Heartbeat', 'Count', 1, { Stack: 'codecommit-canary-prod' }),
+    );
   });
 });
 
@@ -252,13 +232,7 @@ describe('the catalogue', () => {
 });
 
 describe('datapointProblems', () => {
-  const good: Datapoint = {
-    name: 'CertDaysLeft',
-    unit: 'Count',
-    value: 42,
-    dimensions: { Endpoint: 'sts' },
-    timestamp: AT,
-  };
+  const good = datapoint('CertDaysLeft', 'Count', 42, { Endpoint: 'sts' });
 
   it('finds nothing wrong with catalogue datapoints or a well-formed extra metric', () => {
     const points = [...datapointsFor(target('a'), { detail: 'phases' }, AT), heartbeat('s', AT), good];
