@@ -49,6 +49,15 @@ const notification = (overrides: Partial<Notification> = {}): Notification => ({
   ...overrides,
 });
 
+/** The SNS attributes of a page about team-repo's git timeout. */
+const gitTimeoutAttributes = (state: string, dedupKey: string) => ({
+  target: 'team-repo',
+  step: 'git',
+  kind: 'timeout',
+  state,
+  dedupKey,
+});
+
 /** Strings that would mean a credential leaked into an alert or a log line. */
 const SECRET_MARKERS = [
   FAKE_SOURCE_CREDENTIALS.secretAccessKey,
@@ -66,13 +75,9 @@ describe('buildAlert', () => {
   it('writes the ALARM subject, text and attributes a person and a filter need', () => {
     const alert = buildAlert(notification(), gitTlsTimeout());
     expect(alert.subject).toBe('[ALARM] team-repo: git ls-remote timed out in tls after 10.0 s');
-    expect(alert.attributes).toEqual({
-      target: 'team-repo',
-      step: 'git',
-      kind: 'timeout',
-      state: 'ALARM',
-      dedupKey: `team-repo/${minutes(2).toISOString()}/ALARM/run-2`,
-    });
+    expect(alert.attributes).toEqual(
+      gitTimeoutAttributes('ALARM', `team-repo/${minutes(2).toISOString()}/ALARM/run-2`),
+    );
     expect(alert.text).toBe(
       [
         'ALARM: team-repo: git ls-remote timed out in tls after 10.0 s',
@@ -123,13 +128,7 @@ describe('buildAlert', () => {
       targetResult(),
     );
     expect(alert.subject).toBe('[OK] team-repo: recovered after 12 min');
-    expect(alert.attributes).toEqual({
-      target: 'team-repo',
-      step: 'git',
-      kind: 'timeout',
-      state: 'RECOVERED',
-      dedupKey: notification().dedupKey,
-    });
+    expect(alert.attributes).toEqual(gitTimeoutAttributes('RECOVERED', notification().dedupKey));
     expect(alert.text).toContain('Was:           git ls-remote: timeout in tls\n');
     expect(alert.text).toContain('Now:           sts AssumeRole 180 ms, git ls-remote 420 ms (3 refs)\n');
     expect(alert.text).toContain('Recovered at:  2026-11-27T06:13:00.000Z\n');
