@@ -830,19 +830,25 @@ describe('alarms and dashboard', () => {
   const bothTopics = [{ Ref: 'AlertTopic' }, OPS_TOPIC_ARN];
   const targetAlarms = (template: Template) =>
     resourcesOfType(template, 'AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties.MetricName === 'Success');
+  /** An alarm on one of the stack's own metrics (its one dimension: the stack). */
+  const onStackMetric = (MetricName: string) => ({
+    Namespace: example.metrics.namespace,
+    MetricName,
+    Dimensions: [{ Name: 'Stack', Value: { Ref: 'AWS::StackName' } }],
+  });
+  /** A heartbeat alarm: below 1 is in alarm, and so is no data. */
+  const heartbeatMissing = { Threshold: 1, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' };
+  /** A count alarm: anything above 0 is in alarm; no data is nothing to report. */
+  const anyAboveZero = { Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' };
 
   it('pages when the probe stops: Heartbeat below 1 in 3 of 5 one-minute periods, missing data breaching', () => {
     expect(resource(logMode.template, 'ProbeNotRunningAlarm').Properties).toMatchObject({
-      Namespace: example.metrics.namespace,
-      MetricName: 'Heartbeat',
-      Dimensions: [{ Name: 'Stack', Value: { Ref: 'AWS::StackName' } }],
+      ...onStackMetric('Heartbeat'),
       Statistic: 'Sum',
       Period: 60,
       EvaluationPeriods: 5,
       DatapointsToAlarm: 3,
-      Threshold: 1,
-      ComparisonOperator: 'LessThanThreshold',
-      TreatMissingData: 'breaching',
+      ...heartbeatMissing,
       AlarmActions: alertTopic,
       OKActions: alertTopic,
     });
@@ -926,14 +932,10 @@ describe('alarms and dashboard', () => {
       ActionsSuppressorExtensionPeriod: 240,
     });
     expect(resource(logMode.template, 'NotifierHeartbeatAlarm').Properties).toMatchObject({
-      Namespace: example.metrics.namespace,
-      MetricName: 'NotifierHeartbeat',
-      Dimensions: [{ Name: 'Stack', Value: { Ref: 'AWS::StackName' } }],
+      ...onStackMetric('NotifierHeartbeat'),
       Statistic: 'Sum',
       Period: 60,
-      Threshold: 1,
-      ComparisonOperator: 'LessThanThreshold',
-      TreatMissingData: 'breaching',
+      ...heartbeatMissing,
       // Slower than the probe's 3 of 5: a stopped probe is in ALARM (and suppresses) first.
       DatapointsToAlarm: 4,
       EvaluationPeriods: 6,
@@ -951,9 +953,7 @@ describe('alarms and dashboard', () => {
           MetricName: metric,
           Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'NotifyLambdaFunction' } }],
           Statistic: 'Sum',
-          Threshold: 0,
-          ComparisonOperator: 'GreaterThanThreshold',
-          TreatMissingData: 'notBreaching',
+          ...anyAboveZero,
         });
       }
       // One failed event: three attempts (Lambda retries twice); that one is the failed-events alarm's page.
@@ -968,19 +968,13 @@ describe('alarms and dashboard', () => {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['NotifierFailedEventsQueue', 'QueueName'] } }],
       Statistic: 'Maximum',
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-      TreatMissingData: 'notBreaching',
+      ...anyAboveZero,
       DatapointsToAlarm: 2,
     });
     expect(resource(logMode.template, 'NotifierPagesStuckAlarm').Properties).toMatchObject({
-      Namespace: example.metrics.namespace,
-      MetricName: 'NotificationsOwed',
-      Dimensions: [{ Name: 'Stack', Value: { Ref: 'AWS::StackName' } }],
+      ...onStackMetric('NotificationsOwed'),
       Statistic: 'Maximum',
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-      TreatMissingData: 'notBreaching',
+      ...anyAboveZero,
       DatapointsToAlarm: 3,
       EvaluationPeriods: 5,
     });
