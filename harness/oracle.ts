@@ -141,7 +141,9 @@ export async function gitFetchShallow(options: GitRemoteOptions): Promise<Shallo
   assertInstalled('aws', AWS_HINT);
   const { env, config } = gitWithHelper(options);
   const dir = mkdtempSync(join(tmpdir(), 'canary-fetch-'));
-  const git = (args: string[]) => run('git', ['-C', dir, ...config, ...args], env, '', options.timeoutMs ?? 60_000);
+  // No stdin: `git init` exits before a write to it could land (EPIPE).
+  const git = (args: string[]) =>
+    runProcess('git', ['-C', dir, ...config, ...args], { env, timeoutMs: options.timeoutMs ?? 60_000 });
   const must = (out: { code: number | null; stderr: string }, what: string) => {
     if (out.code !== 0) throw new Error(`git ${what} failed (exit ${out.code}): ${out.stderr.trim()}`);
   };

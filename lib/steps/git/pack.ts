@@ -20,6 +20,9 @@ export const DEFAULT_INLINE_INFLATE_BYTES = 1024 * 1024;
 /** Commits are kept to be hashed: one larger than this (real ones are a few hundred bytes) is refused. */
 export const MAX_COMMIT_BYTES = 4 * 1024 * 1024;
 
+/** Bytes handed to a streaming inflate at a time. */
+const STREAM_PIECE_BYTES = 256 * 1024;
+
 const HEADER_BYTES = 12;
 const TRAILER_BYTES = 20;
 const TYPE_NAMES = ['', 'commit', 'tree', 'blob', 'tag', '', 'ofs-delta', 'ref-delta'] as const;
@@ -215,19 +218,22 @@ class PackReader {
       new Promise<void>((resolve) => {
         inflate.write(chunk, () => setImmediate(resolve));
       });
-    let fed = 0;
+    // Input zlib has taken is hashed and dropped as it goes: memory stays about one piece, whatever the object.
+    let taken = 0;
     try {
       while (!settled()) {
-        for (const chunk of this.queue.chunksFrom(fed)) {
-          await write(chunk);
-          fed += chunk.length;
-          if (settled()) break;
-        }
-        if (settled()) break;
-        if (!(await this.#pull())) {
+        // Pieces of STREAM_PIECE_BYTES (fewer trips to zlib's thread), or what is left when the source ends.
+        while (this.queue.length < STREAM_PIECE_BYTES && (await this.#pull()));
+        if (this.queue.length === 0) {
           inflate.end();
           await new Promise<void>((resolve) => inflate.once('close', resolve));
+          break;
         }
+        await write(Buffer.concat([...this.queue.chunksFrom(0)], this.queue.length));
+        if (settled()) break;
+        // Not ended: zlib took the whole piece.
+        this.queue.consume(inflate.bytesWritten - taken);
+        taken = inflate.bytesWritten;
       }
     } finally {
       inflate.destroy();
@@ -240,7 +246,7 @@ class PackReader {
     }
     if (!ended) throw new PackError(`pack truncated in ${what}: its data ends early`);
     if (produced !== size) throw new PackError(`${what} inflates to ${produced} bytes, its header says ${size}`);
-    this.queue.consume(inflate.bytesWritten);
+    this.queue.consume(inflate.bytesWritten - taken);
   }
 
   async #byte(where: string): Promise<number> {

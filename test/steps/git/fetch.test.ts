@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitFetchShallow } from '../../../harness/oracle.ts';
 import { createLargeRepo } from '../../../harness/repos.ts';
 import { REGION, type Sandbox, startSandbox } from '../../../harness/sandbox.ts';
-import { faultServer, type StallingProxy, stallingProxy } from '../../../lib/sandbox/fault-servers.ts';
+import { type FaultMode, faultServer, type StallingProxy, stallingProxy } from '../../../lib/sandbox/fault-servers.ts';
 import { DEFAULT_FETCH_LIMITS, type FetchLimits, fetchStep } from '../../../lib/steps/git/fetch.ts';
 import { gitStep } from '../../../lib/steps/git/ls-remote.ts';
 import type { AwsCredentials } from '../../../lib/steps/git/password.ts';
@@ -159,12 +159,17 @@ describe('fetchStep against a server answering a corrupted pack', () => {
       pktLine(Buffer.concat([Buffer.from([1]), packBytes])),
       FLUSH_PKT,
     ]);
-  const serve = (body: Buffer) =>
-    faultServer(sandbox.pki, {
-      status: 200,
-      body,
-      headers: { 'content-type': 'application/x-git-upload-pack-result' },
-    });
+
+  /** The fetch step against a server answering every request with `mode`. */
+  async function fetchFrom(mode: FaultMode) {
+    const server = await faultServer(sandbox.pki, mode);
+    try {
+      return await fetchStep(sandbox.target({ gitEndpoint: server.url }), { headSha: want }, credentials, sandbox.deps);
+    } finally {
+      await server.stop();
+    }
+  }
+  const RESULT = { 'content-type': 'application/x-git-upload-pack-result' };
 
   it.each([
     ['the pack as captured', (p: Buffer) => p, null],
@@ -179,37 +184,17 @@ describe('fetchStep against a server answering a corrupted pack', () => {
       /corrupt zlib data|checksum mismatch/,
     ],
   ])('%s', async (_, corrupt, message) => {
-    const server = await serve(answer(corrupt(Buffer.from(pack))));
-    try {
-      const fetch = await fetchStep(
-        sandbox.target({ gitEndpoint: server.url }),
-        { headSha: want },
-        credentials,
-        sandbox.deps,
-      );
-      if (message === null) {
-        expect(fetch).toMatchObject({ ok: true, commit: want, objects: 7, packBytes: pack.length });
-      } else {
-        expect(fetch.failure).toMatchObject({ kind: 'protocol', phase: 'body' });
-        expect(fetch.failure?.message).toMatch(message);
-      }
-    } finally {
-      await server.stop();
+    const fetch = await fetchFrom({ status: 200, body: answer(corrupt(Buffer.from(pack))), headers: RESULT });
+    if (message === null) {
+      expect(fetch).toMatchObject({ ok: true, commit: want, objects: 7, packBytes: pack.length });
+    } else {
+      expect(fetch.failure).toMatchObject({ kind: 'protocol', phase: 'body' });
+      expect(fetch.failure?.message).toMatch(message);
     }
   });
 
   it('an answer of another content type: protocol in response', async () => {
-    const server = await faultServer(sandbox.pki, { status: 200, body: 'hello' });
-    try {
-      const fetch = await fetchStep(
-        sandbox.target({ gitEndpoint: server.url }),
-        { headSha: want },
-        credentials,
-        sandbox.deps,
-      );
-      expect(fetch.failure).toMatchObject({ kind: 'protocol', phase: 'response' });
-    } finally {
-      await server.stop();
-    }
+    const fetch = await fetchFrom({ status: 200, body: 'hello' });
+    expect(fetch.failure).toMatchObject({ kind: 'protocol', phase: 'response' });
   });
 });
