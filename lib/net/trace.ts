@@ -5,6 +5,7 @@ import type { LookupFunction, Socket } from 'node:net';
 import type { ConnectionOptions, SecureContext, TLSSocket } from 'node:tls';
 import type { Clock } from '../clock.ts';
 import { type Phase, type Phases, zeroPhases } from '../types.ts';
+import { sharedDefaultContext } from './trust.ts';
 
 /**
  * Monotonic timestamps of one HTTP(S) exchange, taken as events happen and subtracted once at the end
@@ -181,6 +182,10 @@ export function tracedAgent(
     capResponseBytes(socket, maxResponseBytes);
   };
   if (!trace.secure) return onEachSocket(new PlainAgent(base), watched);
-  const trust = options.secureContext ? { secureContext: options.secureContext } : options.ca ? { ca: options.ca } : {};
+  // A context per connection otherwise: Node builds one for every TLS connection given no context.
+  const trust =
+    options.ca && !options.secureContext
+      ? { ca: options.ca }
+      : { secureContext: options.secureContext ?? sharedDefaultContext() };
   return onEachSocket(new TlsAgent({ ...base, ...trust } satisfies ConnectionOptions), watched);
 }

@@ -20,3 +20,15 @@ export function trustedContext(caFile: string | undefined): SecureContext | unde
   }
   return context;
 }
+
+let defaultContext: SecureContext | undefined;
+
+/**
+ * Node's default trust store (its roots and NODE_EXTRA_CA_CERTS) as one TLS context, built at the first connection
+ * that needs it (not at cold start) and shared: left to itself, every TLS connection builds its own context, about
+ * 0.5 ms of CPU each.
+ */
+export const sharedDefaultContext = (): SecureContext => {
+  defaultContext ??= createSecureContext();
+  return defaultContext;
+};
