@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { type BoundedClientOptions, boundedClientConfig } from '../lib/net/aws-clients.ts';
 import type { PkiFiles } from '../lib/sandbox/pki.ts';
-import type { GitStepResult, ResultRecord, StsStepResult, TargetResult } from '../lib/types.ts';
+import type { GitStepResult, Phases, ResultRecord, StsStepResult, TargetResult } from '../lib/types.ts';
 import { zeroPhases } from '../lib/types.ts';
 import { FAKE_SOURCE_CREDENTIALS, type Moto } from './moto.ts';
 
@@ -28,9 +28,6 @@ export const motoClientOptions = (moto: Moto, pki: PkiFiles, timeoutMs = 2000): 
   timeoutMs,
 });
 
-export const createSqsClient = (options: BoundedClientOptions): SQSClient =>
-  new SQSClient(boundedClientConfig(options));
-
 /** The SNS envelope an SQS subscriber receives when RawMessageDelivery is off. */
 export interface SnsEnvelope {
   Type: string;
@@ -40,6 +37,9 @@ export interface SnsEnvelope {
   Message: string;
   MessageAttributes?: Record<string, { Type: string; Value: string }>;
 }
+
+export const createSqsClient = (options: BoundedClientOptions): SQSClient =>
+  new SQSClient(boundedClientConfig(options));
 
 /** Creates a queue and subscribes it to the topic (RawMessageDelivery false: the SNS envelope arrives). */
 export async function subscribeQueue(sns: SNSClient, sqs: SQSClient, topicArn: string, name: string): Promise<string> {
@@ -76,32 +76,44 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<SnsE
 
 const ROLE_ARN = 'arn:aws:iam::111122223333:role/canary-reader';
 
+/** A step that succeeded through private addresses in `durationMs` of its deadline, resolving in 2 ms and connecting in 3. */
+const okStep = (
+  endpoint: string,
+  addresses: string[],
+  [durationMs, deadlineMs]: [number, number],
+  phases: Pick<Phases, 'tlsMs' | 'firstByteMs' | 'transferMs'>,
+) => ({
+  ok: true,
+  endpoint,
+  addresses,
+  private: true,
+  durationMs,
+  deadlineMs,
+  phases: { ...zeroPhases(), dnsMs: 2, connectMs: 3, ...phases },
+  failure: null,
+});
+
 /** A healthy result of target `name`; `options` override fields of either step. */
 export function targetResult(
   name = 'team-repo',
   options: { sts?: Partial<StsStepResult>; git?: Partial<GitStepResult> } = {},
 ): TargetResult {
   const sts: StsStepResult = {
-    ok: true,
-    endpoint: `https://sts.${TEST_REGION}.amazonaws.com`,
-    addresses: ['10.0.1.10', '10.0.2.10'],
-    private: true,
-    durationMs: 180,
-    deadlineMs: 5000,
-    phases: { ...zeroPhases(), dnsMs: 2, connectMs: 3, tlsMs: 20, firstByteMs: 150, transferMs: 1 },
-    failure: null,
+    ...okStep(`https://sts.${TEST_REGION}.amazonaws.com`, ['10.0.1.10', '10.0.2.10'], [180, 5000], {
+      tlsMs: 20,
+      firstByteMs: 150,
+      transferMs: 1,
+    }),
     accountId: '111122223333',
     ...options.sts,
   };
   const git: GitStepResult = {
-    ok: true,
-    endpoint: `https://git-codecommit.${TEST_REGION}.amazonaws.com/v1/repos/${name}`,
-    addresses: ['10.0.1.20', '10.0.2.20'],
-    private: true,
-    durationMs: 420,
-    deadlineMs: 10_000,
-    phases: { ...zeroPhases(), dnsMs: 2, connectMs: 3, tlsMs: 25, firstByteMs: 380, transferMs: 4 },
-    failure: null,
+    ...okStep(
+      `https://git-codecommit.${TEST_REGION}.amazonaws.com/v1/repos/${name}`,
+      ['10.0.1.20', '10.0.2.20'],
+      [420, 10_000],
+      { tlsMs: 25, firstByteMs: 380, transferMs: 4 },
+    ),
     refs: 3,
     head: 'refs/heads/main',
     headSha: '5f1c0a4c2f7e1d9b8a6c3e2d1f0a9b8c7d6e5f4a',
