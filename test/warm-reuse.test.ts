@@ -188,53 +188,24 @@ interface WarmFault {
   deadlineMs?: number;
 }
 
+const warmFault = (
+  id: string,
+  step: WarmFault['step'],
+  url: () => string,
+  [kind, phase]: [FailureKind, Phase],
+  deadlineMs?: number,
+): WarmFault => ({ id, step, url, expected: { kind, phase }, ...(deadlineMs ? { deadlineMs } : {}) });
+
 const WARM_FAULTS: WarmFault[] = [
-  {
-    id: 'refused',
-    step: 'sts',
-    url: () => faults.refused?.url as string,
-    expected: { kind: 'refused', phase: 'connect' },
-  },
-  {
-    id: 'git-403',
-    step: 'git',
-    url: () => faults.status403?.url as string,
-    expected: { kind: 'auth', phase: 'response' },
-  },
-  { id: 'nxdomain', step: 'sts', url: () => 'https://nxdomain.canary.test', expected: { kind: 'dns', phase: 'dns' } },
-  {
-    id: 'git-garbage',
-    step: 'git',
-    url: () => faults.garbage?.url as string,
-    expected: { kind: 'protocol', phase: 'body' },
-  },
-  {
-    id: 'sts-503',
-    step: 'sts',
-    url: () => faults.status503?.url as string,
-    expected: { kind: 'http', phase: 'response' },
-  },
-  { id: 'git-reset', step: 'git', url: () => faults.reset?.url as string, expected: { kind: 'reset', phase: 'body' } },
-  {
-    id: 'sts-untrusted',
-    step: 'sts',
-    url: () => faults.untrusted?.url as string,
-    expected: { kind: 'tls', phase: 'tls' },
-  },
-  {
-    id: 'git-headers-hang',
-    step: 'git',
-    url: () => faults.headersHang?.url as string,
-    expected: { kind: 'timeout', phase: 'response' },
-    deadlineMs: 60,
-  },
-  {
-    id: 'sts-tls-hang',
-    step: 'sts',
-    url: () => faults.handshakeHang?.url as string,
-    expected: { kind: 'timeout', phase: 'tls' },
-    deadlineMs: 60,
-  },
+  warmFault('refused', 'sts', () => faults.refused?.url as string, ['refused', 'connect']),
+  warmFault('git-403', 'git', () => faults.status403?.url as string, ['auth', 'response']),
+  warmFault('nxdomain', 'sts', () => 'https://nxdomain.canary.test', ['dns', 'dns']),
+  warmFault('git-garbage', 'git', () => faults.garbage?.url as string, ['protocol', 'body']),
+  warmFault('sts-503', 'sts', () => faults.status503?.url as string, ['http', 'response']),
+  warmFault('git-reset', 'git', () => faults.reset?.url as string, ['reset', 'body']),
+  warmFault('sts-untrusted', 'sts', () => faults.untrusted?.url as string, ['tls', 'tls']),
+  warmFault('git-headers-hang', 'git', () => faults.headersHang?.url as string, ['timeout', 'response'], 60),
+  warmFault('sts-tls-hang', 'sts', () => faults.handshakeHang?.url as string, ['timeout', 'tls'], 60),
 ];
 
 /** Open handles by type (sockets, timers, processes, …) once the run's closes have been processed. */
