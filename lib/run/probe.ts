@@ -1,6 +1,6 @@
 import type { ResolvedTarget } from '../config/config.ts';
 import { gitStep, skippedGitStep } from '../steps/git/ls-remote.ts';
-import { type StsDeps, sourceCredentialsOf, stsStep } from '../steps/sts.ts';
+import { StsClients, type StsDeps, sourceCredentialsOf, stsStep } from '../steps/sts.ts';
 import type { Report, TargetResult } from '../types.ts';
 import { type DiagnosisConfig, findingsFor, runChecks } from './diagnosis.ts';
 
@@ -76,16 +76,19 @@ export async function probeAll(
   const startedAt = deps.clock.now();
   const start = deps.clock.monotonicMs();
   const { diagnosis } = options;
+  // One set of STS clients per sample (each step still has its own request and connection).
+  const stsClients = new StsClients();
+  const sampleDeps = { ...deps, stsClients };
   const [results, checks] = await Promise.all([
-    mapLimited(targets, options.concurrency, (target) => probeTarget(target, deps, options)),
+    mapLimited(targets, options.concurrency, (target) => probeTarget(target, sampleDeps, options)),
     diagnosis
       ? runChecks(
           targets.map((t) => t.region),
           diagnosis,
-          deps,
+          sampleDeps,
         )
       : null,
-  ]);
+  ]).finally(() => stsClients.destroy());
   return {
     ok: results.every((r) => r.ok),
     startedAt: startedAt.toISOString(),

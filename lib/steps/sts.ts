@@ -1,3 +1,4 @@
+import type { Agent } from 'node:http';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ConfigError } from '../config/config-error.ts';
@@ -61,7 +62,7 @@ function serviceFailure(error: unknown): StepFailure | undefined {
 export async function stsStep(
   target: StsTarget,
   sourceCredentials: AwsCredentials,
-  deps: NetDeps,
+  deps: NetDeps & Pick<StsDeps, 'stsClients'>,
   signal?: AbortSignal,
 ): Promise<StsOutcome> {
   const outcome = await timedExchange(
@@ -72,20 +73,13 @@ export async function stsStep(
     { deadlineMs: target.timeouts.stsMs, maxResponseBytes: STS_MAX_RESPONSE_BYTES },
     deps,
     async ({ url, agent, signal: abortSignal }) => {
-      const client = new STSClient({
-        region: target.region,
-        endpoint: url.origin,
-        credentials: sourceCredentials,
-        // The endpoint is explicit: FIPS or dual-stack settings from the environment must not override it.
-        useFipsEndpoint: false,
-        useDualstackEndpoint: false,
-        // Retries would hide exactly the latency and hangs being measured.
-        maxAttempts: 1,
-        requestHandler: new NodeHttpHandler({ httpAgent: agent, httpsAgent: agent }),
-      });
+      const shared = deps.stsClients?.for(url.origin, target.region, sourceCredentials);
+      const client = shared ?? newStsClient(url.origin, target.region, sourceCredentials);
+      // Each request through its own exchange's traced agent, also on a shared client (see exchangeHandler).
+      const options = { abortSignal, agent } as HandlerArgs[1];
       try {
         if (!target.roleArn) {
-          const identity = await client.send(new GetCallerIdentityCommand({}), { abortSignal });
+          const identity = await client.send(new GetCallerIdentityCommand({}), options);
           return { credentials: sourceCredentials, accountId: identity.Account };
         }
         const answer = await client.send(
@@ -98,7 +92,7 @@ export async function stsStep(
               : {}),
             DurationSeconds: 900,
           }),
-          { abortSignal },
+          options,
         );
         const c = answer.Credentials;
         if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) {
@@ -115,7 +109,7 @@ export async function stsStep(
       } catch (error) {
         throw serviceFailure(error) ?? error;
       } finally {
-        client.destroy();
+        if (!shared) client.destroy();
       }
     },
     signal,
@@ -131,6 +125,58 @@ export async function stsStep(
 export interface StsDeps extends NetDeps {
   /** The caller's own credentials, used to assume each target's role. */
   sourceCredentials: () => Promise<AwsCredentials>;
+  /** STS clients shared by a sample's steps (probeAll makes one per sample); without it each call builds its own. */
+  stsClients?: StsClients;
+}
+
+/**
+ * The SDK's request handler for an STS client: each request goes through the traced one-shot agent its exchange
+ * passes in the send options, so a client shared by many steps still times each step's own connection.
+ */
+type HandlerArgs = Parameters<NodeHttpHandler['handle']>;
+const exchangeHandler = {
+  handle: (request: HandlerArgs[0], options: HandlerArgs[1] & { agent?: Agent }) =>
+    new NodeHttpHandler({ httpAgent: options.agent, httpsAgent: options.agent }).handle(request, options),
+  updateHttpClientConfig: () => {},
+  httpHandlerConfigs: () => ({}),
+};
+
+function newStsClient(endpoint: string, region: string, credentials: AwsCredentials): STSClient {
+  return new STSClient({
+    region,
+    endpoint,
+    credentials,
+    // The endpoint is explicit: FIPS or dual-stack settings from the environment must not override it.
+    useFipsEndpoint: false,
+    useDualstackEndpoint: false,
+    // Retries would hide exactly the latency and hangs being measured.
+    maxAttempts: 1,
+    requestHandler: exchangeHandler,
+  });
+}
+
+/**
+ * STS clients by endpoint, region and source key, for the steps of one sample: building a client and resolving its
+ * configuration costs more CPU per target than the AssumeRole call itself. Each step still sends its own request
+ * over its own traced connection (exchangeHandler); only the SDK's client object is shared.
+ */
+export class StsClients {
+  readonly #clients = new Map<string, STSClient>();
+
+  for(endpoint: string, region: string, credentials: AwsCredentials): STSClient {
+    const key = `${endpoint}|${region}|${credentials.accessKeyId}|${credentials.sessionToken ?? ''}`;
+    let client = this.#clients.get(key);
+    if (!client) {
+      client = newStsClient(endpoint, region, credentials);
+      this.#clients.set(key, client);
+    }
+    return client;
+  }
+
+  destroy(): void {
+    for (const client of this.#clients.values()) client.destroy();
+    this.#clients.clear();
+  }
 }
 
 /**
