@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlertTable } from '../harness/alert-path.ts';
-import { FAKE_SOURCE_CREDENTIALS, type Moto, startMoto } from '../harness/moto.ts';
+import { type Moto, startMoto } from '../harness/moto.ts';
 import { createTestPki, type TestPki } from '../harness/sandbox.ts';
 import { assertNoSecrets, SOURCE_SECRET } from '../harness/secrets.ts';
 import { gitTlsTimeout, motoClientOptions, record, recordingLogger } from '../harness/sqs.ts';
@@ -12,6 +12,7 @@ import { Outbox } from '../lib/alerting/outbox.ts';
 import type { AlertSink } from '../lib/alerting/sinks.ts';
 import type { AnyAlert } from '../lib/alerting/text.ts';
 import { createAlertTableClient, DynamoDbTable } from '../lib/alerting/versioned-table.ts';
+import { motoCliEnv } from './support/moto-cli-env.ts';
 import { runCli } from './support/run-cli.ts';
 
 /** As CloudFormation names the stack's table. */
@@ -32,16 +33,7 @@ beforeAll(async () => {
   await createAlertTable(client, 'unrelated-table');
   client.destroy();
   const dir = mkdtempSync(join(tmpdir(), 'canary-mute-'));
-  env = {
-    AWS_ACCESS_KEY_ID: FAKE_SOURCE_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: FAKE_SOURCE_CREDENTIALS.secretAccessKey,
-    AWS_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: join(dir, 'no-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
-    // The SDK's own endpoint override and Node's extra CA: the CLI runs as it would against AWS.
-    AWS_ENDPOINT_URL: moto.url,
-    NODE_EXTRA_CA_CERTS: pki.caFile,
-  };
+  env = motoCliEnv(moto, pki, dir);
   configFile = join(dir, 'canary.json');
   writeFileSync(
     configFile,

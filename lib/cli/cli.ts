@@ -7,6 +7,7 @@ import { profileFindings } from '../run/diagnosis.ts';
 import { probeAll } from '../run/probe.ts';
 import { remediationFor } from '../run/remediation.ts';
 import { probeDeps } from '../run/runtime.ts';
+import { reportCommand } from './report-command.ts';
 import { formatReport, type Hint, styleFor } from './report-text.ts';
 import { silenceCommand } from './silence-command.ts';
 
@@ -17,6 +18,7 @@ export const USAGE = `Usage:
   codecommit-canary check --config <file>                 (validate a config; probes nothing)
   codecommit-canary demo [--interactive] [--speed <n>]   (a self-contained sandbox on 127.0.0.1; demo --help)
   codecommit-canary mute <target>|--all --for 2h --reason <text> --stack <name>   (also unmute, mutes; mute --help)
+  codecommit-canary report [--since 7d] [--json|--csv|--html <file>] --stack <name>  (report --help)
 
 Probes each target: AssumeRole through the STS endpoint, then git ls-remote against git-codecommit,
 timing DNS, connect, TLS, first byte and transfer. Exit 0 when all are ok, 1 when any failed, 2 on bad input.
@@ -180,6 +182,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (argv[0] === 'mute' || argv[0] === 'unmute' || argv[0] === 'mutes') {
       return await silenceCommand(argv[0], argv.slice(1), io);
     }
+    if (argv[0] === 'report') return await reportCommand(argv.slice(1), io);
     const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     const [command, ...rest] = positionals;
     if (values.help || command === 'help' || command === undefined) {

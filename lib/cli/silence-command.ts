@@ -17,6 +17,7 @@ import {
 import { formatDuration } from '../alerting/text.ts';
 import { systemClock } from '../clock.ts';
 import { DEFAULT_SILENCE_MAX_HOURS } from '../config/alerts.ts';
+import type { Io } from './cli.ts';
 import { knownTargets, openStack, STACK_OPTIONS, type Stack, StackInputError, unreadable } from './stack.ts';
 
 export const SILENCE_USAGE = `Usage:
@@ -47,12 +48,6 @@ const OPTIONS = {
   reason: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
-
-interface Io {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  env: NodeJS.ProcessEnv;
-}
 
 const describeSilence = (s: Silence): string =>
   `${s.target === ALL_TARGETS ? 'all targets' : s.target}: ${describeMute({ kind: 'silence', reason: s.reason, by: s.by, until: s.until })}`;

@@ -56,7 +56,8 @@ export async function openStack(values: StackValues, env: NodeJS.ProcessEnv): Pr
   const region = values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? config?.region;
   if (!region) throw new StackInputError('--region: required (or AWS_REGION, or --config with its region)');
   const credentials = values.profile ? fromIni({ profile: values.profile }) : undefined;
-  const options: BoundedClientOptions = { region, timeoutMs: 5000 };
+  // GetMetricData over days of 1-minute data takes seconds.
+  const options: BoundedClientOptions = { region, timeoutMs: 30_000 };
   const clientConfig = () => {
     const { credentials: _none, ...base } = boundedClientConfig(options);
     return credentials ? { ...base, credentials } : base;
