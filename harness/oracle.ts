@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -26,6 +26,10 @@ function assertInstalled(command: string, hint: string): void {
   const probe = spawnSync(command, ['--version'], { stdio: 'ignore' });
   if (probe.error || probe.status !== 0) throw new Error(`${command} not found on PATH: ${hint}`);
 }
+
+// Answers `get` with the password in the environment (never on a command line).
+const FIXED_HELPER =
+  '!f() { if [ "$1" = get ]; then echo "username=$CANARY_GIT_USERNAME"; echo "password=$CANARY_GIT_PASSWORD"; fi; }; f';
 
 const AWS_HINT = 'the tests need the AWS CLI (pip install awscli, or AWS CLI v2)';
 const GIT_HINT = 'the tests need git (apt-get install git)';
@@ -130,16 +134,46 @@ export interface ShallowFetchResult {
   tree: string;
   /** The `git fetch` process alone, start to exit (not the scratch repository's creation). */
   fetchMs: number;
+  /**
+   * CPU of the children of this process that exited during `git fetch` (Linux; `null` elsewhere): git and what it
+   * ran (the credential helper, index-pack), and a git server this process runs (git http-backend), if any.
+   */
+  childrenCpuMs: number | null;
+}
+
+/** CPU ms of this process's children that have exited and been waited for, from /proc (Linux: 100 ticks a second). */
+function exitedChildrenCpuMs(): number | null {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 /**
  * Real `git fetch --depth 1 <url> HEAD` into a scratch repository (removed afterwards), authenticated by the AWS
  * CLI credential helper: the commit and tree it fetched.
  */
-export async function gitFetchShallow(options: GitRemoteOptions): Promise<ShallowFetchResult> {
+export async function gitFetchShallow(
+  options: GitRemoteOptions & {
+    /**
+     * A password the helper gave earlier (valid 15 minutes), handed to git through the environment instead of
+     * running the helper again: git's own cost, for benches.
+     */
+    password?: GitCredentials;
+  },
+): Promise<ShallowFetchResult> {
   assertInstalled('git', GIT_HINT);
-  assertInstalled('aws', AWS_HINT);
-  const { env, config } = gitWithHelper(options);
+  if (!options.password) assertInstalled('aws', AWS_HINT);
+  const helper = gitWithHelper(options);
+  const env = options.password
+    ? { ...helper.env, CANARY_GIT_USERNAME: options.password.username, CANARY_GIT_PASSWORD: options.password.password }
+    : helper.env;
+  const config = options.password
+    ? [...helper.config, '-c', 'credential.helper=', '-c', `credential.helper=${FIXED_HELPER}`]
+    : helper.config;
   const dir = mkdtempSync(join(tmpdir(), 'canary-fetch-'));
   // No stdin: `git init` exits before a write to it could land (EPIPE).
   const git = (args: string[]) =>
@@ -149,13 +183,16 @@ export async function gitFetchShallow(options: GitRemoteOptions): Promise<Shallo
   };
   try {
     must(await git(['init', '--quiet', '--bare']), 'init');
+    const cpuBefore = exitedChildrenCpuMs();
     const start = performance.now();
     must(await git(['fetch', '--quiet', '--depth', '1', options.url, 'HEAD']), `fetch --depth 1 ${options.url}`);
     const fetchMs = performance.now() - start;
+    const cpuAfter = exitedChildrenCpuMs();
+    const childrenCpuMs = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
     const rev = await git(['rev-parse', 'FETCH_HEAD', 'FETCH_HEAD^{tree}']);
     must(rev, 'rev-parse FETCH_HEAD');
     const [commit = '', tree = ''] = rev.stdout.trim().split('\n');
-    return { commit, tree, fetchMs };
+    return { commit, tree, fetchMs, childrenCpuMs };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
