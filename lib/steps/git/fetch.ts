@@ -38,7 +38,7 @@ export interface FetchFields {
   objects: number;
   /** Pack bytes: the whole pack, or those that reached the pack reader before the failure (whole packets only). */
   packBytes: number;
-  /** Pack bytes per second over the transfer (first byte to last), when the fetch succeeded. */
+  /** Pack bytes per second from the pack's first byte to its last, when the fetch succeeded (and took time). */
   throughputBytesPerSec: number | null;
   /** When the deadline struck in the body: the body bytes that had arrived ("pack transfer stalled after N bytes"). */
   bytesBeforeStall: number | null;
@@ -49,6 +49,12 @@ export interface FetchFields {
 }
 
 export type FetchStepResult = StepResult & FetchFields;
+
+interface Progress {
+  bytes: number;
+  firstAt: number | null;
+  lastAt: number;
+}
 
 const RESULT_TYPE = 'application/x-git-upload-pack-result';
 /** Room on the socket above the pack: headers, side-band framing (5 bytes a packet), the shallow section. */
@@ -83,12 +89,14 @@ export async function fetchStep(
   if (headSha === null) return skippedFetchStep(target, limits, 'empty repository: HEAD does not resolve');
   const upload = uploadPackRequest(headSha, want.capabilities ?? FETCH_CAPABILITIES);
   // Bytes of the answer's body (framing included) and of the pack, as they arrive: what a stall leaves behind.
-  const body = { bytes: 0, lastAt: deps.clock.monotonicMs() };
-  const pack = { bytes: 0, lastAt: body.lastAt };
-  async function* counted<T extends Uint8Array>(source: AsyncIterable<T>, count: typeof body): AsyncGenerator<T> {
+  const startedAt = deps.clock.monotonicMs();
+  const body: Progress = { bytes: 0, firstAt: null, lastAt: startedAt };
+  const pack: Progress = { bytes: 0, firstAt: null, lastAt: startedAt };
+  async function* counted<T extends Uint8Array>(source: AsyncIterable<T>, count: Progress): AsyncGenerator<T> {
     for await (const chunk of source) {
       count.bytes += chunk.length;
       count.lastAt = deps.clock.monotonicMs();
+      count.firstAt ??= count.lastAt;
       yield chunk;
     }
   }
@@ -135,7 +143,8 @@ export async function fetchStep(
   );
 
   const stalled = result.failure?.kind === 'timeout' && result.failure.phase === 'body';
-  const transferSeconds = result.phases.transferMs / 1000;
+  // From the pack's first byte: the server's packing time (before it) is not the path's throughput.
+  const transferSeconds = pack.firstAt === null ? 0 : (pack.lastAt - pack.firstAt) / 1000;
   return {
     ...result,
     commit: value?.commit.oid ?? null,
