@@ -23,6 +23,15 @@ const STREAM = '2026/11/29/[$LATEST]0123456789abcdef0123456789abcdef';
 const EXPECT: ExpectedSource = { logGroup: LOG_GROUP, account: ACCOUNT, now: NOW };
 const MINUTE = 60_000;
 
+/** Where a step went: an interface endpoint's private addresses, and its time against its deadline. */
+const via = (endpoint: string, addresses: string[], [durationMs, deadlineMs]: [number, number]) => ({
+  endpoint,
+  addresses,
+  private: true,
+  durationMs,
+  deadlineMs,
+});
+
 /** A target as the probe reports it when the git endpoint hung in the TLS handshake. */
 function failingTarget(): TargetResult {
   return {
@@ -34,11 +43,7 @@ function failingTarget(): TargetResult {
     steps: {
       sts: {
         ok: true,
-        endpoint: 'https://sts.ap-northeast-1.amazonaws.com',
-        addresses: ['10.0.1.23', '10.0.2.41'],
-        private: true,
-        durationMs: 224.3,
-        deadlineMs: 5000,
+        ...via('https://sts.ap-northeast-1.amazonaws.com', ['10.0.1.23', '10.0.2.41'], [224.3, 5000]),
         phases: { dnsMs: 1.9, connectMs: 1.1, tlsMs: 21, firstByteMs: 199, transferMs: 0.4 },
         failure: null,
         certificateDaysLeft: 211,
@@ -46,11 +51,7 @@ function failingTarget(): TargetResult {
       },
       git: {
         ok: false,
-        endpoint: 'https://git-codecommit.ap-northeast-1.amazonaws.com',
-        addresses: ['10.0.1.57', 'fd00::1:57'],
-        private: true,
-        durationMs: 10_000.4,
-        deadlineMs: 10_000,
+        ...via('https://git-codecommit.ap-northeast-1.amazonaws.com', ['10.0.1.57', 'fd00::1:57'], [10_000.4, 10_000]),
         phases: { dnsMs: 2.2, connectMs: 1.3, tlsMs: 9996.9, firstByteMs: 0, transferMs: 0 },
         failure: { kind: 'timeout', phase: 'tls', message: 'no progress in tls before the 10.0 s deadline' },
         refs: 0,
