@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { ResolvedTarget } from '../../config/config.ts';
 import { type NetDeps, timedExchange } from '../../net/exchange.ts';
-import { kindForStatus, StepFailure } from '../../net/failure.ts';
+import { StepFailure } from '../../net/failure.ts';
 import type { StepResult } from '../../types.ts';
 import { type PackSummary, readPack } from './pack.ts';
 import type { AwsCredentials } from './password.ts';
-import { gitRequest, skippedGitEndpointStep } from './request.ts';
+import { expectGitAnswer, gitRequest, skippedGitEndpointStep } from './request.ts';
 import { FETCH_CAPABILITIES, packStream, uploadPackRequest } from './upload-pack.ts';
 
 type FetchTarget = Pick<ResolvedTarget, 'repository' | 'region' | 'gitEndpoint'>;
@@ -117,21 +117,7 @@ export async function fetchStep(
         req.on('error', reject);
         req.end(upload.body);
       });
-      const status = response.statusCode ?? 0;
-      const type = response.headers['content-type'] ?? '';
-      if (status !== 200 || !type.startsWith(RESULT_TYPE)) {
-        response.destroy();
-        if (status !== 200) {
-          throw new StepFailure({
-            kind: kindForStatus(status),
-            phase: 'response',
-            status,
-            message: `HTTP ${status} from ${url.host} for git-upload-pack`,
-          });
-        }
-        const message = `expected ${RESULT_TYPE}, got "${type.slice(0, 80)}" (not a smart-HTTP git server?)`;
-        throw new StepFailure({ kind: 'protocol', phase: 'response', message });
-      }
+      expectGitAnswer(response, url, RESULT_TYPE);
       const read = await readPack(counted(packStream(counted(response, body), upload), pack), {
         want: headSha,
         maxBytes: limits.maxBytes,

@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { ResolvedTarget } from '../../config/config.ts';
 import { type NetDeps, timedExchange } from '../../net/exchange.ts';
-import { kindForStatus, StepFailure } from '../../net/failure.ts';
+import { StepFailure } from '../../net/failure.ts';
 import type { GitStepResult } from '../../types.ts';
 import { type Advertisement, AdvertisementParser } from './advertisement.ts';
 import type { AwsCredentials } from './password.ts';
-import { gitRequest, skippedGitEndpointStep } from './request.ts';
+import { expectGitAnswer, gitRequest, skippedGitEndpointStep } from './request.ts';
 
 type GitTarget = Pick<ResolvedTarget, 'repository' | 'region' | 'gitEndpoint'> & { timeouts: { gitMs: number } };
 
@@ -50,18 +50,10 @@ export async function gitStep(
           '/info/refs?service=git-upload-pack',
           { agent, signal: abortSignal, headers: { Accept: '*/*' } },
           (response) => {
-            const status = response.statusCode ?? 0;
-            if (status !== 200) {
-              response.destroy();
-              const kind = kindForStatus(status);
-              reject(new StepFailure({ kind, phase: 'response', status, message: `HTTP ${status} from ${url.host}` }));
-              return;
-            }
-            const type = response.headers['content-type'] ?? '';
-            if (!type.startsWith(ADVERTISEMENT_TYPE)) {
-              response.destroy();
-              const message = `expected ${ADVERTISEMENT_TYPE}, got "${type.slice(0, 80)}" (not a smart-HTTP git server?)`;
-              reject(new StepFailure({ kind: 'protocol', phase: 'response', message }));
+            try {
+              expectGitAnswer(response, url, ADVERTISEMENT_TYPE);
+            } catch (failure) {
+              reject(failure);
               return;
             }
             readAdvertisement(response, deps.maxAdvertisementBytes).then(resolve, reject);

@@ -5,6 +5,7 @@ import type { Clock } from '../../clock.ts';
 import type { ResolvedTarget } from '../../config/config.ts';
 import { repositoryPath } from '../../config/endpoints.ts';
 import { signingRegion } from '../../config/git-host.ts';
+import { kindForStatus, StepFailure } from '../../net/failure.ts';
 import { type StepResult, zeroPhases } from '../../types.ts';
 import { type AwsCredentials, basicAuthorization, gitCredentials } from './password.ts';
 
@@ -35,6 +36,27 @@ export function gitRequest(
   const send = url.protocol === 'https:' ? request : plainRequest;
   const headers = { Authorization: basicAuthorization(auth), 'User-Agent': USER_AGENT, ...options.headers };
   return send(new URL(`${path}${suffix}`, url), { ...options, headers }, onResponse);
+}
+
+/**
+ * Throws the step's failure unless the answer is a 200 of `contentType` (whose body is then the caller's to read):
+ * another status by its kind (`auth`, `not-found` …), another content type as `protocol`, both in `response`.
+ */
+export function expectGitAnswer(response: IncomingMessage, url: URL, contentType: string): void {
+  const status = response.statusCode ?? 0;
+  const type = response.headers['content-type'] ?? '';
+  if (status === 200 && type.startsWith(contentType)) return;
+  response.destroy();
+  if (status !== 200) {
+    throw new StepFailure({
+      kind: kindForStatus(status),
+      phase: 'response',
+      status,
+      message: `HTTP ${status} from ${url.host}`,
+    });
+  }
+  const message = `expected ${contentType}, got "${type.slice(0, 80)}" (not a smart-HTTP git server?)`;
+  throw new StepFailure({ kind: 'protocol', phase: 'response', message });
 }
 
 /** A git step that did not run (nothing to run it with, or nothing to fetch): no address, no phase, no failure. */
