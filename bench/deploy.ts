@@ -1,12 +1,16 @@
-// What the deployed monitor costs to run: bundle sizes, cold init on Node 24, probe duration and peak RSS for
-// 1, 10 and 100 targets against the sandbox's stand-ins (lib/sandbox, as the demo runs them), and the monthly
-// cost per target at a 1-minute schedule.
+// What the deployed monitor costs to run: the zips `serverless package` makes in each delivery mode, their cold init
+// on Node 24 (median of 7, against a handler that only imports node:https, in the same run), probe duration and peak
+// RSS for 1, 10 and 100 targets against the sandbox's stand-ins (lib/sandbox, as the demo runs them), and the
+// monthly cost per target at a 1-minute schedule.
 // Run: npm run bench:deploy   (builds the bundles and packages the stack with osls first)
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parseConfig } from '../lib/config/config.ts';
+import { packConfig } from '../lib/config/packaged.ts';
 import { customMetricCount } from '../lib/metrics/catalogue.ts';
 import {
   DEMO_SOURCE_CREDENTIALS,
@@ -20,6 +24,8 @@ import { ensureNode24 } from '../scripts/node24.mjs';
 const run = promisify(execFile);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const node24: string = ensureNode24();
+/** The functions' V8 flags, as serverless.yml sets them (NODE_OPTIONS). */
+const NODE_OPTIONS: string[] = createRequire(import.meta.url)('../infra/lambda-bundle.cjs').nodeOptions.split(' ');
 
 // Prices (us-east-1, as published for 2026; change here if yours differ).
 const PRICE = {
@@ -35,24 +41,37 @@ const PRICE = {
 const RUNS_PER_MONTH = 43_800; // one a minute, 730 hours
 const MEMORY_GB = 256 / 1024;
 
-// 1. Zipped bundles, as osls packages them for Lambda.
-const packageDir = mkdtempSync(join(tmpdir(), 'canary-package-'));
-execFileSync(
-  'npx',
-  [
-    'serverless',
-    'package',
-    '--stage',
-    'bench',
-    '--package',
-    packageDir,
-    '--param=configPath=examples/canary.config.json',
-    '--param=subnetIds=subnet-00000000000000001,subnet-00000000000000002',
-    '--param=securityGroupIds=sg-00000000000000001',
-  ],
-  { stdio: 'ignore', env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIAFAKE', AWS_SECRET_ACCESS_KEY: 'fake' } },
-);
-const zips = readdirSync(packageDir).filter((f) => f.endsWith('.zip'));
+// 1. Zipped bundles, as osls packages them for Lambda, in each delivery mode; unzipped to be loaded as Lambda does.
+const packaged = (delivery: 'log' | 'direct') => {
+  const dir = mkdtempSync(join(tmpdir(), `canary-package-${delivery}-`));
+  execFileSync(
+    'npx',
+    [
+      'serverless',
+      'package',
+      '--stage',
+      'bench',
+      '--package',
+      dir,
+      '--param=configPath=examples/canary.config.json',
+      '--param=subnetIds=subnet-00000000000000001,subnet-00000000000000002',
+      '--param=securityGroupIds=sg-00000000000000001',
+      `--param=delivery=${delivery}`,
+    ],
+    { stdio: 'ignore', env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIAFAKE', AWS_SECRET_ACCESS_KEY: 'fake' } },
+  );
+  const zips = Object.fromEntries(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.zip'))
+      .map((zip) => {
+        const unzipped = mkdtempSync(join(tmpdir(), `canary-${delivery}-${zip}-`));
+        execFileSync('unzip', ['-q', join(dir, zip), '-d', unzipped]);
+        return [zip.replace(/\.zip$/, ''), { bytes: statSync(join(dir, zip)).size, dir: unzipped }];
+      }),
+  );
+  return zips as Record<'probe' | 'notify', { bytes: number; dir: string }>;
+};
+const shipped = { log: packaged('log'), direct: packaged('direct') };
 execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'ignore' });
 
 const sandbox = await startSandbox({ deadlineMs: 10_000 });
@@ -62,20 +81,19 @@ try {
   writeFileSync(caFile, sandbox.caPem);
   const configFor = (n: number) => {
     const file = join(dir, `targets-${n}.json`);
-    writeFileSync(
-      file,
-      JSON.stringify({
-        region: REGION,
-        dns: { servers: [sandbox.dns.server] },
-        endpoints: {
-          sts: sandbox.endpoints.sts,
-          git: sandbox.endpoints.git,
-          stsGlobal: sandbox.endpoints['sts-global'],
-        },
-        concurrency: 8,
-        targets: Array.from({ length: n }, (_, i) => ({ name: `t${i}`, repository: 'test_repo', roleArn: ROLE_ARN })),
-      }),
-    );
+    // Packaged as `serverless package` packages it: the function bundles take nothing else.
+    const config = parseConfig({
+      region: REGION,
+      dns: { servers: [sandbox.dns.server] },
+      endpoints: {
+        sts: sandbox.endpoints.sts,
+        git: sandbox.endpoints.git,
+        stsGlobal: sandbox.endpoints['sts-global'],
+      },
+      concurrency: 8,
+      targets: Array.from({ length: n }, (_, i) => ({ name: `t${i}`, repository: 'test_repo', roleArn: ROLE_ARN })),
+    });
+    writeFileSync(file, packConfig(config));
     return file;
   };
   const env = {
@@ -87,31 +105,48 @@ try {
     CANARY_STACK: 'bench',
   };
 
-  // 2. Cold init: import of each bundle in a fresh Node 24 process (module load + config + clients).
-  const initMs = async (bundle: string) => {
-    const times: number[] = [];
-    for (let i = 0; i < 7; i++) {
+  // 2. Cold init: the import of each shipped handler (its bundled config, clients, everything done at load) in a fresh
+  // Node 24 process, wall and CPU, in turns with a handler that only imports node:https (Node's own share).
+  const baseline = join(dir, 'https-only.mjs');
+  writeFileSync(baseline, "import 'node:https';\nexport const handler = async () => ({});\n");
+  const handlers = {
+    'probe (log)': { file: join(shipped.log.probe.dir, 'handlers/probe.js'), delivery: 'log' },
+    'probe (direct)': { file: join(shipped.direct.probe.dir, 'handlers/probe.js'), delivery: 'direct' },
+    notify: { file: join(shipped.log.notify.dir, 'handlers/notify.js'), delivery: 'log' },
+    'node:https only': { file: baseline, delivery: 'log' },
+  };
+  const samples = new Map<string, Array<{ wallMs: number; cpuMs: number }>>();
+  for (let round = 0; round < 7; round++) {
+    for (const [name, { file, delivery }] of Object.entries(handlers)) {
       const out = await run(
         node24,
         [
+          ...NODE_OPTIONS,
           '--input-type=module',
           '-e',
-          `const t = performance.now(); await import('./dist/handlers/${bundle}'); console.log(performance.now() - t);`,
+          `const t = performance.now(), c = process.cpuUsage(); await import(${JSON.stringify(file)});
+           const u = process.cpuUsage(c); console.log(performance.now() - t, (u.user + u.system) / 1000);`,
         ],
         {
           env: {
             ...env,
-            CANARY_CONFIG: configFor(1),
+            CANARY_DELIVERY: delivery,
             CANARY_TABLE: 't',
             CANARY_TOPIC_ARN: 'arn:aws:sns:us-east-1:111111111111:t',
           },
         },
       );
-      times.push(Number(out.stdout.trim()));
+      const [wallMs = Number.NaN, cpuMs = Number.NaN] = out.stdout.trim().split(' ').map(Number);
+      samples.set(name, [...(samples.get(name) ?? []), { wallMs, cpuMs }]);
     }
-    return median(times);
-  };
-  const init = { probe: await initMs('probe.mjs'), notify: await initMs('notify.mjs') };
+  }
+  const init = Object.fromEntries(
+    [...samples].map(([name, xs]) => [
+      name,
+      { wallMs: median(xs.map((x) => x.wallMs)), cpuMs: median(xs.map((x) => x.cpuMs)) },
+    ]),
+  );
+  const reference = init['node:https only'] ?? { wallMs: Number.NaN, cpuMs: Number.NaN };
 
   // 3. One scheduled run of the probe bundle for 1, 10, 100 targets: duration and peak RSS.
   const runs: Array<{ targets: number; durationMs: number; rssMiB: number }> = [];
@@ -119,6 +154,7 @@ try {
     const out = await run(
       node24,
       [
+        ...NODE_OPTIONS,
         '--import',
         './bench/peak-rss.mjs',
         '--input-type=module',
@@ -141,10 +177,21 @@ try {
   console.log(
     `machine: ${machine}; bundles run on Node ${execFileSync(node24, ['--version'], { encoding: 'utf8' }).trim()}`,
   );
-  console.log('\nzipped bundles (osls + serverless-esbuild):');
-  for (const zip of zips)
-    console.log(`  ${zip.padEnd(28)} ${(statSync(join(packageDir, zip)).size / 1024).toFixed(0)} KiB`);
-  console.log(`\ncold init, median of 7: probe ${init.probe.toFixed(0)} ms, notify ${init.notify.toFixed(0)} ms`);
+  console.log('\nzipped bundles (osls + serverless-esbuild), per delivery mode:');
+  for (const delivery of ['log', 'direct'] as const) {
+    const { probe, notify } = shipped[delivery];
+    console.log(
+      `  ${delivery.padEnd(6)}  probe.zip ${(probe.bytes / 1000).toFixed(0)} KB, notify.zip ${(notify.bytes / 1000).toFixed(0)} KB`,
+    );
+  }
+  console.log(
+    '\ncold init on Node 24, median of 7 (import of the shipped handler; CPU in brackets; x = against node:https only):',
+  );
+  for (const [name, { wallMs, cpuMs }] of Object.entries(init)) {
+    console.log(
+      `  ${name.padEnd(16)} ${`${wallMs.toFixed(0)} ms`.padStart(7)} (${cpuMs.toFixed(0)} ms CPU)  ${(wallMs / reference.wallMs).toFixed(1)}x`,
+    );
+  }
   console.log('\none scheduled run (probe bundle, log mode, concurrency 8, STS and git stand-ins on loopback):');
   console.log('  targets  duration   peak RSS   duration/target');
   for (const r of runs) {
