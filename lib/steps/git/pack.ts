@@ -213,10 +213,16 @@ class PackReader {
       failure ??= error;
     });
     const settled = () => ended || failure !== null || inflate.destroyed;
-    // The write's callback runs once zlib took the chunk; `end` follows on the next turns of the loop.
+    // The write's callback runs once zlib took the chunk (`end` follows on the next turns of the loop); a zlib
+    // error destroys the stream without calling it, so its close settles the write too.
     const write = (chunk: Buffer) =>
       new Promise<void>((resolve) => {
-        inflate.write(chunk, () => setImmediate(resolve));
+        const settle = () => {
+          inflate.off('close', settle);
+          setImmediate(resolve);
+        };
+        inflate.once('close', settle);
+        inflate.write(chunk, settle);
       });
     // Input zlib has taken is hashed and dropped as it goes: memory stays about one piece, whatever the object.
     let taken = 0;

@@ -150,6 +150,15 @@ describe('readPack on packs written here', () => {
     if (!result.ok) expect(result.error.message).toMatch(/inflates to 5 bytes, its header says 9/);
   });
 
+  it.each([0, 1 << 20])('corrupt zlib data fails at once, not at the deadline (inline limit %i)', async (inline) => {
+    const pack = buildPack([{ type: 3, body: Buffer.alloc(5000, 'z') }]);
+    pack.fill(0xff, 16, 24); // inside the blob's deflate stream, past its 2-byte zlib header
+    const result = await readPack(chunks(pack, 512), { want, maxBytes: 1 << 20, inlineInflateBytes: inline });
+    expect(result.ok).toBe(false);
+    if (!result.ok)
+      expect(result.error.message).toMatch(/^blob in object 1 of 1 \(pack offset 12\): corrupt zlib data/);
+  });
+
   it('an invalid object type fails', async () => {
     const result = await readPack(chunks(buildPack([{ type: 5, body: body }]), 100), { want, maxBytes: 1 << 20 });
     expect(result).toEqual({
