@@ -18,11 +18,13 @@ const EXPECTED_ALERTS = [
   { state: 'RECOVERED', step: 'sts', kind: 'timeout' },
   { state: 'ALARM', step: 'git', kind: 'auth' },
   { state: 'RECOVERED', step: 'git', kind: 'auth' },
+  { state: 'ALARM', step: 'git', kind: 'auth' },
+  { state: 'RECOVERED', step: 'git', kind: 'auth' },
   { state: 'FINDING', step: 'none', kind: 'global-sts-unreachable' },
   { state: 'CLEARED', step: 'none', kind: 'global-sts-unreachable' },
 ];
 const SUMMARY_LINE =
-  /^demo finished: 7 scenes, 6 alerts sent \(2 ALARM, 2 RECOVERED, 1 FINDING, 1 CLEARED\), 16 runs in \d+\.\d s$/m;
+  /^demo finished: 10 scenes, 8 alerts sent \(3 ALARM, 3 RECOVERED, 1 FINDING, 1 CLEARED\), 22 runs in \d+\.\d s$/m;
 /** A user's own AWS setup the demo must neither use nor trip over (FIPS refuses custom endpoints). */
 const USER_KEY_ID = 'AKIAUSERSOWNKEY00001';
 
@@ -101,6 +103,20 @@ describe('codecommit-canary demo (scripted)', () => {
     for (const alert of result.summary.alerts) expect(out.text).toContain(`=== ${alert.subject} ===\n${alert.text}`);
     expect(result.summary.alerts[0]?.subject).toMatch(/^\[ALARM\] team-repo: sts AssumeRole timed out in response/);
     expect(result.summary.alerts[2]?.subject).toBe('[ALARM] team-repo: git ls-remote access denied (HTTP 403)');
+    // The silence held the third incident's ALARM until it was lifted; the page says so.
+    expect(result.summary.alerts[4]?.text).toMatch(
+      /^NOTE: held while silenced until \S+ by arn:aws:iam::\d{12}:user\/demo: rotating the role policy; the incident is still open\.$/m,
+    );
+    // It ends with the report: a sparkline row per target, the incidents, the silence; then the summary.
+    const report = out.text.indexOf('codecommit-canary report ');
+    expect(report).toBeGreaterThan(out.text.lastIndexOf('=== '));
+    expect(report).toBeLessThan(out.text.search(SUMMARY_LINE));
+    expect(out.text).toMatch(/^team-repo\s+\d+\.\d\d %\s+[▁▂▃▄▅▆▇█·]{22}$/m);
+    expect(out.text.match(/^ {2}incident \S+: /gm)).toHaveLength(3);
+    expect(out.text).toMatch(/^ {2}incident \S+: .*git auth in \w+ \(silenced\)$/m);
+    expect(out.text).toMatch(
+      /^silence all targets \S+ to \S+ by arn:aws:iam::\d{12}:user\/demo: rotating the role policy$/m,
+    );
 
     // Assess: nothing but loopback, by configuration and by what actually connected
     const { sandbox } = result;

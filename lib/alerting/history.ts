@@ -40,6 +40,12 @@ export interface ExtraItem {
 
 export const historyKey = (target: string, openedAt: string): string => `${HISTORY_PREFIX}${target}/${openedAt}`;
 
+/** The target inside a history or silence log key (`<prefix><target>/<time>`). */
+export const targetOfKey = (key: unknown, prefix: string): string => {
+  const rest = String(key).slice(prefix.length);
+  return rest.slice(0, rest.lastIndexOf('/'));
+};
+
 export const expiresAt = (now: Date, days: number): number => Math.floor(now.getTime() / 1000) + days * 86_400;
 
 /**

@@ -7,15 +7,19 @@
 import type { IncidentState } from '../alerting/incident-policy.ts';
 import { notify, readIncidentState } from '../alerting/notify.ts';
 import { Outbox } from '../alerting/outbox.ts';
+import { SilenceStore } from '../alerting/silence-store.ts';
+import { ALL_TARGETS } from '../alerting/silences.ts';
 import { type AlertSink, ConsoleAlertSink, type Delivery } from '../alerting/sinks.ts';
 import type { AnyAlert } from '../alerting/text.ts';
 import { MemoryTable } from '../alerting/versioned-table.ts';
 import { systemClock } from '../clock.ts';
 import { jsonLogger, type Writer } from '../log.ts';
 import { decodeSubscriptionEvent, encodeSubscriptionEvent, probeLogGroupName } from '../metrics/log-records.ts';
+import type { Report as ProbeReport } from '../report/compute.ts';
 import { type RunSummary, runMonitor } from '../run/monitor.ts';
 import { PROBE_ACCOUNT, type Sandbox } from '../sandbox/sandbox.ts';
 import type { Report } from '../types.ts';
+import { demoReport, type PlayedRun } from './demo-report.ts';
 import { MetricLineSink } from './metric-line.ts';
 
 export const DEMO_STACK = 'codecommit-canary-demo';
@@ -69,6 +73,8 @@ export class DemoPipeline {
   /** The notifier's table, in memory: incident and finding state with the owed notifications. */
   readonly #table = new MemoryTable();
   readonly #alerts: RecordingAlertSink;
+  readonly #silences = new SilenceStore(this.#table, { clock: systemClock });
+  readonly #played: PlayedRun[] = [];
 
   constructor(sandbox: Sandbox) {
     this.#sandbox = sandbox;
@@ -79,6 +85,29 @@ export class DemoPipeline {
   /** Every alert sent so far, oldest first. */
   get alerts(): readonly AnyAlert[] {
     return this.#alerts.sent;
+  }
+
+  /** `mute --all` with this reason (who: the demo's caller), or `unmute --all` for null. */
+  async silence(reason: string | null): Promise<void> {
+    const active = (await this.#silences.list()).length > 0;
+    if (reason === null) {
+      if (active) await this.#silences.unmute('all');
+      return;
+    }
+    if (active) return;
+    const from = systemClock.now();
+    await this.#silences.mute({
+      target: ALL_TARGETS,
+      from: from.toISOString(),
+      until: new Date(from.getTime() + 10 * 60_000).toISOString(),
+      reason,
+      by: `arn:aws:iam::${PROBE_ACCOUNT}:user/demo`,
+    });
+  }
+
+  /** The report `codecommit-canary report` would print, over the runs played so far. */
+  report(intervalMs: number): Promise<ProbeReport> {
+    return demoReport(this.#played, this.#table, { intervalMs, slo: 99 });
   }
 
   async run(): Promise<RunOutcome> {
@@ -111,6 +140,7 @@ export class DemoPipeline {
       clock: systemClock,
     });
     const results = records.map((record) => record.result);
+    this.#played.push({ at: Date.parse(summary.startedAt), results });
     return {
       summary,
       report: {

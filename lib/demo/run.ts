@@ -4,6 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { styleFor } from '../cli/report-text.ts';
+import { formatReportText } from '../report/render-text.ts';
 import { isolateFromAwsConfig } from '../sandbox/isolation.ts';
 import { type Sandbox, setFaults, startSandbox } from '../sandbox/sandbox.ts';
 import { KEY_HELP, type KeyInput, listenForKeys } from './keys.ts';
@@ -125,6 +126,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
       for (const [index, scene] of scenes.entries()) {
         if (quit.requested) break;
         setFaults(box.faults, scene.faults);
+        await pipeline.silence(scene.silence ?? null);
         shown.scene(scene, index, scenes);
         const before = pipeline.alerts.length;
         let played = 0;
@@ -154,7 +156,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
       alerts: [...pipeline.alerts],
       durationMs: performance.now() - started,
     };
-    shown.finish(summary);
+    shown.finish(summary, runs > 0 ? formatReportText(await pipeline.report(intervalMs)) : null);
     const exitCode = interrupted ? 130 : outcomes.some((o) => o.problem) ? 1 : 0;
     return { exitCode, summary, sandbox: box };
   } finally {

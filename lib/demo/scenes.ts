@@ -26,6 +26,8 @@ export interface Scene {
   runs: number;
   /** The alerts the scene must send, in order (none: it must send none). */
   alerts: readonly ExpectedAlert[];
+  /** A silence of every target in force while the scene plays (`mute --all`), with this reason. */
+  silence?: string;
 }
 
 /** A scene with nothing broken. */
@@ -70,6 +72,27 @@ export const SCENES: readonly Scene[] = [
       caption: 'The role may pull again. Look for the RECOVERED message and refs/HEAD back in the git step.',
     },
   ),
+  {
+    id: 'silenced',
+    caption:
+      'Planned work: `codecommit-canary mute --all --for 10m --reason "rotating the role policy"`. git is refused again: the runs fail and the incident opens in the table, but nothing pages.',
+    faults: { git: 'deny' },
+    runs: 3,
+    silence: 'rotating the role policy',
+    alerts: [],
+  },
+  {
+    id: 'silence-lifted',
+    caption:
+      '`codecommit-canary unmute --all` while git is still refused: the incident still open pages once, its ALARM noting the silence that held it.',
+    faults: { git: 'deny' },
+    runs: 1,
+    alerts: [{ state: 'ALARM', step: 'git', kind: 'auth' }],
+  },
+  {
+    ...healthy('silence-recovered', 'The role may pull again: RECOVERED, as after any incident.'),
+    alerts: [{ state: 'RECOVERED', step: 'git', kind: 'auth' }],
+  },
   ...faultAndEnd(
     {
       id: 'global-sts-hang',

@@ -186,8 +186,10 @@ export class DemoView {
     this.#emit([`  ${text}`], '');
   }
 
-  finish(summary: DemoSummary): void {
+  /** The closing lines, after the report of the runs played (as `codecommit-canary report` prints it). */
+  finish(summary: DemoSummary, report: string | null = null): void {
     if (this.#live) this.#redraw();
+    if (report) this.#out.write(`\n${report}`);
     this.#out.write(`\n${summaryLines(summary, this.#style).join('\n')}\n`);
   }
 

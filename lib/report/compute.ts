@@ -133,6 +133,31 @@ function mutedAt(target: string, t: number, silences: readonly SilenceSpan[], wi
   );
 }
 
+/**
+ * Time muted in the range: the union of the target's silences, exactly, plus each minute a window covers that no
+ * silence does (windows repeat by cron, so they are walked minute by minute).
+ */
+function mutedMs(target: string, input: ReportInput): number {
+  const [start, end] = [input.since.getTime(), input.until.getTime()];
+  const spans = input.silences
+    .filter((s) => s.target === target || s.target === '*')
+    .map((s) => [Math.max(start, Date.parse(s.from)), Math.min(end, Date.parse(s.until))] as const)
+    .filter(([from, until]) => until > from)
+    .sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let reached = start;
+  for (const [from, until] of spans) {
+    total += Math.max(0, until - Math.max(from, reached));
+    reached = Math.max(reached, until);
+  }
+  if (input.windows.length === 0) return total;
+  for (let t = start; t < end; t += 60_000) {
+    const silenced = spans.some(([from, until]) => from <= t && t < until);
+    if (!silenced && mutedAt(target, t, [], input.windows)) total += Math.min(60_000, end - t);
+  }
+  return total;
+}
+
 /** The start (UTC) of the bucket holding `t`: day, ISO week (Monday), or month. */
 export function bucketStart(t: number, bucket: Bucket): string {
   const d = new Date(t);
@@ -176,10 +201,7 @@ function targetReport(input: ReportInput, target: ReportInput['targets'][number]
   }
   const rangeMs = input.until.getTime() - input.since.getTime();
   const expectedSamples = Math.round((rangeMs / 60_000) * input.samplesPerMinute);
-  let mutedMinutes = 0;
-  for (let t = input.since.getTime(); t < input.until.getTime(); t += 60_000) {
-    if (mutedAt(target.name, t, input.silences, input.windows)) mutedMinutes++;
-  }
+  const mutedMinutes = mutedMs(target.name, input) / 60_000;
   const steps: StepReport[] = stepNames.map((name, i) => {
     const series = target.steps[name] as StepSeries;
     let stepGood = 0;

@@ -11,7 +11,12 @@ import {
   ListMetricsCommand,
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
-import { HISTORY_PREFIX, type IncidentHistory, SILENCE_LOG_PREFIX } from '../alerting/history.ts';
+import {
+  HISTORY_PREFIX,
+  type IncidentHistory,
+  SILENCE_LOG_PREFIX,
+  targetOfKey as targetOf,
+} from '../alerting/history.ts';
 import type { DynamoDbTable } from '../alerting/versioned-table.ts';
 import { DIMENSION, METRIC, PHASE_METRICS } from '../metrics/catalogue.ts';
 import { untilAborted } from '../net/deadline.ts';
@@ -197,10 +202,6 @@ export async function fetchReportData(options: FetchOptions): Promise<ReportData
     options.table.scanPrefix(SILENCE_LOG_PREFIX, signal),
   ]);
   // The partition key is the item's key (`#history/<target>/<opened>`): the target is inside it.
-  const targetOf = (key: unknown, prefix: string): string => {
-    const rest = String(key).slice(prefix.length);
-    return rest.slice(0, rest.lastIndexOf('/'));
-  };
   const inRange = (from: string, to: string | null) =>
     Date.parse(from) < options.until.getTime() && (to === null || Date.parse(to) >= options.since.getTime());
   return {

@@ -93,7 +93,7 @@ function targetSection(t: TargetReport, report: Report): string {
       : `${t.slo.budgetLeftMinutes.toFixed(1)} of ${t.slo.budgetMinutes.toFixed(1)} min`;
   return `<section class="target" id="target-${escapeHtml(t.target)}">
 <h2>${escapeHtml(t.target)} <span class="${t.slo.met === false ? 'bad' : 'ok'}">${formatPercent(t.availability)}</span></h2>
-<p>Excluding muted time: ${formatPercent(t.availabilityUnmuted)} (muted ${t.mutedMinutes} min). Missing samples: ${t.missingSamples} of ${t.expectedSamples} (no datapoint, not counted as failures). SLO ${t.slo.target} %: ${t.slo.met === null ? 'no data' : t.slo.met ? 'met' : 'missed'}, error budget left ${budget}.</p>
+<p>Excluding muted time: ${formatPercent(t.availabilityUnmuted)} (muted ${formatDuration(t.mutedMinutes * 60_000)}). Missing samples: ${t.missingSamples} of ${t.expectedSamples} (no datapoint, not counted as failures). SLO ${t.slo.target} %: ${t.slo.met === null ? 'no data' : t.slo.met ? 'met' : 'missed'}, error budget left ${budget}.</p>
 <table class="steps"><thead><tr><th>step</th><th>availability</th><th>excluding muted</th><th>p50</th><th>p95</th><th>p99</th></tr></thead><tbody>${steps}</tbody></table>
 <h3>Availability by ${report.bucket}</h3>
 ${availabilityChart(t)}

@@ -20,11 +20,14 @@ const ms = (value: number | null): string => (value === null ? '-' : `${Math.rou
 export function sparkline(target: TargetReport, since: number, until: number, width = SPARK_WIDTH): string {
   const columns = Array.from({ length: width }, () => ({ ok: 0, n: 0 }));
   const span = Math.max(until - since, 1);
-  for (const point of target.series) {
-    const column = columns[Math.min(width - 1, Math.floor(((point.t - since) / span) * width))];
-    if (column) {
-      column.ok += point.ok;
-      column.n += 1;
+  // No more points than columns: one column each, in order; else columns are equal slices of the range.
+  const column = (t: number, index: number) =>
+    target.series.length <= width ? index : Math.min(width - 1, Math.floor(((t - since) / span) * width));
+  for (const [index, point] of target.series.entries()) {
+    const slot = columns[column(point.t, index)];
+    if (slot) {
+      slot.ok += point.ok;
+      slot.n += 1;
     }
   }
   return columns
@@ -44,14 +47,14 @@ export function formatReportText(report: Report): string {
   const since = Date.parse(report.since);
   const until = Date.parse(report.until);
   const lines = [
-    `codecommit-canary report ${report.since} to ${report.until} (periods of ${report.periodSeconds} s)`,
+    `codecommit-canary report ${report.since} to ${report.until} (periods of ${Number(report.periodSeconds.toFixed(3))} s)`,
     '',
   ];
   const nameWidth = Math.max(8, ...report.targets.map((t) => t.target.length));
   for (const t of report.targets) {
     lines.push(
-      `${t.target.padEnd(nameWidth)}  ${formatPercent(t.availability).padStart(8)}  ${sparkline(t, since, until)}`,
-      `  excluding muted time: ${formatPercent(t.availabilityUnmuted)}; muted ${t.mutedMinutes} min; failed samples ${Number(t.failedSamples.toFixed(2))}; missing ${t.missingSamples} of ${t.expectedSamples} expected (no datapoint, apart from failures)`,
+      `${t.target.padEnd(nameWidth)}  ${formatPercent(t.availability).padStart(8)}  ${sparkline(t, since, until, Math.min(SPARK_WIDTH, Math.max(1, t.series.length)))}`,
+      `  excluding muted time: ${formatPercent(t.availabilityUnmuted)}; muted ${formatDuration(t.mutedMinutes * 60_000)}; failed samples ${Number(t.failedSamples.toFixed(2))}; missing ${t.missingSamples} of ${t.expectedSamples} expected (no datapoint, apart from failures)`,
       `  SLO ${t.slo.target} %: ${t.slo.met === null ? 'no data' : t.slo.met ? 'met' : 'MISSED'}; error budget ${minutes(t.slo.budgetMinutes)}, left ${t.slo.budgetLeftMinutes === null ? 'n/a' : minutes(t.slo.budgetLeftMinutes)}`,
     );
     for (const step of t.steps) {
@@ -116,7 +119,7 @@ export function formatReportCsv(report: Report): string {
   ];
   const rows: Array<Array<string | number | null>> = [];
   for (const t of report.targets) {
-    const common = [t.missingSamples, t.mutedMinutes] as const;
+    const common = [t.missingSamples, Number(t.mutedMinutes.toFixed(1))] as const;
     rows.push([
       t.target,
       'all',
