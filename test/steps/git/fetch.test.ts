@@ -133,19 +133,20 @@ describe('fetchStep through a path that stalls large answers', () => {
     const endpoint = `https://git.canary.test:${proxy.port}`;
     const before = proxy.connections;
     // Act
-    const { lsRemote, fetch } = await lsRemoteThenFetch('large_repo', { timeoutMs: 2000 }, endpoint);
+    const { lsRemote, fetch } = await lsRemoteThenFetch('large_repo', { timeoutMs: 3000 }, endpoint);
     // Assess
     expect(lsRemote.ok).toBe(true);
     expect(proxy.connections - before).toBe(2);
     expect(fetch.failure).toMatchObject({ kind: 'timeout', phase: 'body' });
-    expect(fetch.durationMs).toBeGreaterThanOrEqual(1900);
-    expect(fetch.durationMs).toBeLessThan(3000);
+    // The deadline ends it, whatever phase the stall left it in.
+    expect(fetch.durationMs).toBeGreaterThanOrEqual(2900);
+    expect(fetch.durationMs).toBeLessThan(4500);
     // What passed, less the TLS handshake and records and the HTTP headers, was the answer's body.
     expect(fetch.bytesBeforeStall).toBeGreaterThan(STALL_AFTER_BYTES - 16 * 1024);
     expect(fetch.bytesBeforeStall).toBeLessThan(STALL_AFTER_BYTES);
     // Only whole side-band packets reach the pack reader: fewer pack bytes than body bytes.
     expect(fetch.packBytes).toBeLessThan(fetch.bytesBeforeStall ?? 0);
-    expect(fetch.stalledForMs).toBeGreaterThan(1000);
+    expect(fetch.stalledForMs).toBeGreaterThan(500);
     expect(fetch.commit).toBeNull();
   });
 });
