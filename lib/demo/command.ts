@@ -8,7 +8,8 @@ export const DEMO_USAGE = `Usage: codecommit-canary demo [--interactive] [--spee
 
 Runs the real probe, metrics and alert code against a sandbox in this process (STS, git-codecommit and DNS on
 127.0.0.1; no AWS account, no network) and plays scenes: healthy, an STS hang and its ALARM, recovery,
-git refusing the role (403) and its ALARM, recovery. Ends by itself with a summary; exit 0 when every scene
+git refusing the role (403) and its ALARM, recovery, the same under a silence (no page until it is lifted, then
+one), the global STS finding. Ends by itself with the report of its runs and a summary; exit 0 when every scene
 sent exactly the alerts it should.
 
 Options:
