@@ -93,6 +93,7 @@ async function parent(): Promise<void> {
     keepNames: true,
     banner: lambdaBundle.banner,
     alias: lambdaBundle.alias,
+    mainFields: lambdaBundle.mainFields,
     external: [...lambdaBundle.external, 'esbuild'],
     plugins: lambdaBundle.plugins,
     logLevel: 'warning',

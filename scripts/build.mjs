@@ -29,6 +29,7 @@ await build({
   // As shipped: no source map (docs/architecture.md, "The Lambda bundles"), names kept for stack traces.
   keepNames: true,
   alias: lambdaBundle.alias,
+  mainFields: lambdaBundle.mainFields,
   external: lambdaBundle.external,
   plugins: lambdaBundle.plugins,
   entryPoints: { probe: 'handlers/probe.ts', notify: 'handlers/notify.ts' },

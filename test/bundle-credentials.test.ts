@@ -24,6 +24,7 @@ const run = promisify(execFile);
 /** How the functions are bundled (infra/lambda-bundle.cjs, shared with scripts/build.mjs and serverless.yml). */
 const lambdaBundle = createRequire(import.meta.url)('../infra/lambda-bundle.cjs') as {
   alias: Record<string, string>;
+  mainFields: string[];
   external: string[];
   banner: { js: string };
   plugins: Plugin[];
@@ -69,6 +70,7 @@ beforeAll(async () => {
     // As scripts/build.mjs and serverless.yml build the functions (infra/lambda-bundle.cjs).
     banner: lambdaBundle.banner,
     alias: Object.fromEntries(Object.entries(lambdaBundle.alias).map(([from, to]) => [from, join(ROOT, to)])),
+    mainFields: lambdaBundle.mainFields,
     external: lambdaBundle.external,
     plugins: lambdaBundle.plugins,
   });
