@@ -124,6 +124,7 @@ export async function startSandbox(options: { manyRefs?: boolean } = {}): Promis
       roleArn: ROLE_ARN,
       sessionName: 'canary-test',
       stsEndpoint,
+      stsRegion: REGION,
       gitEndpoint,
       timeouts: { stsMs: 5000, gitMs: 10_000 },
       ...overrides,

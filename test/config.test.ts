@@ -72,9 +72,17 @@ describe('valid configs', () => {
       repository: 'r2',
       region: 'cn-north-1',
       stsEndpoint: 'https://sts.cn-north-1.amazonaws.com.cn',
+      stsRegion: 'cn-north-1',
       gitEndpoint: 'https://git-codecommit.cn-north-1.amazonaws.com.cn',
     });
-    expect(c).toMatchObject({ repository: 'r3', region: 'us-west-2', timeouts: { stsMs: 4000, gitMs: 3000 } });
+    // A target in another region of the partition: STS of the monitor's region, signed for that region.
+    expect(c).toMatchObject({
+      repository: 'r3',
+      region: 'us-west-2',
+      stsEndpoint: 'https://sts.ap-northeast-1.amazonaws.com',
+      stsRegion: 'ap-northeast-1',
+      timeouts: { stsMs: 4000, gitMs: 3000 },
+    });
     expect(d?.gitEndpoint).toBe('https://vpce-1.git-codecommit.x.vpce.amazonaws.com');
     expect(d?.stsEndpoint).toBe('https://sts.ap-northeast-1.amazonaws.com');
   });

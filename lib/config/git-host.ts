@@ -16,3 +16,20 @@ export const hostRegion = (hostname: string): string | null => HOST_REGION.exec(
 
 /** The region to sign a git password for: the host's, as the AWS CLI helper does, else the target's. */
 export const signingRegion = (hostname: string, targetRegion: string): string => hostRegion(hostname) ?? targetRegion;
+
+/** `sts[-fips].<region>.<suffix>` and an interface endpoint's `vpce-….sts.<region>.vpce.<suffix>`. */
+const STS_HOST_REGION = /^(?:vpce-[^.]+\.)?sts(?:-fips)?\.([a-z0-9-]+)\.(?:vpce\.)?amazonaws\.com(?:\.cn)?$/;
+
+/**
+ * The region an STS request must be signed for: the region its host names (regional STS refuses a signature
+ * scoped to another region), `us-east-1` for the global endpoint, else `fallback` (a host that names no region:
+ * the monitor's, whose VPC endpoint it is).
+ *
+ * @example
+ * stsSigningRegion('sts.ap-northeast-1.amazonaws.com', 'eu-west-1') // 'ap-northeast-1'
+ * stsSigningRegion('sts.amazonaws.com', 'eu-west-1') // 'us-east-1'
+ */
+export function stsSigningRegion(hostname: string, fallback: string): string {
+  if (hostname === 'sts.amazonaws.com') return 'us-east-1';
+  return STS_HOST_REGION.exec(hostname)?.[1] ?? fallback;
+}

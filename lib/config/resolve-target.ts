@@ -4,6 +4,7 @@
  */
 import type { Config, TargetConfig } from './config.ts';
 import { gitEndpoint, regionalStsEndpoint } from './endpoints.ts';
+import { stsSigningRegion } from './git-host.ts';
 import { partitionOf } from './regions.ts';
 import { parseCodeCommitUrl } from './target-url.ts';
 
@@ -19,6 +20,8 @@ export interface ResolvedTarget {
   /** Present (false) only when the target turned the GitPull-only session policy off. */
   sessionPolicy?: false;
   stsEndpoint: string;
+  /** The region the AssumeRole request is signed for: the STS endpoint's (see stsSigningRegion). */
+  stsRegion: string;
   gitEndpoint: string;
   timeouts: { stsMs: number; gitMs: number };
 }
@@ -39,6 +42,10 @@ export function resolveTarget(
   const fromUrl = target.url ? parseCodeCommitUrl(target.url) : null;
   const url = fromUrl?.ok ? fromUrl.url : null;
   const targetRegion = target.region ?? url?.region ?? settings.region;
+  // The monitor's region (a closed VPC has the sts interface endpoint of its own region only), unless the target
+  // is in another partition, whose roles only that partition's STS can hand out.
+  const stsHomeRegion = partitionOf(targetRegion) === partitionOf(settings.region) ? settings.region : targetRegion;
+  const stsEndpoint = target.endpoints?.sts ?? settings.endpoints.sts ?? regionalStsEndpoint(stsHomeRegion);
   return {
     name: target.name,
     repository: target.repository ?? url?.repository ?? '',
@@ -47,12 +54,8 @@ export function resolveTarget(
     ...(target.externalId ? { externalId: target.externalId } : {}),
     sessionName: target.sessionName ?? `codecommit-canary-${target.name}`.slice(0, 64),
     ...(target.sessionPolicy === false ? { sessionPolicy: false as const } : {}),
-    // The monitor's region (a closed VPC has the sts interface endpoint of its own region only), unless the target
-    // is in another partition, whose roles only that partition's STS can hand out.
-    stsEndpoint:
-      target.endpoints?.sts ??
-      settings.endpoints.sts ??
-      regionalStsEndpoint(partitionOf(targetRegion) === partitionOf(settings.region) ? settings.region : targetRegion),
+    stsEndpoint,
+    stsRegion: stsSigningRegion(new URL(stsEndpoint).hostname, stsHomeRegion),
     gitEndpoint: target.endpoints?.git ?? url?.endpoint ?? settings.endpoints.git ?? gitEndpoint(targetRegion),
     timeouts: {
       stsMs: target.timeouts?.stsMs ?? settings.timeouts.stsMs,

@@ -20,6 +20,8 @@ export interface StsOutcome {
 export const STS_MAX_RESPONSE_BYTES = 64 * 1024;
 
 type StsTarget = Pick<ResolvedTarget, 'region' | 'roleArn' | 'externalId' | 'sessionName' | 'stsEndpoint'> & {
+  /** The region to sign for (resolveTarget gives the STS endpoint's); `region` when absent. */
+  stsRegion?: string;
   timeouts: { stsMs: number };
   /** The repository the session policy allows GitPull on; without it (or with `sessionPolicy: false`) none is sent. */
   repository?: string;
@@ -73,8 +75,8 @@ export async function stsStep(
     { deadlineMs: target.timeouts.stsMs, maxResponseBytes: STS_MAX_RESPONSE_BYTES },
     deps,
     async ({ url, agent, signal: abortSignal }) => {
-      const shared = deps.stsClients?.for(url.origin, target.region, sourceCredentials);
-      const client = shared ?? newStsClient(url.origin, target.region, sourceCredentials);
+      const shared = deps.stsClients?.for(url.origin, target.stsRegion ?? target.region, sourceCredentials);
+      const client = shared ?? newStsClient(url.origin, target.stsRegion ?? target.region, sourceCredentials);
       // Each request through its own exchange's traced agent, also on a shared client (see exchangeHandler).
       const options = { abortSignal, agent } as HandlerArgs[1];
       try {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { awsCliGitPassword } from '../../harness/oracle.ts';
 import { codeCommitEndpoint } from '../../lib/cli/cli.ts';
 import { resolveTarget } from '../../lib/config/config.ts';
-import { hostRegion, signingRegion } from '../../lib/config/git-host.ts';
+import { hostRegion, signingRegion, stsSigningRegion } from '../../lib/config/git-host.ts';
 import { parseCodeCommitUrl, REPOSITORY_NAME } from '../../lib/config/target-url.ts';
 import { gitPassword } from '../../lib/steps/git/password.ts';
 
@@ -122,4 +122,18 @@ describe('signing region from the host, as the AWS CLI credential helper extract
     },
     120_000, // one AWS CLI at a time: it starts slowly on a loaded machine
   );
+});
+
+describe('the region an STS request is signed for', () => {
+  it.each([
+    ['sts.eu-west-1.amazonaws.com', 'eu-west-1'],
+    ['sts-fips.us-east-2.amazonaws.com', 'us-east-2'],
+    ['sts.cn-northwest-1.amazonaws.com.cn', 'cn-northwest-1'],
+    ['vpce-0123-abcd.sts.us-west-2.vpce.amazonaws.com', 'us-west-2'],
+    ['sts.amazonaws.com', 'us-east-1'],
+    ['sts.internal.example', 'ap-northeast-1'],
+    ['127.0.0.1', 'ap-northeast-1'],
+  ])('%s signs for %s', (host, region) => {
+    expect(stsSigningRegion(host, 'ap-northeast-1')).toBe(region);
+  });
 });

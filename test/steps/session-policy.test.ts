@@ -33,10 +33,13 @@ beforeAll(async () => {
 });
 afterAll(() => Promise.all([...stsByRegion.values()].map((sts) => sts.stop())));
 
-/** A config's target resolved as the probe resolves it, its STS endpoint the stand-in of the region it signs for. */
+/**
+ * A config's target resolved as the probe resolves it, its STS endpoint the stand-in of the region it signs for:
+ * the STS endpoint's (the monitor's), not the target's, or regional STS refuses the signature.
+ */
 const targetOf = (target: Record<string, unknown>): ResolvedTarget => {
   const [resolved] = resolveTargets(parseConfig({ region: REGION, targets: [target] }, 'test'));
-  const sts = resolved && stsByRegion.get(resolved.region);
+  const sts = resolved && stsByRegion.get(resolved.stsRegion);
   if (!resolved || !sts) throw new Error('no target, or no stand-in for its region');
   return { ...resolved, stsEndpoint: sts.url };
 };
