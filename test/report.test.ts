@@ -45,6 +45,19 @@ async function writeMetrics(cloudwatch: CloudWatchClient): Promise<void> {
       data.push({ MetricName: 'Duration', Dimensions, Timestamp: minute(i), Value: duration, Unit: 'Milliseconds' });
     }
   }
+  // A finding seen in 5 runs (0 in the others, as the probe writes it).
+  for (let i = 0; i < 10; i++) {
+    data.push({
+      MetricName: 'Finding',
+      Dimensions: [
+        { Name: 'Stack', Value: 'report-stack' },
+        { Name: 'Code', Value: 'certificate-expiring' },
+      ],
+      Timestamp: minute(i),
+      Value: i < 5 ? 1 : 0,
+      Unit: 'Count',
+    });
+  }
   for (let start = 0; start < data.length; start += 500) {
     await cloudwatch.send(
       new PutMetricDataCommand({ Namespace: 'CanaryReportTest', MetricData: data.slice(start, start + 500) }),
@@ -137,6 +150,7 @@ describe('codecommit-canary report from moto CloudWatch and the alert table', ()
     });
     expect(target?.incidents).toMatchObject([{ openedAt: minute(701).toISOString(), durationMs: 120_000 }]);
     expect(json.silences).toMatchObject([{ target: 'report-repo', reason: 'endpoint swap' }]);
+    expect(json.findings).toEqual([{ code: 'certificate-expiring', runs: 5 }]);
     // SLO 99.9 % of 1,440 minutes is a budget of 1.44 minutes; 3 failed minutes leave -1.56.
     expect(target?.slo.met).toBe(false);
     expect(target?.slo.budgetLeftMinutes).toBeCloseTo(-1.56, 5);

@@ -176,7 +176,11 @@ export async function fetchReportData(options: FetchOptions): Promise<ReportData
     }
   }
   const findingIds = new Map<string, string>();
-  for (const dims of await listDimensions(cloudwatch, namespace, METRIC.Finding, signal)) {
+  // One query per metric: a listing may name a metric more than once (moto names it per datapoint).
+  const findingMetrics = new Map(
+    (await listDimensions(cloudwatch, namespace, METRIC.Finding, signal)).map((dims) => [JSON.stringify(dims), dims]),
+  );
+  for (const dims of findingMetrics.values()) {
     const code = dim(dims, DIMENSION.Code);
     if (code) findingIds.set(query(METRIC.Finding, dims, 'Maximum', null), code);
   }
