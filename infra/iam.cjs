@@ -18,7 +18,10 @@ const ENI_ACTIONS = [
   'ec2:AssignPrivateIpAddresses',
   'ec2:UnassignPrivateIpAddresses',
 ];
-/** Item actions on the incident table; Scan for the outbox (notifications still owed, across all targets). */
+/**
+ * Item actions on the incident table; Scan for the outbox (notifications still owed, across all targets). The
+ * state change and its incident history item are one TransactWriteItems, whose Puts IAM checks as PutItem.
+ */
 const INCIDENT_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'];
 /** The probe function's ARN as Lambda puts it in lambda:SourceFunctionArn (osls names it <stack>-probe). */
 const PROBE_FUNCTION_ARN = {
