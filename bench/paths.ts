@@ -8,7 +8,7 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSandbox } from '../harness/sandbox.ts';
-import { type AddressSet, addressSet } from '../lib/sandbox/fault-servers.ts';
+import { type AddressSet, addressSet } from '../lib/sandbox/address-set.ts';
 import { gitStep } from '../lib/steps/git/ls-remote.ts';
 import { checkPaths } from '../lib/steps/paths.ts';
 import { stsStep } from '../lib/steps/sts.ts';

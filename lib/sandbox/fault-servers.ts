@@ -9,13 +9,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import {
-  type AddressInfo,
-  connect,
-  createServer as createNetServer,
-  type Server as NetServer,
-  type Socket,
-} from 'node:net';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import type { TlsIdentity } from './https-stand-in.ts';
 import { freePort, type Listening, LOOPBACK, listenOnLoopback } from './listen.ts';
 import { selfSignedIdentity } from './pki.ts';
@@ -34,16 +28,17 @@ const endpoint = (port: number, stop: () => Promise<void>): FaultEndpoint => ({
 // SYN and a client's connect() neither succeeds nor fails (until its own timeout). Exits when stdin closes.
 const CONNECT_HANG_PY = `
 import socket, sys
-s = socket.socket()
-s.bind(('127.0.0.1', 0))
+host, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET)
+s.bind((host, port))
 s.listen(0)
 port = s.getsockname()[1]
 fill = []
 for _ in range(3):
-    c = socket.socket()
+    c = socket.socket(s.family)
     c.setblocking(False)
     try:
-        c.connect(('127.0.0.1', port))
+        c.connect((host, port))
     except BlockingIOError:
         pass
     fill.append(c)
@@ -52,8 +47,14 @@ sys.stdin.read()
 `;
 
 /** A port where TCP connect hangs (the "security group drops packets" fault). Needs python3. */
-export function connectHang(): Promise<FaultEndpoint> {
-  const child = spawn('python3', ['-c', CONNECT_HANG_PY], { stdio: ['pipe', 'pipe', 'pipe'] });
+export async function connectHang(): Promise<FaultEndpoint> {
+  const { port, stop } = await connectHangAt(LOOPBACK, 0);
+  return endpoint(port, stop);
+}
+
+/** connectHang on `host` (127.0.0.x, ::1) and `port` (0: any free one). */
+export function connectHangAt(host: string, port: number): Promise<{ port: number; stop: () => Promise<void> }> {
+  const child = spawn('python3', ['-c', CONNECT_HANG_PY, host, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
   const stop = () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -64,7 +65,7 @@ export function connectHang(): Promise<FaultEndpoint> {
     child.once('error', (error) =>
       reject(new Error(`python3 is needed for connectHang (apt-get install python3): ${error}`)),
     );
-    child.stdout.once('data', (data: Buffer) => resolve(endpoint(Number(String(data).trim()), stop)));
+    child.stdout.once('data', (data: Buffer) => resolve({ port: Number(String(data).trim()), stop }));
     child.once('exit', (code) => reject(new Error(`connectHang helper exited early (${code})`)));
   });
 }
@@ -241,71 +242,6 @@ export async function stallingProxy(
       return connections;
     },
   };
-}
-
-/** What one address of a name does: answer (401 to anything, HTTPS), accept TCP and stay silent, or refuse. */
-export type AddressBehaviour = 'answer' | 'silent' | 'refused';
-
-/** One name's addresses on loopback, all on `port`. */
-export interface AddressSet {
-  port: number;
-  stop(): Promise<void>;
-}
-
-/**
- * One endpoint name's addresses on loopback (127.0.0.x, ::1), all on one port, each behaving as `behaviours` says:
- * `answer` is HTTPS with `tls`'s certificate answering 401, as CodeCommit and STS answer a request without
- * credentials; `silent` accepts TCP and never answers (TLS hangs); `refused` has nothing listening. With a DNS answer
- * naming them all, a client sees an interface endpoint with one broken AZ.
- *
- * @example
- * const set = await addressSet(pki, { '127.0.0.1': 'answer', '127.0.0.2': 'refused', '127.0.0.3': 'silent' });
- */
-export async function addressSet(tls: TlsIdentity, behaviours: Record<string, AddressBehaviour>): Promise<AddressSet> {
-  const sockets = new Set<Socket>();
-  const make = (behaviour: AddressBehaviour) => {
-    const server =
-      behaviour === 'answer'
-        ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
-            req.resume();
-            res.writeHead(401, { 'content-type': 'text/plain' }).end('Unauthorized');
-          })
-        : createNetServer((socket) => socket.resume());
-    server.on('connection', (socket: Socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    return server;
-  };
-  const listening = Object.entries(behaviours).filter(([, behaviour]) => behaviour !== 'refused');
-  const servers = listening.map(([, behaviour]) => make(behaviour));
-  const stop = () =>
-    Promise.all(
-      servers.map((server) => {
-        for (const socket of sockets) socket.destroy();
-        return new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
-      }),
-    ).then(() => {});
-  const listen = (index: number, port: number) =>
-    new Promise<number>((resolve, reject) => {
-      const server = servers[index] as NetServer;
-      server.once('error', reject);
-      server.listen(port, listening[index]?.[0], () => {
-        server.off('error', reject);
-        resolve((server.address() as AddressInfo).port);
-      });
-    });
-  // The first takes a free port; the others need the same one on their address, and a few tries may be needed.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const port = servers.length > 0 ? await listen(0, 0) : await freePort();
-      for (let i = 1; i < servers.length; i++) await listen(i, port);
-      return { port, stop };
-    } catch (error) {
-      await stop();
-      if (attempt >= 4) throw error;
-    }
-  }
 }
 
 /** The ways an endpoint breaks other than an HTTP status, each made one way for every test that starts it. */
