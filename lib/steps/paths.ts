@@ -102,6 +102,7 @@ export async function checkPaths(
   } catch (error) {
     return done([], classifyError(error, 'dns', deadline.aborted, deadlineMs));
   }
+  if (resolved.length === 0) return done([], { kind: 'dns', phase: 'dns', message: 'the name resolved to no address' });
   const dnsMs = addresses ? 0 : round(deps.clock.monotonicMs() - startedAt);
   const remainingMs = Math.max(1, Math.floor(deadlineMs - dnsMs));
 

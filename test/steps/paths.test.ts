@@ -165,6 +165,11 @@ describe('checkPaths: every address of the name, concurrently, within the deadli
     expect(result.failure).toMatchObject({ kind: 'dns', phase: 'dns' });
   });
 
+  it('no address to check (an empty answer): no path checked, a dns failure', async () => {
+    const result = await checkPaths('https://empty.canary.test', { kind: 'sts' }, [], deps, { deadlineMs: 500 });
+    expect(result).toMatchObject({ paths: [], failure: { kind: 'dns', phase: 'dns' } });
+  });
+
   it('addresses given by the caller are checked without a lookup, zone null without a zone map', async () => {
     const endpoint = await endpointWith({ '127.0.0.1': 'answer' }, 'given-paths.canary.test');
     const asked = dns.queries.length;
