@@ -21,13 +21,19 @@ export interface AddressSet {
  * One endpoint name's addresses on loopback (127.0.0.x, ::1), all on one port, each behaving as `behaviours` says:
  * `answer` is HTTPS with `tls`'s certificate answering 401, as CodeCommit and STS answer a request without
  * credentials; `silent` accepts TCP and never answers (TLS hangs); `blackhole` leaves TCP connect hanging (needs
- * python3, see connectHang); `refused` has nothing listening. With a DNS answer
- * naming them all, a client sees an interface endpoint with one broken AZ.
+ * python3, see connectHang); `refused` has nothing listening. With a DNS answer naming them all, a client sees an
+ * interface endpoint with one broken AZ. `port` joins a server already listening on 127.0.0.1 (the CodeCommit
+ * server, a stand-in): its address is then left out of `behaviours` and the others share its port.
  *
  * @example
  * const set = await addressSet(pki, { '127.0.0.1': 'answer', '127.0.0.2': 'refused', '127.0.0.3': 'silent' });
+ * const beside = await addressSet(pki, { '127.0.0.2': 'blackhole' }, git.port); // 127.0.0.1 is the git server
  */
-export async function addressSet(tls: TlsIdentity, behaviours: Record<string, AddressBehaviour>): Promise<AddressSet> {
+export async function addressSet(
+  tls: TlsIdentity,
+  behaviours: Record<string, AddressBehaviour>,
+  port = 0,
+): Promise<AddressSet> {
   const sockets = new Set<Socket>();
   const make = (behaviour: AddressBehaviour) => {
     const server =
@@ -65,16 +71,16 @@ export async function addressSet(tls: TlsIdentity, behaviours: Record<string, Ad
         resolve((server.address() as AddressInfo).port);
       });
     });
-  // The first takes a free port; the others need the same one on their address, and a few tries may be needed.
+  // The first takes a free port (unless given); the others need the same one on their address: a few tries.
   for (let attempt = 0; ; attempt++) {
     try {
-      const port = servers.length > 0 ? await listen(0, 0) : await freePort();
-      for (let i = 1; i < servers.length; i++) await listen(i, port);
-      for (const address of blackholes) hangs.push((await connectHangAt(address, port)).stop);
-      return { port, stop };
+      const shared = port || (servers.length > 0 ? await listen(0, 0) : await freePort());
+      for (let i = port ? 0 : 1; i < servers.length; i++) await listen(i, shared);
+      for (const address of blackholes) hangs.push((await connectHangAt(address, shared)).stop);
+      return { port: shared, stop };
     } catch (error) {
       await stop();
-      if (attempt >= 4) throw error;
+      if (port || attempt >= 4) throw error;
     }
   }
 }
