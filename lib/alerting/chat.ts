@@ -61,32 +61,23 @@ const incidentKey = (alert: AnyAlert): string => {
 /** Chatbot renders markdown: keep user text from turning into markup. */
 const plainMarkdown = (text: string): string => text.replace(/([*_`~>|[\]])/g, '\\$1');
 
-/**
- * @example
- * chatbotNotification(alert).content.title // '[ALARM] team-repo: git ls-remote timed out in tls after 10.0 s'
- */
-export function chatbotNotification(alert: AnyAlert): ChatbotNotification {
-  const facts = alert.facts;
-  const key = incidentKey(alert);
+/** What differs between a target's and a finding's Chatbot notification; the envelope is the same. */
+interface ChatbotParts {
+  description: string;
+  remediation: string | null;
+  keywords: string[];
+  relatedResources: string[];
+  additionalContext: Record<string, string>;
+}
+
+function chatbotParts(facts: AlertFacts | FindingFacts): ChatbotParts {
   if (isFinding(facts)) {
     return {
-      version: '1.0',
-      source: 'custom',
-      id: alert.dedupKey,
-      content: {
-        textType: 'client-markdown',
-        title: alert.subject,
-        description: plainMarkdown(facts.finding.message),
-        ...(facts.state === 'FINDING' ? { nextSteps: [plainMarkdown(facts.finding.remediation)] } : {}),
-        keywords: ['codecommit-canary', facts.state, facts.finding.code, facts.finding.severity],
-      },
-      metadata: {
-        threadId: key,
-        summary: alert.subject,
-        eventType: `codecommit-canary-${facts.state.toLowerCase()}`,
-        relatedResources: facts.finding.target ? [facts.finding.target] : [],
-        additionalContext: { subject: facts.finding.subject, runId: facts.runId, at: facts.at },
-      },
+      description: plainMarkdown(facts.finding.message),
+      remediation: facts.state === 'FINDING' ? facts.finding.remediation : null,
+      keywords: [facts.state, facts.finding.code, facts.finding.severity],
+      relatedResources: facts.finding.target ? [facts.finding.target] : [],
+      additionalContext: { subject: facts.finding.subject, runId: facts.runId, at: facts.at },
     };
   }
   const lines = [
@@ -100,22 +91,38 @@ export function chatbotNotification(alert: AnyAlert): ChatbotNotification {
     facts.failOpen ? `*Note* incident state unavailable; may repeat every run` : null,
   ];
   return {
+    description: lines.filter((line) => line !== null).join('\n'),
+    remediation: facts.remediation ?? null,
+    keywords: [facts.state, facts.target, ...(facts.kind ? [facts.kind] : [])],
+    relatedResources: [facts.repository, ...(facts.roleArn ? [facts.roleArn] : [])],
+    additionalContext: { target: facts.target, region: facts.region, runId: facts.runId, at: facts.at },
+  };
+}
+
+/**
+ * @example
+ * chatbotNotification(alert).content.title // '[ALARM] team-repo: git ls-remote timed out in tls after 10.0 s'
+ */
+export function chatbotNotification(alert: AnyAlert): ChatbotNotification {
+  const { facts } = alert;
+  const parts = chatbotParts(facts);
+  return {
     version: '1.0',
     source: 'custom',
     id: alert.dedupKey,
     content: {
       textType: 'client-markdown',
       title: alert.subject,
-      description: lines.filter((line) => line !== null).join('\n'),
-      ...(facts.remediation ? { nextSteps: [plainMarkdown(facts.remediation)] } : {}),
-      keywords: ['codecommit-canary', facts.state, facts.target, ...(facts.kind ? [facts.kind] : [])],
+      description: parts.description,
+      ...(parts.remediation ? { nextSteps: [plainMarkdown(parts.remediation)] } : {}),
+      keywords: ['codecommit-canary', ...parts.keywords],
     },
     metadata: {
-      threadId: key,
+      threadId: incidentKey(alert),
       summary: alert.subject,
       eventType: `codecommit-canary-${facts.state.toLowerCase()}`,
-      relatedResources: [facts.repository, ...(facts.roleArn ? [facts.roleArn] : [])],
-      additionalContext: { target: facts.target, region: facts.region, runId: facts.runId, at: facts.at },
+      relatedResources: parts.relatedResources,
+      additionalContext: parts.additionalContext,
     },
   };
 }
