@@ -2,10 +2,11 @@
  * Incident state per target: when a run's result opens an incident, reminds about it, or closes it.
  *
  * `decide` is the whole policy, a pure function of the previous state, one result record, the settings and
- * the clock. lib/alerting/notify.ts applies it through lib/alerting/outbox.ts: one conditional write per record that records
- * the notification as owed, so a record delivered twice, two overlapping invocations and records arriving out
+ * the clock. lib/alerting/notify.ts applies it through lib/alerting/outbox.ts: one conditional write per record that
+ * records the notification as owed, so a record delivered twice, two overlapping invocations and records arriving out
  * of order never page twice, and a page SNS refused is sent later rather than lost. When the state cannot be
  * read or written the notifier fails open (`failOpenDecision`): a failed result is alerted anyway.
+ * (Just over 300 lines on purpose: the policy and the silences' effect on it read best as one unit.)
  */
 import type { FailureKind, Phase, ResultRecord, StepName, StepResult, TargetResult } from '../types.ts';
 import type { ActiveMute, MaintenanceWindow } from './silences.ts';
