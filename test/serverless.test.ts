@@ -519,6 +519,9 @@ const ACTION_OF_COMMAND: Record<string, string | null> = {
   PublishCommand: 'sns:Publish',
   GetItemCommand: 'dynamodb:GetItem',
   PutItemCommand: 'dynamodb:PutItem',
+  // IAM checks each Put inside a transaction as PutItem (DynamoDB developer guide, "Using IAM with DynamoDB
+  // transactions"); the project's transactions hold Puts only (lib/alerting/versioned-table.ts).
+  TransactWriteItemsCommand: 'dynamodb:PutItem',
   ScanCommand: 'dynamodb:Scan',
 };
 /** Granted for what Lambda or a service does with the role, not the code: logs shipping, VPC attach, the
@@ -556,7 +559,7 @@ async function actionsSentBy(handler: string): Promise<string[]> {
   const commands = new Set([...own.matchAll(/new (?:[\w$]+\.)?(\w+Command)\(/g)].map((m) => m[1] as string));
   const unknown = [...commands].filter((command) => !(command in ACTION_OF_COMMAND));
   expect(unknown, 'a new SDK command: add its IAM action to ACTION_OF_COMMAND and the template').toEqual([]);
-  return [...commands].flatMap((command) => ACTION_OF_COMMAND[command] ?? []).sort();
+  return [...new Set([...commands].flatMap((command) => ACTION_OF_COMMAND[command] ?? []))].sort();
 }
 
 /** The actions a role's Allow statements grant, without those Lambda or a service uses on its behalf. */
