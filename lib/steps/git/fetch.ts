@@ -57,8 +57,12 @@ interface Progress {
 }
 
 const RESULT_TYPE = 'application/x-git-upload-pack-result';
-/** Room on the socket above the pack: headers, side-band framing (5 bytes a packet), the shallow section. */
-const FRAMING_ALLOWANCE_BYTES = 64 * 1024;
+/**
+ * Room on the socket above the pack: headers, side-band framing (5 bytes a packet), the shallow section, and what
+ * one socket read may bring past the packet where the pack reader stops (Node 24 reads up to 256 KiB at a time),
+ * so the pack's own cap, with its clearer message, is the one that trips.
+ */
+const FRAMING_ALLOWANCE_BYTES = 1024 * 1024;
 
 const NOTHING_FETCHED: FetchFields = {
   commit: null,
