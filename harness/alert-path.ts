@@ -34,14 +34,19 @@ export const TEST_LOG_SOURCE = {
 
 /** Creates the stack's alert table (partition key `target`, S). */
 export async function createAlertTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'target', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'target', KeyType: 'HASH' }],
-    }),
-  );
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'target', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'target', KeyType: 'HASH' }],
+      }),
+    );
+  } catch (error) {
+    // Callers name each table once; "in use" is the SDK retrying a CreateTable moto served late (a loaded machine).
+    if ((error as Error).name !== 'ResourceInUseException') throw error;
+  }
 }
 
 export interface AlertPathOptions {
