@@ -55,9 +55,16 @@ function objectId(dotted: string): Buffer {
   return tlv(0x06, Buffer.from(bytes));
 }
 
-/** A positive INTEGER: a leading zero byte when the high bit is set. */
-const positiveInteger = (bytes: Buffer) =>
-  tlv(0x02, (bytes[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+/**
+ * A positive INTEGER in DER's one encoding: no leading zero bytes (OpenSSL 3 refuses a random serial that starts
+ * with 0x00 as "illegal padding"), then one zero byte when the high bit is set.
+ */
+export function positiveInteger(bytes: Buffer): Buffer {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const minimal = bytes.subarray(start);
+  return tlv(0x02, (minimal[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), minimal]) : minimal);
+}
 /** UTCTime `YYMMDDHHMMSSZ` (valid for dates before 2050, which is all a run needs). */
 const utcTime = (at: Date) => tlv(0x17, Buffer.from(`${at.toISOString().replace(/[-:T]/g, '').slice(2, 14)}Z`));
 const commonName = (cn: string) => sequence(tlv(0x31, sequence(objectId('2.5.4.3'), tlv(0x0c, Buffer.from(cn)))));

@@ -7,7 +7,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer } from '../../lib/sandbox/dns.ts';
 import { connectHang, faultServer, refusedPort, tlsHang, untrustedTls } from '../../lib/sandbox/fault-servers.ts';
-import { createPki, type Pki } from '../../lib/sandbox/pki.ts';
+import { createPki, type Pki, positiveInteger } from '../../lib/sandbox/pki.ts';
 
 /** lib/sandbox's servers that are not stand-ins: the PKI, the DNS server, the misbehaving endpoints. */
 
@@ -38,6 +38,17 @@ function drain(res: IncomingMessage): Promise<{ bytes: Buffer; error?: NodeJS.Er
 }
 
 describe('pki', () => {
+  it.each([
+    [[0x12], '020112'],
+    [[0x00, 0x12], '020112'],
+    [[0x00, 0x00, 0x7f, 0x01], '02027f01'],
+    [[0x80, 0x01], '0203008001'],
+    [[0x00, 0x80], '02020080'],
+    [[0x00, 0x00], '020100'],
+  ])('encodes the serial %j as the one DER INTEGER %s (a random serial may start with zeros)', (bytes, der) => {
+    expect(positiveInteger(Buffer.from(bytes)).toString('hex')).toBe(der);
+  });
+
   it('signs server certificates for names and addresses that verify against its CA only', () => {
     const ca = new X509Certificate(pki.caPem);
     const server = new X509Certificate(pki.certPem);
