@@ -148,7 +148,7 @@ const appliesTo = (targets: readonly string[], target: string): boolean =>
 export function activeMute(
   target: string,
   at: Date,
-  silences: readonly Silence[],
+  silences: readonly (Omit<Silence, 'by'> & { by: string | null })[],
   windows: readonly MaintenanceWindow[] = [],
 ): ActiveMute | null {
   const candidates: ActiveMute[] = [];

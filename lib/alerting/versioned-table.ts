@@ -167,30 +167,33 @@ export class DynamoDbTable implements VersionedTable {
         : { ConditionExpression: 'attribute_not_exists(#version)' }),
     };
     // One item: a conditional PutItem. With history: one transaction, the condition on the state item only.
-    const transaction = new TransactWriteItemsCommand({
-      TransactItems: [
-        { Put: put },
-        ...extra.map((item) => ({
-          Put: {
-            TableName: this.tableName,
-            Item: marshall({ ...item.attributes, target: item.key }, { removeUndefinedValues: true }),
-          },
-        })),
-      ],
-    });
+    const options = { abortSignal: signal };
+    const sent: Promise<unknown> =
+      extra.length === 0
+        ? this.client.send(new PutItemCommand(put), options)
+        : this.client.send(
+            new TransactWriteItemsCommand({
+              TransactItems: [
+                { Put: put },
+                ...extra.map((item) => ({
+                  Put: {
+                    TableName: this.tableName,
+                    Item: marshall({ ...item.attributes, target: item.key }, { removeUndefinedValues: true }),
+                  },
+                })),
+              ],
+            }),
+            options,
+          );
     try {
-      const sent: Promise<unknown> =
-        extra.length > 0
-          ? this.client.send(transaction, { abortSignal: signal })
-          : this.client.send(new PutItemCommand(put), { abortSignal: signal });
       await untilAborted(sent, signal);
       return true;
     } catch (error) {
       if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      // In a transaction the state item's condition is the first item's cancellation reason.
       const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
-      if (error instanceof Error && error.name === 'TransactionCanceledException') {
-        if (reasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
-      }
+      if ((error as Error).name === 'TransactionCanceledException' && reasons?.[0]?.Code === 'ConditionalCheckFailed')
+        return false;
       throw error;
     }
   }

@@ -11,7 +11,7 @@
  */
 
 import type { IncidentHistory } from '../alerting/history.ts';
-import { type MaintenanceWindow, windowCovering } from '../alerting/silences.ts';
+import { activeMute, type MaintenanceWindow } from '../alerting/silences.ts';
 
 export type Bucket = 'day' | 'week' | 'month';
 
@@ -122,16 +122,9 @@ export function percentile(values: readonly number[], p: number): number | null 
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
 }
 
-/** Whether a period (start ms) of the target is muted by a silence or a window. */
-function mutedAt(target: string, t: number, silences: readonly SilenceSpan[], windows: readonly MaintenanceWindow[]) {
-  const at = new Date(t);
-  const silenced = silences.some(
-    (s) => (s.target === target || s.target === '*') && Date.parse(s.from) <= t && t < Date.parse(s.until),
-  );
-  return (
-    silenced || windows.some((w) => (w.targets.includes(target) || w.targets.includes('*')) && windowCovering(w, at))
-  );
-}
+/** Whether a period (start ms) of the target is muted by a silence or a window: the notifier's own rule. */
+const mutedAt = (target: string, t: number, silences: readonly SilenceSpan[], windows: readonly MaintenanceWindow[]) =>
+  activeMute(target, new Date(t), silences, windows) !== null;
 
 /**
  * Time muted in the range: the union of the target's silences, exactly, plus each minute a window covers that no
@@ -174,6 +167,8 @@ function targetReport(input: ReportInput, target: ReportInput['targets'][number]
   const sums = stepNames.map((s) => byTime(target.steps[s]?.successSum ?? []));
   const counts = stepNames.map((s) => byTime(target.steps[s]?.successCount ?? []));
   const periods = [...new Set(counts.flatMap((c) => [...c.keys()]))].sort((a, b) => a - b);
+  // Every step's periods are among the target's: judge each period once.
+  const muted = new Set(periods.filter((t) => mutedAt(target.name, t, input.silences, input.windows)));
   const gitDuration = byTime(target.steps.git?.latency.Duration ?? []);
   let good = 0;
   let samples = 0;
@@ -190,7 +185,7 @@ function targetReport(input: ReportInput, target: ReportInput['targets'][number]
     const periodGood = share * count;
     good += periodGood;
     samples += count;
-    if (!mutedAt(target.name, t, input.silences, input.windows)) {
+    if (!muted.has(t)) {
       goodUnmuted += periodGood;
       samplesUnmuted += count;
     }
@@ -212,7 +207,7 @@ function targetReport(input: ReportInput, target: ReportInput['targets'][number]
       const g = sums[i]?.get(t) ?? 0;
       stepGood += g;
       stepSamples += count;
-      if (!mutedAt(target.name, t, input.silences, input.windows)) {
+      if (!muted.has(t)) {
         unmutedGood += g;
         unmutedSamples += count;
       }
