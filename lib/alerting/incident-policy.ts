@@ -170,25 +170,36 @@ function applyMute(
       lastNotification: 'ALARM',
     };
     const heldBy = previous?.heldBy;
-    const base = notification ?? {
-      target: state.target,
-      runId: state.lastRunId,
-      at: state.lastAt,
-      failingSince: state.failingSince,
-      consecutiveFailures: state.consecutiveFailures,
-      incidentOpenedAt: state.incidentOpenedAt,
-      failure: state.lastFailure,
-    };
     const alarm: Notification = {
-      ...base,
-      state: 'ALARM',
-      dedupKey: `${state.target}/${state.incidentOpenedAt}/ALARM/${state.lastRunId}`,
+      ...notificationOf('ALARM', state, state.lastRunId, state.lastAt, state.lastFailure),
       ...(heldBy ? { heldBy } : {}),
     };
     return { action: 'write', state: paged, notification: alarm };
   }
   if (notification?.state === 'REMINDER') next.reminders += 1;
   return { action: 'write', state: next, notification };
+}
+
+/** A notification about `from`'s incident, sent for the run `runId` at `at`. */
+function notificationOf(
+  state: NotificationState,
+  from: IncidentState,
+  runId: string,
+  at: string,
+  failure: FailureSummary | null,
+): Notification {
+  return {
+    state,
+    target: from.target,
+    // One incident (target + when it opened), one state, one run: a re-send carries the same key.
+    dedupKey: `${from.target}/${from.incidentOpenedAt ?? from.failingSince ?? at}/${state}/${runId}`,
+    runId,
+    at,
+    failingSince: from.failingSince,
+    consecutiveFailures: from.consecutiveFailures,
+    incidentOpenedAt: from.incidentOpenedAt,
+    failure,
+  };
 }
 
 function decideUnmuted(
@@ -218,18 +229,8 @@ function decideUnmuted(
     silenced: false,
     reminders: 0,
   };
-  const notify = (state: NotificationState, from: IncidentState, failure: FailureSummary | null): Notification => ({
-    state,
-    target,
-    // One incident (target + when it opened), one state, one run: a re-send carries the same key.
-    dedupKey: `${target}/${from.incidentOpenedAt ?? from.failingSince ?? at}/${state}/${record.runId}`,
-    runId: record.runId,
-    at,
-    failingSince: from.failingSince,
-    consecutiveFailures: from.consecutiveFailures,
-    incidentOpenedAt: from.incidentOpenedAt,
-    failure,
-  });
+  const notify = (state: NotificationState, from: IncidentState, failure: FailureSummary | null) =>
+    notificationOf(state, from, record.runId, at, failure);
 
   if (record.result.ok) {
     const next: IncidentState = {
