@@ -54,14 +54,15 @@ export async function addressSet(
   const blackholes = entries.filter(([, behaviour]) => behaviour === 'blackhole').map(([address]) => address);
   const servers = listening.map(([, behaviour]) => make(behaviour));
   const hangs: Array<() => Promise<void>> = [];
-  const stop = () =>
-    Promise.all([
+  const stop = () => {
+    for (const socket of sockets) socket.destroy();
+    return Promise.all([
       ...hangs.splice(0).map((stopHang) => stopHang()),
-      ...servers.map((server) => {
-        for (const socket of sockets) socket.destroy();
-        return new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
-      }),
+      ...servers.map(
+        (server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())),
+      ),
     ]).then(() => {});
+  };
   const listen = (index: number, port: number) =>
     new Promise<number>((resolve, reject) => {
       const server = servers[index] as NetServer;
