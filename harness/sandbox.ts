@@ -127,6 +127,9 @@ export async function startSandbox(options: { manyRefs?: boolean } = {}): Promis
       stsRegion: REGION,
       gitEndpoint,
       timeouts: { stsMs: 5000, gitMs: 10_000 },
+      // Off unless a test turns them on: the tests that count requests count the steps' own.
+      everyAddress: false,
+      fetch: null,
       ...overrides,
     }),
     config,

@@ -2,8 +2,14 @@
 
 import type { Finding, Phases, TargetResult } from './metrics/record-schema.ts';
 
-export const STEP_NAMES = ['sts', 'git'] as const;
+/**
+ * The steps of a target's probe, in order: `sts` (AssumeRole) and `git` (ls-remote) always; `fetch` (a shallow
+ * fetch of HEAD) and `expect` (the ref assertions) only for targets that turned them on.
+ */
+export const STEP_NAMES = ['sts', 'git', 'fetch', 'expect'] as const;
 export type StepName = (typeof STEP_NAMES)[number];
+/** The steps every probe runs, over their own endpoint (each with its path checks). */
+export const ENDPOINT_STEP_NAMES = ['sts', 'git'] as const;
 
 /** What went wrong (contract: these spellings appear in reports, metrics and alerts). */
 export const FAILURE_KINDS = [
@@ -17,6 +23,8 @@ export const FAILURE_KINDS = [
   'throttled',
   'http',
   'protocol',
+  /** The repository answered, but not as `expect` says it should look (a ref missing, another HEAD, a stale HEAD). */
+  'assertion',
 ] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
@@ -29,10 +37,13 @@ export type Phase = (typeof PHASES)[number];
  * lib/metrics/record-schema.ts, so the type and the check at the notifier's door cannot drift apart.
  */
 export type {
+  ExpectStepResult,
   Failure,
+  FetchStepResult,
   Finding,
   FindingsRecord,
   GitStepResult,
+  PathResult,
   Phases,
   ResultRecord,
   Severity,
@@ -66,3 +77,20 @@ export interface Report {
 }
 
 export const zeroPhases = (): Phases => ({ dnsMs: 0, connectMs: 0, tlsMs: 0, firstByteMs: 0, transferMs: 0 });
+
+/** A skipped step stands for nothing of its own: the step whose failure caused the skip, or an empty repository. */
+const stepCounts = (step: { ok: boolean; skipped?: true | undefined } | undefined) =>
+  step === undefined || step.ok || step.skipped === true;
+
+/**
+ * A target's verdict from its steps: `sts` and `git` ok, `fetch` and `expect` ok or skipped (they are skipped only
+ * when ls-remote failed, which already counts, or for an empty repository, which is not a failure).
+ */
+export function targetVerdict(steps: {
+  sts: { ok: boolean };
+  git: { ok: boolean };
+  fetch?: { ok: boolean; skipped?: true | undefined } | undefined;
+  expect?: { ok: boolean; skipped?: true | undefined } | undefined;
+}): boolean {
+  return steps.sts.ok && steps.git.ok && stepCounts(steps.fetch) && stepCounts(steps.expect);
+}

@@ -4,7 +4,7 @@ import { type Resolve, serversResolve } from '../lib/net/resolve.ts';
 import { probeTarget } from '../lib/run/probe.ts';
 import { startDnsServer } from '../lib/sandbox/dns.ts';
 import { type FaultMode, faultServer, type NetworkFault, startFault } from '../lib/sandbox/fault-servers.ts';
-import type { FailureKind, Phase, Phases, StepName } from '../lib/types.ts';
+import type { FailureKind, Phase, Phases, StepName, StepResult } from '../lib/types.ts';
 
 // Short deadlines keep the suite fast; the slack covers scheduling on a loaded 2-core machine.
 const DEADLINE_MS = 800;
@@ -97,7 +97,7 @@ describe.each<StepName>(['sts', 'git'])('a fault at the %s endpoint', (step) => 
       // Act
       const result = await probeTarget(target, deps);
       // Assess
-      const stepResult = result.steps[step];
+      const stepResult = result.steps[step] as StepResult;
       expect(result.ok).toBe(false);
       expect(stepResult.failure).toMatchObject(expected);
       expect(stepResult.durationMs).toBeLessThanOrEqual(DEADLINE_MS + SLACK_MS);

@@ -8,7 +8,15 @@
  * read or written the notifier fails open (`failOpenDecision`): a failed result is alerted anyway.
  * (Just over 300 lines on purpose: the policy and the silences' effect on it read best as one unit.)
  */
-import type { FailureKind, Phase, ResultRecord, StepName, StepResult, TargetResult } from '../types.ts';
+import {
+  type FailureKind,
+  type Phase,
+  type ResultRecord,
+  STEP_NAMES,
+  type StepName,
+  type StepResult,
+  type TargetResult,
+} from '../types.ts';
 import type { ActiveMute, MaintenanceWindow } from './silences.ts';
 
 export interface AlertSettings {
@@ -89,8 +97,10 @@ export type Decision =
  * failedStep(result)?.stepResult.failure?.kind // 'timeout'
  */
 export function failedStep(result: TargetResult): { step: StepName; stepResult: StepResult } | null {
-  if (result.steps.sts.failure) return { step: 'sts', stepResult: result.steps.sts };
-  if (result.steps.git.failure) return { step: 'git', stepResult: result.steps.git };
+  for (const step of STEP_NAMES) {
+    const stepResult = result.steps[step];
+    if (stepResult?.failure) return { step, stepResult };
+  }
   return null;
 }
 

@@ -96,7 +96,12 @@ const describeAddresses = (addresses: readonly string[]): string => {
   return kind;
 };
 
-const STEP_LABELS: Record<StepName, string> = { sts: 'sts AssumeRole', git: 'git ls-remote' };
+const STEP_LABELS: Record<StepName, string> = {
+  sts: 'sts AssumeRole',
+  git: 'git ls-remote',
+  fetch: 'git fetch',
+  expect: 'ref assertions',
+};
 const SUBJECT_TAGS: Record<NotificationState, string> = { ALARM: 'ALARM', REMINDER: 'REMINDER', RECOVERED: 'OK' };
 
 /**
@@ -180,6 +185,8 @@ export function describeFailure(step: StepName, stepResult: StepResult): string 
       return `${label} failed${http}`;
     case 'protocol':
       return `${label} unexpected response in ${failure.phase}`;
+    case 'assertion':
+      return `${label} failed: ${failure.message}`;
   }
 }
 

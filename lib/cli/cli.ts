@@ -48,7 +48,7 @@ class UsageError extends Error {}
 
 /** What to change, from the one remediation table the alerts and the runbook use too. */
 const hintFor: Hint = (step, result) => {
-  const failure = result.steps[step].failure;
+  const failure = result.steps[step]?.failure;
   return failure ? remediationFor(step, failure, result.region) : undefined;
 };
 

@@ -51,6 +51,7 @@ export type Hint = (step: StepName, result: TargetResult) => string | undefined;
 
 function stepLines(name: StepName, result: TargetResult, style: Style, hint?: Hint): string[] {
   const step = result.steps[name];
+  if (!step) return [];
   const label = `  ${name.padEnd(4)}`;
   if (step.skipped) return [`${label}${style.dim('skipped (sts failed: no credentials to sign with)')}`];
   const lines: string[] = [];

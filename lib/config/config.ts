@@ -6,6 +6,7 @@ import { alertsSchema, muteTargetProblems } from './alerts.ts';
 import { ConfigError } from './config-error.ts';
 import { integer, object, text } from './fields.ts';
 import { regionProblem } from './regions.ts';
+import { DEFAULT_FETCH_LIMITS } from './resolve-target.ts';
 import { parseCodeCommitUrl, REPOSITORY_NAME, REPOSITORY_NAME_RULE } from './target-url.ts';
 
 // What needs no schema lives apart, so the Lambdas load it without zod (lib/config/packaged.ts).
@@ -78,6 +79,34 @@ const targetUrl = z
 const stsMs = integer('milliseconds between 100 and 60000', 100, 60_000);
 const gitMs = integer('milliseconds between 100 and 120000', 100, 120_000);
 
+/** An Availability Zone's name (`ap-northeast-1a`) or ID (`apne1-az4`), as the endpoint's subnets are known by. */
+const zoneName = text('an Availability Zone name like ap-northeast-1a or ID like apne1-az4', (s) =>
+  /^(?:[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}[a-z](?:-[a-z]+-\d+[a-z])?|[a-z]{2,6}\d{1,2}-az\d{1,2})$/.test(s),
+);
+
+/** A full ref name as ls-remote prints it. */
+const refName = text('a full ref name like refs/heads/main', (s) => /^refs\/[^\s\p{Cc}~^:?*[\\]{1,1019}$/u.test(s));
+
+const fetchMaxBytes = integer('bytes between 1024 and 268435456', 1024, 256 * 1024 * 1024);
+const fetchTimeoutMs = integer('milliseconds between 100 and 120000', 100, 120_000);
+
+/** The shallow fetch of HEAD after ls-remote (lib/steps/git/fetch.ts): the pack path `ls-remote` never uses. */
+const fetchSchema = object({
+  enabled: z.boolean({ error: 'expected true or false' }).default(false),
+  maxBytes: fetchMaxBytes.default(DEFAULT_FETCH_LIMITS.maxBytes),
+  timeoutMs: fetchTimeoutMs.default(DEFAULT_FETCH_LIMITS.timeoutMs),
+}).prefault({});
+
+/** What the repository should look like; a mismatch fails step `expect` with kind `assertion`. */
+const expectSchema = object({
+  /** Refs that must be advertised. */
+  refs: z.array(refName, { error: 'expected a list of ref names like ["refs/heads/main"]' }).max(100).optional(),
+  /** The branch HEAD must point at. */
+  head: refName.optional(),
+  /** HEAD's commit (committer time) at most this old; needs the fetch, which reads the commit. */
+  headMaxAgeMinutes: integer('minutes between 1 and 525600', 1, 525_600).optional(),
+});
+
 const endpointsSchema = object({ sts: endpointUrl.optional(), git: endpointUrl.optional() });
 
 const targetSchema = object({
@@ -94,6 +123,13 @@ const targetSchema = object({
   timeouts: object({ stsMs: stsMs.optional(), gitMs: gitMs.optional() }).optional(),
   /** false: AssumeRole without the GitPull-only session policy (for roles whose conditions it would break). */
   sessionPolicy: z.boolean({ error: 'expected true or false' }).optional(),
+  /** This target's fetch settings, over the config's `fetch`. */
+  fetch: object({
+    enabled: z.boolean({ error: 'expected true or false' }).optional(),
+    maxBytes: fetchMaxBytes.optional(),
+    timeoutMs: fetchTimeoutMs.optional(),
+  }).optional(),
+  expect: expectSchema.optional(),
 });
 
 export const configSchema = object({
@@ -122,7 +158,21 @@ export const configSchema = object({
     /** Days of certificate validity below which a finding is raised. */
     certificateDays: integer('days between 1 and 365', 1, 365).default(14),
   }).prefault({}),
+  probe: object({
+    /**
+     * Besides each step's full call, check every address its endpoint name resolves to (one per Availability
+     * Zone for an interface endpoint), once per endpoint per run.
+     */
+    everyAddress: z.boolean({ error: 'expected true or false' }).default(true),
+  }).prefault({}),
+  fetch: fetchSchema,
   network: object({
+    /** Subnet CIDR → Availability Zone: labels each endpoint address with its AZ in paths, metrics and alerts. */
+    zones: z
+      .record(cidr, zoneName, {
+        error: 'expected an object of subnet CIDR → AZ like {"10.0.1.0/24": "ap-northeast-1a"}',
+      })
+      .default({}),
     /** The VPC's CIDRs: endpoint addresses outside them did not come from this VPC's interface endpoints. */
     vpcCidrs: z.array(cidr, { error: 'expected a list of CIDR blocks like ["10.0.0.0/16"]' }).default([]),
     /** A closed VPC (no NAT, no internet gateway): public endpoint addresses are critical, not a warning. */
@@ -166,6 +216,11 @@ export const formatPath = (path: readonly PropertyKey[]): string =>
  * Rules across fields, checked on the raw input so they are reported even when other fields are wrong
  * (zod skips refinements of an object that already has issues).
  */
+function fetchEnabled(raw: unknown, target: Record<string, unknown>): boolean {
+  const own = (target.fetch as { enabled?: unknown } | undefined)?.enabled;
+  return own !== undefined ? own === true : (raw as { fetch?: { enabled?: unknown } }).fetch?.enabled === true;
+}
+
 function crossFieldProblems(raw: unknown): string[] {
   const targets = (raw as { targets?: unknown })?.targets;
   if (!Array.isArray(targets)) return [];
@@ -177,6 +232,12 @@ function crossFieldProblems(raw: unknown): string[] {
       problems.push(`targets[${index}].repository: required: a repository name, or a url`);
     } else if (target.repository !== undefined && target.url !== undefined) {
       problems.push(`targets[${index}].url: expected either repository or url, not both`);
+    }
+    const expectations = target.expect as Record<string, unknown> | undefined;
+    if (expectations?.headMaxAgeMinutes !== undefined && !fetchEnabled(raw, target)) {
+      problems.push(
+        `targets[${index}].expect.headMaxAgeMinutes: needs the fetch, which reads HEAD's commit: set fetch.enabled (for this target or all)`,
+      );
     }
     if (typeof target.name !== 'string') return;
     const first = seen.get(target.name);

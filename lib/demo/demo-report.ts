@@ -36,6 +36,7 @@ export async function demoReport(
       const steps = targets.get(result.name) ?? {};
       for (const step of STEP_NAMES) {
         const stepResult = result.steps[step];
+        if (!stepResult) continue;
         const series = steps[step] ?? { successSum: [], successCount: [], latency: {} };
         series.successSum.push({ t: run.at, v: stepResult.ok ? 1 : 0 });
         series.successCount.push({ t: run.at, v: 1 });

@@ -7,7 +7,7 @@
  * renaming one is a breaking change.
  */
 import type { Finding, Phases, StepResult, TargetResult } from '../types.ts';
-import { FINDING_CODES, STEP_NAMES } from '../types.ts';
+import { ENDPOINT_STEP_NAMES, FINDING_CODES, STEP_NAMES } from '../types.ts';
 
 export const DEFAULT_NAMESPACE = 'CodeCommitCanary';
 
@@ -257,7 +257,7 @@ export function customMetricCount(detail: DetailLevel): { perTarget: number; per
   const emitted = METRIC_CATALOGUE.filter((m) => includes(detail, m.detail));
   const count = (scope: MetricDefinition['scope']) => emitted.filter((m) => m.scope === scope).length;
   return {
-    perTarget: count('step') * STEP_NAMES.length,
+    perTarget: count('step') * ENDPOINT_STEP_NAMES.length,
     perStack: count('run') + count('notifier') + count('code') * FINDING_CODES.length,
     perEndpoint: count('endpoint'),
   };
@@ -282,7 +282,8 @@ export function datapointsFor(result: TargetResult, options: DatapointOptions, a
   const detail = options.detail ?? 'basic';
   const points: Datapoint[] = [];
   for (const stepName of STEP_NAMES) {
-    const step: StepResult = result.steps[stepName];
+    const step: StepResult | undefined = result.steps[stepName];
+    if (!step) continue;
     const point = pointMaker({ [DIMENSION.Target]: result.name, [DIMENSION.Step]: stepName }, at, options);
     points.push(point(METRIC.Success, 'Count', step.ok && !step.skipped ? 1 : 0));
     if (step.skipped) continue;

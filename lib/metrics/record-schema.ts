@@ -20,6 +20,7 @@ import {
   PHASES,
   RESULT_RECORD_TYPE,
   SEVERITIES,
+  targetVerdict,
 } from '../types.ts';
 
 /** The bounds of a record's fields (characters, items, milliseconds). */
@@ -36,6 +37,9 @@ export const RECORD_LIMITS = {
   ref: 1024,
   addresses: 64,
   address: 64,
+  /** An Availability Zone name or ID. */
+  zone: 64,
+  expectations: 1000,
   findings: 1000,
   /** Any duration or deadline: no step outlives a Lambda invocation (15 minutes). */
   ms: 900_000,
@@ -76,6 +80,12 @@ export const failureSchema = z.object({
   message: boundedText(),
   /** HTTP status when the failure came from one. */
   status: z.number().int().min(0).max(999).optional(),
+  /** The endpoint address that failed, when the step's own call succeeded and only a path check did not. */
+  address: z
+    .string()
+    .max(RECORD_LIMITS.address)
+    .refine((a) => isIP(a) !== 0, { error: 'not an IP address' })
+    .optional(),
 });
 
 /** Phase durations in ms; every phase is always present (0 when it never happened). */
@@ -89,19 +99,33 @@ export const phasesSchema = z.object({
   transferMs: milliseconds,
 });
 
+const sha = z.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/);
+const ipAddress = z
+  .string()
+  .max(RECORD_LIMITS.address)
+  .refine((address) => isIP(address) !== 0, { error: 'not an IP address' });
+
+/** One address of a step's endpoint name, checked on its own: connect, TLS, one answer without credentials. */
+export const pathResultSchema = z
+  .object({
+    address: ipAddress,
+    /** Its Availability Zone (`network.zones`), or null when no subnet there holds it. */
+    zone: label(RECORD_LIMITS.zone).nullable(),
+    ok: z.boolean(),
+    durationMs: milliseconds,
+    phases: phasesSchema,
+    failure: failureSchema.nullable(),
+  })
+  .refine((path) => path.ok === (path.failure === null), {
+    error: 'ok must hold exactly when the path has no failure',
+  });
+
 const stepShape = {
   ok: z.boolean(),
   skipped: z.literal(true).optional(),
   endpoint: z.url({ protocol: /^https?$/ }).max(RECORD_LIMITS.url),
   /** Addresses the endpoint's host name resolved to. */
-  addresses: z
-    .array(
-      z
-        .string()
-        .max(RECORD_LIMITS.address)
-        .refine((address) => isIP(address) !== 0, { error: 'not an IP address' }),
-    )
-    .max(RECORD_LIMITS.addresses),
+  addresses: z.array(ipAddress).max(RECORD_LIMITS.addresses),
   /** True when every resolved address is private (RFC 1918 / RFC 6598 / IPv6 ULA or inside network.vpcCidrs; loopback is not). */
   private: z.boolean(),
   durationMs: milliseconds,
@@ -111,6 +135,13 @@ const stepShape = {
   failure: failureSchema.nullable(),
   /** Days until the endpoint's TLS certificate expires, when a handshake completed. */
   certificateDaysLeft: z.number().int().min(-RECORD_LIMITS.days).max(RECORD_LIMITS.days).optional(),
+  /**
+   * Every address the endpoint's name resolved to, each checked on its own (`probe.everyAddress`, sts and git
+   * steps); absent when the checks are off.
+   */
+  paths: z.array(pathResultSchema).max(RECORD_LIMITS.addresses).optional(),
+  /** Some but not all paths failed: one Availability Zone's endpoint interface (or the way to it) is broken. */
+  degraded: z.boolean().optional(),
 };
 
 /** As the probe writes a step: `ok` exactly when it has no failure and was not skipped. */
@@ -137,11 +168,45 @@ export const gitStepResultSchema = z
     /** Number of lines `git ls-remote` prints for the repository. */
     refs: z.number().int().min(0).max(100_000_000),
     head: z.string().min(1).max(RECORD_LIMITS.ref).nullable(),
-    headSha: z
-      .string()
-      .regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/)
-      .nullable(),
+    headSha: sha.nullable(),
   })
+  .refine(consistentStep, STEP_VERDICT);
+
+const byteCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** Step `fetch`: a shallow fetch of HEAD, its pack checked (see lib/steps/git/fetch.ts). */
+export const fetchStepResultSchema = z
+  .object({
+    ...stepShape,
+    /** The fetched commit, found in the pack and hashed. */
+    commit: sha.nullable(),
+    tree: sha.nullable(),
+    /** The fetched commit's committer time. */
+    committedAt: instantSchema.nullable(),
+    objects: byteCount,
+    packBytes: byteCount,
+    throughputBytesPerSec: byteCount.nullable(),
+    /** The deadline struck while the pack streamed in: the body bytes that had arrived ("stalled after N bytes"). */
+    bytesBeforeStall: byteCount.nullable(),
+    /** With `bytesBeforeStall`: how long no byte had arrived when the deadline struck. */
+    stalledForMs: milliseconds.nullable(),
+    /** Why the fetch did not run (ls-remote failed, an empty repository), when skipped. */
+    skipReason: boundedText().optional(),
+  })
+  .refine(consistentStep, STEP_VERDICT);
+
+/** One line of a target's `expect`, checked against what ls-remote (and the fetch) found. */
+export const expectationSchema = z.object({
+  /** `ref` (an expected ref is advertised), `head` (HEAD points at the expected branch), `headAge`. */
+  check: z.enum(['ref', 'head', 'headAge']),
+  ok: z.boolean(),
+  expected: boundedText(RECORD_LIMITS.ref),
+  found: boundedText(RECORD_LIMITS.ref).nullable(),
+});
+
+/** Step `expect`: the target's ref assertions; a failure has kind `assertion` (phase `body`). */
+export const expectStepResultSchema = z
+  .object({ ...stepShape, expectations: z.array(expectationSchema).max(RECORD_LIMITS.expectations) })
   .refine(consistentStep, STEP_VERDICT);
 
 export const targetResultSchema = z
@@ -155,10 +220,15 @@ export const targetResultSchema = z
       .max(RECORD_LIMITS.roleArn)
       .regex(/^arn:aws[\w-]*:iam::\d{12}:role\/\S+$/)
       .nullable(),
-    steps: z.object({ sts: stsStepResultSchema, git: gitStepResultSchema }),
+    steps: z.object({
+      sts: stsStepResultSchema,
+      git: gitStepResultSchema,
+      fetch: fetchStepResultSchema.optional(),
+      expect: expectStepResultSchema.optional(),
+    }),
   })
-  .refine((target) => target.ok === (target.steps.sts.ok && target.steps.git.ok), {
-    error: 'ok must hold exactly when both steps are ok',
+  .refine((target) => target.ok === targetVerdict(target.steps), {
+    error: 'ok must hold exactly when sts and git are ok and fetch and expect are ok or skipped',
     path: ['ok'],
   });
 
@@ -202,6 +272,9 @@ export type Phases = z.output<typeof phasesSchema>;
 export type StepResult = z.output<typeof stepResultSchema>;
 export type StsStepResult = z.output<typeof stsStepResultSchema>;
 export type GitStepResult = z.output<typeof gitStepResultSchema>;
+export type PathResult = z.output<typeof pathResultSchema>;
+export type FetchStepResult = z.output<typeof fetchStepResultSchema>;
+export type ExpectStepResult = z.output<typeof expectStepResultSchema>;
 export type TargetResult = z.output<typeof targetResultSchema>;
 export type ResultRecord = z.output<typeof resultRecordSchema>;
 export type Severity = z.output<typeof severitySchema>;

@@ -34,7 +34,10 @@ export const probeBudgetMs = (remainingMs: number, delivery: DeliveryMode): numb
  */
 export function probeTimeoutSeconds(config: Config, delivery: DeliveryMode): number {
   const { samplesPerRun, intervalSeconds } = config.schedule;
-  const longestMs = Math.max(0, ...resolveTargets(config).map((t) => t.timeouts.stsMs + t.timeouts.gitMs));
+  const longestMs = Math.max(
+    0,
+    ...resolveTargets(config).map((t) => t.timeouts.stsMs + t.timeouts.gitMs + (t.fetch?.timeoutMs ?? 0)),
+  );
   const neededMs =
     (samplesPerRun - 1) * intervalSeconds * 1000 + longestMs + REPORTING_RESERVE_MS[delivery] + START_SLACK_MS;
   return Math.min(MAX_TIMEOUT_SECONDS, Math.max(60, Math.ceil(neededMs / 1000)));

@@ -4,6 +4,7 @@ import type { Config } from '../config/config.ts';
 import { vpcAddressSpace } from '../net/addresses.ts';
 import { serversResolve, systemResolve } from '../net/resolve.ts';
 import { trustedContext } from '../net/trust.ts';
+import { zoneLabeller } from '../net/zones.ts';
 import type { AwsCredentials } from '../steps/git/password.ts';
 import type { ProbeDeps } from './probe.ts';
 
@@ -21,6 +22,7 @@ export function probeDeps(
     resolve: config.dns ? serversResolve(config.dns.servers) : systemResolve,
     ...(secureContext ? { tls: { secureContext } } : {}),
     vpc: vpcAddressSpace(config.network.vpcCidrs),
+    zoneOf: zoneLabeller(config.network.zones),
     sourceCredentials,
     maxAdvertisementBytes: config.maxAdvertisementBytes,
   };

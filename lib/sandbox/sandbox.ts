@@ -7,6 +7,7 @@
 import { systemClock } from '../clock.ts';
 import { type Config, parseConfig, type ResolvedTarget, resolveTargets } from '../config/config.ts';
 import { serversResolve } from '../net/resolve.ts';
+import { zoneLabeller } from '../net/zones.ts';
 import type { ProbeDeps } from '../run/probe.ts';
 import type { AwsCredentials } from '../steps/git/password.ts';
 import { type AwsStandIns, startAwsStandIns } from './aws-stand-ins.ts';
@@ -154,6 +155,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     tls: { ca: [pki.caPem] },
     sourceCredentials: async () => ({ ...DEMO_SOURCE_CREDENTIALS }),
     maxAdvertisementBytes: config.maxAdvertisementBytes,
+    zoneOf: zoneLabeller(config.network.zones),
   };
   return {
     config,

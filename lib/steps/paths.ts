@@ -6,24 +6,11 @@ import { untilAborted } from '../net/deadline.ts';
 import { type ExchangeContext, type NetDeps, timedExchange } from '../net/exchange.ts';
 import { classifyError } from '../net/failure.ts';
 import type { ZoneOf } from '../net/zones.ts';
-import type { Failure, Phases } from '../types.ts';
+import type { Failure, PathResult } from '../types.ts';
 import { USER_AGENT } from './git/request.ts';
 
 /** What to ask each address: a request the service answers without credentials. */
 export type PathRequest = { kind: 'git'; repository: string } | { kind: 'sts' };
-
-/** One address of an endpoint name, checked: connect, TLS verified against the name, one HTTP answer. */
-export interface PathResult {
-  address: string;
-  /** The address's Availability Zone (`network.zones`), or null when no zone map names its subnet. */
-  zone: string | null;
-  ok: boolean;
-  /** The shared lookup included. */
-  durationMs: number;
-  /** `dnsMs` is the one lookup all paths share; the rest are this address's own. */
-  phases: Phases;
-  failure: Failure | null;
-}
 
 /** Every address of one endpoint name, checked once. */
 export interface EndpointPaths {

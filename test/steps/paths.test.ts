@@ -7,14 +7,8 @@ import { zoneLabeller } from '../../lib/net/zones.ts';
 import { type AddressBehaviour, type AddressSet, addressSet } from '../../lib/sandbox/address-set.ts';
 import { type DnsServer, startDnsServer } from '../../lib/sandbox/dns.ts';
 import { createPki, type Pki } from '../../lib/sandbox/pki.ts';
-import {
-  checkPaths,
-  PathChecks,
-  type PathDeps,
-  type PathResult,
-  pathFailure,
-  summarizePaths,
-} from '../../lib/steps/paths.ts';
+import { checkPaths, PathChecks, type PathDeps, pathFailure, summarizePaths } from '../../lib/steps/paths.ts';
+import type { PathResult } from '../../lib/types.ts';
 
 const NAME = 'vpce-paths.git-codecommit.canary.test';
 const DEADLINE_MS = 1500;

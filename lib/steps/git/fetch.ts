@@ -1,8 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { ResolvedTarget } from '../../config/config.ts';
+import { DEFAULT_FETCH_LIMITS } from '../../config/resolve-target.ts';
 import { type NetDeps, timedExchange } from '../../net/exchange.ts';
 import { StepFailure } from '../../net/failure.ts';
-import type { StepResult } from '../../types.ts';
+import type { FetchStepResult, StepResult } from '../../types.ts';
+
+export type { FetchStepResult } from '../../types.ts';
+
 import { type PackSummary, readPack } from './pack.ts';
 import type { AwsCredentials } from './password.ts';
 import { expectGitAnswer, gitRequest, skippedGitEndpointStep } from './request.ts';
@@ -17,7 +21,7 @@ export interface FetchLimits {
   timeoutMs: number;
 }
 
-export const DEFAULT_FETCH_LIMITS: FetchLimits = { maxBytes: 8 * 1024 * 1024, timeoutMs: 15_000 };
+export { DEFAULT_FETCH_LIMITS };
 
 /** What ls-remote learned that the fetch needs. */
 export interface FetchWant {
@@ -27,28 +31,8 @@ export interface FetchWant {
   capabilities?: readonly string[];
 }
 
-export interface FetchFields {
-  /** The fetched commit, verified: found in the pack and hashed. */
-  commit: string | null;
-  /** Its tree, from the verified commit. */
-  tree: string | null;
-  /** The committer time of the fetched commit (ISO-8601), for HEAD-age assertions. */
-  committedAt: string | null;
-  /** Objects in the pack (its header's count, every one read). */
-  objects: number;
-  /** Pack bytes: the whole pack, or those that reached the pack reader before the failure (whole packets only). */
-  packBytes: number;
-  /** Pack bytes per second from the pack's first byte to its last, when the fetch succeeded (and took time). */
-  throughputBytesPerSec: number | null;
-  /** When the deadline struck in the body: the body bytes that had arrived ("pack transfer stalled after N bytes"). */
-  bytesBeforeStall: number | null;
-  /** With `bytesBeforeStall`: how long no byte had arrived when the deadline struck. */
-  stalledForMs: number | null;
-  /** Why the fetch did not run, when skipped. */
-  skipReason?: string;
-}
-
-export type FetchStepResult = StepResult & FetchFields;
+/** What the fetch reports beside a step's fields (lib/metrics/record-schema.ts). */
+export type FetchFields = Omit<FetchStepResult, keyof StepResult>;
 
 interface Progress {
   bytes: number;

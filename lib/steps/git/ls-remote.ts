@@ -25,16 +25,27 @@ async function readAdvertisement(response: IncomingMessage, maxBytes: number): P
   return parsed.advertisement;
 }
 
+/** The git step's record and, beside it, what the fetch and the ref assertions read (never in the record). */
+export interface LsRemoteOutcome {
+  result: GitStepResult;
+  /** The parsed advertisement, when the call succeeded. */
+  advertisement: Advertisement | null;
+}
+
+/** Step `git` as a record (see {@link lsRemote}). */
+export const gitStep = async (...args: Parameters<typeof lsRemote>): Promise<GitStepResult> =>
+  (await lsRemote(...args)).result;
+
 /**
  * Step `git`: what `git ls-remote` does over smart HTTP (protocol v0), natively: one signed GET of
  * `/v1/repos/<repo>/info/refs?service=git-upload-pack`, the advertisement parsed as it streams in.
  */
-export async function gitStep(
+export async function lsRemote(
   target: GitTarget,
   credentials: AwsCredentials,
   deps: NetDeps & { maxAdvertisementBytes: number },
   signal?: AbortSignal,
-): Promise<GitStepResult> {
+): Promise<LsRemoteOutcome> {
   const { value, ...result } = await timedExchange(
     target.gitEndpoint,
     // The parser enforces the advertisement cap; the socket cap (a little above) covers headers too.
@@ -65,10 +76,13 @@ export async function gitStep(
     signal,
   );
   return {
-    ...result,
-    refs: value?.refs.length ?? 0,
-    head: value?.head ?? null,
-    headSha: value?.headSha ?? null,
+    result: {
+      ...result,
+      refs: value?.refs.length ?? 0,
+      head: value?.head ?? null,
+      headSha: value?.headSha ?? null,
+    },
+    advertisement: value ?? null,
   };
 }
 
