@@ -136,6 +136,12 @@ const stepShape = {
   /** Days until the endpoint's TLS certificate expires, when a handshake completed. */
   certificateDaysLeft: z.number().int().min(-RECORD_LIMITS.days).max(RECORD_LIMITS.days).optional(),
   /**
+   * How the step's request got its connection: `new` (connect and TLS done and timed here) or `reused` (kept open
+   * from an earlier request to the same endpoint in this run: connect and TLS are 0, the first step on it timed
+   * them). Absent from probes that always connect anew.
+   */
+  connection: z.enum(['new', 'reused']).optional(),
+  /**
    * Every address the endpoint's name resolved to, each checked on its own (`probe.everyAddress`, sts and git
    * steps); absent when the checks are off.
    */
