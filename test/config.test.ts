@@ -34,6 +34,36 @@ describe('valid configs', () => {
     expect(config.alerts).toEqual({ failuresBeforeAlert: 2, renotifyMinutes: 60 });
   });
 
+  it('resolves the path checks, the fetch (config-wide, overridden per target) and the assertions per target', async () => {
+    const config = await loadConfig(`${FIXTURES}valid.json`);
+    const [own, inherited] = resolveTargets(config);
+    expect(config.network.zones).toEqual({
+      '10.0.1.0/24': 'ap-northeast-1a',
+      '10.0.2.0/24': 'ap-northeast-1c',
+      '10.0.3.0/24': 'apne1-az2',
+    });
+    expect(own).toMatchObject({
+      everyAddress: true,
+      fetch: { maxBytes: 8 * 1024 * 1024, timeoutMs: 20_000 },
+      expect: { refs: ['refs/heads/main'], head: 'refs/heads/main', headMaxAgeMinutes: 1440 },
+    });
+    expect(inherited).toMatchObject({ everyAddress: true, fetch: null });
+    expect(inherited?.expect).toBeUndefined();
+    const off = parseConfig({
+      region: 'ap-northeast-1',
+      probe: { everyAddress: false },
+      fetch: { enabled: true },
+      targets: [
+        { name: 'a', repository: 'r', roleArn: ROLE },
+        { name: 'b', repository: 'r', roleArn: ROLE, fetch: { enabled: false } },
+      ],
+    });
+    expect(resolveTargets(off).map((t) => [t.everyAddress, t.fetch])).toEqual([
+      [false, { maxBytes: 8 * 1024 * 1024, timeoutMs: 15_000 }],
+      [false, null],
+    ]);
+  });
+
   it('loads YAML and applies defaults', async () => {
     const config = await loadConfig(`${FIXTURES}valid.yaml`);
     expect(config.timeouts).toEqual({ stsMs: 5000, gitMs: 10_000, stsGlobalMs: 3000 });

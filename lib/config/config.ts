@@ -207,10 +207,12 @@ export type TargetConfig = Config['targets'][number];
 
 /** `targets[2].roleArn` from zod's path array. */
 export const formatPath = (path: readonly PropertyKey[]): string =>
-  path.reduce<string>(
-    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
-    '',
-  );
+  path.reduce<string>((out, key) => {
+    if (typeof key === 'number') return `${out}[${key}]`;
+    // A record's key (a CIDR in network.zones) is quoted, so its dots and slashes do not read as a path.
+    if (!/^[A-Za-z_$][\w$]*$/.test(String(key))) return `${out}[${JSON.stringify(String(key))}]`;
+    return out ? `${out}.${String(key)}` : String(key);
+  }, '');
 
 /**
  * Rules across fields, checked on the raw input so they are reported even when other fields are wrong
@@ -256,7 +258,9 @@ export function parseConfig(raw: unknown, source = 'config'): Config {
     const message =
       issue.code === 'unrecognized_keys'
         ? `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
-        : issue.message;
+        : issue.code === 'invalid_key'
+          ? `key: ${issue.issues[0]?.message ?? issue.message}`
+          : issue.message;
     return path ? `${path}: ${message}` : message;
   });
   throw new ConfigError(source, [...problems, ...crossField]);
