@@ -8,7 +8,8 @@ import { FaultSwitch, SLOW_ANSWER_MS } from '../../lib/sandbox/fault-switch.ts';
 import { newGauge } from '../../lib/sandbox/https-stand-in.ts';
 import { createPki, type Pki } from '../../lib/sandbox/pki.ts';
 import { DEMO_REPOSITORY, hosted } from '../../lib/sandbox/repository.ts';
-import { gitStep } from '../../lib/steps/git/ls-remote.ts';
+import { fetchStep } from '../../lib/steps/git/fetch.ts';
+import { gitStep, lsRemote } from '../../lib/steps/git/ls-remote.ts';
 import { basicAuthorization, gitCredentials } from '../../lib/steps/git/password.ts';
 import { stsStep } from '../../lib/steps/sts.ts';
 
@@ -108,6 +109,33 @@ describe('the STS and CodeCommit stand-ins', () => {
     expect((await get(refs('other_repo'), valid('other_repo'))).status).toBe(404);
     expect((await get('/v1/repos/test_repo/info/refs', valid('test_repo'))).status).toBe(404);
     expect((await get(refs('test_repo'), valid('test_repo'))).status).toBe(200);
+  });
+
+  it('answers a shallow fetch of HEAD with its pack: the probe gets the commit; another want gets ERR', async () => {
+    // Prepare
+    const { credentials } = await stsStep(target(), SOURCE, deps);
+    if (!credentials) throw new Error('no credentials');
+    const { advertisement } = await lsRemote(target(), credentials, deps);
+    if (!advertisement) throw new Error('no advertisement');
+    const served = hosted(DEMO_REPOSITORY).head;
+    const limits = { maxBytes: 1 << 20, timeoutMs: 5000 };
+
+    // Act
+    const fetched = await fetchStep(target(), advertisement, credentials, deps, limits);
+    const other = await fetchStep(
+      target(),
+      { ...advertisement, headSha: '5b1e0d43c29a8f6e7d1c0b9a8f7e6d5c4b3a2918' },
+      credentials,
+      deps,
+      limits,
+    );
+
+    // Assess
+    expect(advertisement.headSha).toBe(served?.oid);
+    expect(fetched).toMatchObject({ ok: true, commit: served?.oid, objects: 4, packBytes: served?.pack.length });
+    expect(aws.git.log.at(-2)).toMatchObject({ method: 'POST', path: '/v1/repos/test_repo/git-upload-pack' });
+    expect(other.failure).toMatchObject({ kind: 'protocol', phase: 'body' });
+    expect(other.failure?.message).toContain('not our ref 5b1e0d43c29a8f6e7d1c0b9a8f7e6d5c4b3a2918');
   });
 
   it('follows its fault switch: deny, hang until the deadline, slow', async () => {
