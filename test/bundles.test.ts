@@ -276,6 +276,39 @@ describe('the bundles run on Node 24 (the Lambda runtime)', () => {
     expect(summary.samples.map((s: { ok: boolean }) => s.ok)).toEqual([true, true, true]);
   });
 
+  it('log mode with zones, the fetch and assertions: the records carry them and the notifier bundle pages on them', async () => {
+    // Prepare: HEAD of test_repo is develop, so the assertion on main fails (the path steps stay ok)
+    const plumbing = await alertPlumbing('smoke-expect');
+    const config = sandbox.writeConfig({
+      checks: { globalSts: false, path: false },
+      network: { zones: { '127.0.0.0/24': 'us-east-1a' } },
+      fetch: { enabled: true },
+      alerts: { failuresBeforeAlert: 1, renotifyMinutes: 600 },
+      targets: [{ name: 'mirror', repository: 'test_repo', roleArn: ROLE_ARN, expect: { head: 'refs/heads/main' } }],
+    });
+    // Act
+    const probe = await invoke(
+      'probe.mjs',
+      {},
+      { CANARY_DELIVERY: 'log', CANARY_STACK: 'smoke', CANARY_CONFIG: config },
+    );
+    const notifier = await invoke('notify.mjs', asSubscriptionEvent(probe.stdout), plumbing.env(true, config));
+    // Assess
+    const record = probe.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l))
+      .find((o) => o.type === 'codecommit-canary/result');
+    const { steps } = record.result;
+    expect(steps.git.paths).toEqual([expect.objectContaining({ address: '127.0.0.1', zone: 'us-east-1a', ok: true })]);
+    expect(steps.sts).toMatchObject({ ok: true, degraded: false });
+    expect(steps.fetch).toMatchObject({ ok: true, commit: steps.git.headSha });
+    expect(steps.fetch.objects).toBeGreaterThan(0);
+    expect(steps.expect.failure).toMatchObject({ kind: 'assertion', phase: 'body' });
+    expect(resultOf(notifier.stdout)).toMatchObject({ records: 1, rejected: 0 });
+    expect((await plumbing.received()).map(([state]) => state)).toEqual(['ALARM']);
+  });
+
   it('the notifier bundle rejects a record from another log group, counts it, and pages nothing', async () => {
     const plumbing = await alertPlumbing('smoke-forged');
     const probe = await invoke(
