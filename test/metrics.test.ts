@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   customMetricCount,
   type Datapoint,
+  DEFAULT_TARGET_SHAPE,
   datapointProblems,
   datapointsFor,
   diagnosisDatapoints,
@@ -10,8 +11,17 @@ import {
   type MetricUnit,
   notifierDatapoints,
 } from '../lib/metrics/catalogue.ts';
-import type { Failure, GitStepResult, Phases, StsStepResult, TargetResult } from '../lib/types.ts';
-import { zeroPhases } from '../lib/types.ts';
+import type {
+  ExpectStepResult,
+  Failure,
+  FetchStepResult,
+  GitStepResult,
+  PathResult,
+  Phases,
+  StsStepResult,
+  TargetResult,
+} from '../lib/types.ts';
+import { targetVerdict, zeroPhases } from '../lib/types.ts';
 
 const AT = new Date('2025-03-01T12:00:00.000Z');
 
@@ -46,15 +56,79 @@ function gitStep(overrides: Partial<GitStepResult> = {}): GitStepResult {
 function target(name: string, steps: Partial<TargetResult['steps']> = {}): TargetResult {
   const sts = steps.sts ?? stsStep();
   const git = steps.git ?? gitStep();
+  const optional = {
+    ...(steps.fetch ? { fetch: steps.fetch } : {}),
+    ...(steps.expect ? { expect: steps.expect } : {}),
+  };
   return {
     name,
-    ok: sts.ok && git.ok,
+    ok: targetVerdict({ sts, git, ...optional }),
     repository: 'team-repo',
     region: 'us-east-1',
     roleArn: 'arn:aws:iam::111122223333:role/canary',
-    steps: { sts, git },
+    steps: { sts, git, ...optional },
   };
 }
+
+/** One address of an endpoint, checked on its own. */
+function path(address: string, zone: string | null, failure: Failure | null = null): PathResult {
+  return { address, zone, ok: failure === null, durationMs: 14, phases: PHASES, failure };
+}
+
+function fetchStep(overrides: Partial<FetchStepResult> = {}): FetchStepResult {
+  return {
+    ...baseStep,
+    endpoint: 'https://git-codecommit.us-east-1.amazonaws.com/v1/repos/team-repo',
+    durationMs: 900,
+    deadlineMs: 15_000,
+    phases: { dnsMs: 0.5, connectMs: 1, tlsMs: 9, firstByteMs: 300, transferMs: 589.5 },
+    commit: 'a'.repeat(40),
+    tree: 'b'.repeat(40),
+    committedAt: '2025-03-01T11:00:00.000Z',
+    objects: 120,
+    packBytes: 3_145_728,
+    throughputBytesPerSec: 5_340_000,
+    bytesBeforeStall: null,
+    stalledForMs: null,
+    ...overrides,
+  };
+}
+
+/** The fetch that stalled: the refs came, the pack stopped after 65,536 bytes until the 15 s deadline. */
+const stalledFetch = (): FetchStepResult =>
+  fetchStep({
+    ok: false,
+    durationMs: 15_000,
+    failure: failure('timeout', 'body'),
+    commit: null,
+    tree: null,
+    committedAt: null,
+    objects: 0,
+    packBytes: 61_440,
+    throughputBytesPerSec: null,
+    bytesBeforeStall: 65_536,
+    stalledForMs: 14_200,
+  });
+
+function expectStep(expectations: ExpectStepResult['expectations']): ExpectStepResult {
+  const failed = expectations.filter((e) => !e.ok);
+  return {
+    ...baseStep,
+    endpoint: 'https://git-codecommit.us-east-1.amazonaws.com/v1/repos/team-repo',
+    durationMs: 0,
+    deadlineMs: 0,
+    phases: zeroPhases(),
+    ok: failed.length === 0,
+    failure: failed.length === 0 ? null : { kind: 'assertion', phase: 'body', message: 'HEAD points at elsewhere' },
+    expectations,
+  };
+}
+
+const THREE_ZONES = [
+  path('10.0.1.12', 'ap-northeast-1a'),
+  path('10.0.2.12', 'ap-northeast-1c'),
+  path('10.0.3.12', 'ap-northeast-1d'),
+];
 
 const failure = (kind: Failure['kind'], phase: Failure['phase']): Failure => ({ kind, phase, message: `${kind}` });
 
@@ -200,14 +274,197 @@ describe('heartbeat', () => {
   });
 });
 
+describe('datapointsFor with path checks', () => {
+  it('counts the failed paths per step and, at the phases level, says which zone (or address) failed', () => {
+    // Prepare: one AZ of the git endpoint refuses; one sts address is in no configured subnet.
+    const refused = failure('refused', 'connect');
+    const result = target('team-repo', {
+      sts: stsStep({ paths: [path('10.0.1.12', 'ap-northeast-1a'), path('192.168.7.4', null)], degraded: false }),
+      git: gitStep({
+        ok: false,
+        failure: { ...refused, address: '10.0.3.15' },
+        paths: [path('10.0.1.15', 'ap-northeast-1a'), path('10.0.3.15', 'ap-northeast-1d', refused)],
+        degraded: true,
+      }),
+    });
+
+    // Act
+    const basic = datapointsFor(result, { detail: 'basic' }, AT);
+    const phases = datapointsFor(result, { detail: 'phases' }, AT);
+
+    // Assess
+    expect(basic.filter((p) => p.name === 'PathsFailed')).toEqual([
+      datapoint('PathsFailed', 'Count', 0, { Target: 'team-repo', Step: 'sts' }),
+      datapoint('PathsFailed', 'Count', 1, { Target: 'team-repo', Step: 'git' }),
+    ]);
+    expect(basic.filter((p) => p.name === 'PathOk')).toEqual([]);
+    expect(phases.filter((p) => p.name === 'PathOk')).toEqual([
+      datapoint('PathOk', 'Count', 1, { Target: 'team-repo', Step: 'sts', Zone: 'ap-northeast-1a' }),
+      datapoint('PathOk', 'Count', 1, { Target: 'team-repo', Step: 'sts', Address: '192.168.7.4' }),
+      datapoint('PathOk', 'Count', 1, { Target: 'team-repo', Step: 'git', Zone: 'ap-northeast-1a' }),
+      datapoint('PathOk', 'Count', 0, { Target: 'team-repo', Step: 'git', Zone: 'ap-northeast-1d' }),
+    ]);
+  });
+
+  it('gives a zone with two addresses (IPv4 and IPv6 of one interface) one PathOk, 0 when either fails', () => {
+    const result = target('a', {
+      git: gitStep({
+        ok: false,
+        failure: { ...failure('timeout', 'connect'), address: 'fd00::15' },
+        paths: [
+          path('10.0.1.15', 'ap-northeast-1a'),
+          path('fd00::15', 'ap-northeast-1a', failure('timeout', 'connect')),
+        ],
+        degraded: true,
+      }),
+    });
+
+    const pathOk = datapointsFor(result, { detail: 'phases' }, AT).filter((p) => p.name === 'PathOk');
+
+    expect(pathOk).toEqual([datapoint('PathOk', 'Count', 0, { Target: 'a', Step: 'git', Zone: 'ap-northeast-1a' })]);
+  });
+
+  it('reports the paths of a skipped step too: the path needs no credentials', () => {
+    const result = target('a', {
+      sts: stsStep({ ok: false, failure: failure('auth', 'response'), paths: THREE_ZONES, degraded: false }),
+      git: gitStep({ ok: false, skipped: true, durationMs: 0, phases: zeroPhases(), paths: THREE_ZONES }),
+    });
+
+    const git = datapointsFor(result, { detail: 'basic' }, AT).filter((p) => p.dimensions.Step === 'git');
+
+    expect(byKey(git)).toEqual({ 'Success git': 0, 'PathsFailed git': 0 });
+  });
+
+  it('emits no path metric when the checks are off or the name resolved to nothing', () => {
+    const result = target('a', { git: gitStep({ ok: false, failure: failure('dns', 'dns'), paths: [] }) });
+
+    const names = datapointsFor(result, { detail: 'phases' }, AT).map((p) => p.name);
+
+    expect(names).not.toContain('PathsFailed');
+    expect(names).not.toContain('PathOk');
+  });
+});
+
+describe('datapointsFor with the fetch and the assertions', () => {
+  it("emits the fetch's step metrics, pack size and throughput, and the count of failed assertions", () => {
+    const result = target('team-repo', {
+      fetch: fetchStep(),
+      expect: expectStep([
+        { check: 'ref', ok: true, expected: 'refs/heads/main', found: 'a'.repeat(40) },
+        { check: 'head', ok: true, expected: 'refs/heads/main', found: 'refs/heads/main' },
+      ]),
+    });
+
+    const points = datapointsFor(result, { detail: 'basic' }, AT);
+
+    expect(points.slice(4)).toEqual([
+      datapoint('Success', 'Count', 1, { Target: 'team-repo', Step: 'fetch' }),
+      datapoint('Duration', 'Milliseconds', 900, { Target: 'team-repo', Step: 'fetch' }),
+      datapoint('Success', 'Count', 1, { Target: 'team-repo', Step: 'expect' }),
+      datapoint('FetchPackBytes', 'Bytes', 3_145_728, { Target: 'team-repo' }),
+      datapoint('FetchThroughput', 'Bytes/Second', 5_340_000, { Target: 'team-repo' }),
+      datapoint('AssertionFailed', 'Count', 0, { Target: 'team-repo' }),
+    ]);
+  });
+
+  it('gives a stalled fetch FetchStalledBytes (the bytes before the stall), no pack size or throughput', () => {
+    const result = target('team-repo', { fetch: stalledFetch() });
+
+    const points = datapointsFor(result, { detail: 'phases' }, AT).filter((p) => !p.dimensions.Step);
+
+    expect(points).toEqual([datapoint('FetchStalledBytes', 'Bytes', 65_536, { Target: 'team-repo' })]);
+    expect(byKey(datapointsFor(result, { detail: 'phases' }, AT))).toMatchObject({
+      'Success fetch': 0,
+      'Timeout fetch': 1,
+    });
+  });
+
+  it('counts a fetch skipped for an empty repository as Success 1, one skipped after a failed ls-remote as 0', () => {
+    const skipped = (skipReason: string) =>
+      fetchStep({ ok: false, skipped: true, durationMs: 0, phases: zeroPhases(), commit: null, skipReason });
+    const empty = target('empty', {
+      git: gitStep({ refs: 0, head: null, headSha: null }),
+      fetch: skipped('empty repository: HEAD does not resolve'),
+    });
+    // An empty repository behind a broken AZ: ls-remote's own call answered, one path did not.
+    const emptyDegraded = target('empty-degraded', {
+      git: gitStep({
+        ok: false,
+        refs: 0,
+        head: null,
+        headSha: null,
+        failure: { ...failure('timeout', 'connect'), address: '10.0.3.12' },
+      }),
+      fetch: skipped('empty repository: HEAD does not resolve'),
+    });
+    const lsRemoteFailed = target('down', {
+      git: gitStep({ ok: false, failure: failure('timeout', 'tls'), refs: 0, head: null, headSha: null }),
+      fetch: skipped('ls-remote failed'),
+    });
+
+    const fetchPoints = (result: TargetResult) =>
+      datapointsFor(result, { detail: 'phases' }, AT).filter((p) => p.dimensions.Step === 'fetch');
+
+    expect(fetchPoints(empty)).toEqual([datapoint('Success', 'Count', 1, { Target: 'empty', Step: 'fetch' })]);
+    expect(fetchPoints(emptyDegraded).map((p) => p.value)).toEqual([1]);
+    expect(fetchPoints(lsRemoteFailed)).toEqual([datapoint('Success', 'Count', 0, { Target: 'down', Step: 'fetch' })]);
+  });
+
+  it('counts the failed expectations; nothing of the assertions but Success 0 when they were skipped', () => {
+    const failing = target('mirror', {
+      expect: expectStep([
+        { check: 'ref', ok: false, expected: 'refs/heads/release', found: null },
+        { check: 'head', ok: true, expected: 'refs/heads/main', found: 'refs/heads/main' },
+        { check: 'headAge', ok: false, expected: 'at most 1440 min old', found: '3 d 2 h old' },
+      ]),
+    });
+    const skipped = target('down', {
+      git: gitStep({ ok: false, failure: failure('timeout', 'tls') }),
+      expect: { ...expectStep([]), ok: false, skipped: true },
+    });
+
+    const steps = datapointsFor(failing, { detail: 'phases' }, AT).filter((p) => p.dimensions.Step);
+    expect(byKey(steps.filter((p) => p.dimensions.Step !== 'sts'))).toEqual({
+      'Success git': 1,
+      'Duration git': 120,
+      'DnsTime git': 0.5,
+      'ConnectTime git': 1,
+      'TlsTime git': 9,
+      'FirstByteTime git': 100,
+      'TransferTime git': 9.5,
+      'Timeout git': 0,
+      'Success expect': 0,
+    });
+    expect(datapointsFor(failing, { detail: 'basic' }, AT).filter((p) => p.name === 'AssertionFailed')).toEqual([
+      datapoint('AssertionFailed', 'Count', 2, { Target: 'mirror' }),
+    ]);
+    const skippedPoints = datapointsFor(skipped, { detail: 'basic' }, AT);
+    expect(skippedPoints.filter((p) => p.name === 'AssertionFailed')).toEqual([]);
+    expect(skippedPoints.filter((p) => p.dimensions.Step === 'expect').map((p) => p.value)).toEqual([0]);
+  });
+});
+
+/** A target running everything: paths in three zones on both endpoints, the fetch, the assertions. */
+const fullTarget = (fetch: FetchStepResult): TargetResult => {
+  const withCertificate = target('a', {
+    sts: stsStep({ paths: THREE_ZONES, degraded: false }),
+    git: gitStep({ paths: THREE_ZONES, degraded: false }),
+    fetch,
+    expect: expectStep([{ check: 'ref', ok: true, expected: 'refs/heads/main', found: 'a'.repeat(40) }]),
+  });
+  withCertificate.steps.git.certificateDaysLeft = 40;
+  return withCertificate;
+};
+
 describe('the catalogue', () => {
   it('describes exactly what datapointsFor, heartbeat, diagnosisDatapoints and notifierDatapoints emit (name, unit, dimension names)', () => {
-    const withCertificate = target('a');
-    withCertificate.steps.git.certificateDaysLeft = 40;
+    const withAddressPath = target('b', { git: gitStep({ paths: [path('192.168.7.4', null)], degraded: false }) });
     const emitted = [
-      ...datapointsFor(withCertificate, { detail: 'phases' }, AT),
+      ...datapointsFor(fullTarget(fetchStep()), { detail: 'phases' }, AT),
+      ...datapointsFor(fullTarget(stalledFetch()), { detail: 'phases' }, AT),
+      ...datapointsFor(withAddressPath, { detail: 'phases' }, AT),
       heartbeat('s', AT),
-      ...diagnosisDatapoints('s', [], [withCertificate], AT),
+      ...diagnosisDatapoints('s', [], [fullTarget(fetchStep())], AT),
       ...notifierDatapoints('s', AT, { owed: 1, rejected: 0 }),
     ];
     const described = new Map(METRIC_CATALOGUE.map((m) => [m.name, m]));
@@ -216,18 +473,45 @@ describe('the catalogue', () => {
       const definition = described.get(point.name as never);
       expect(definition, point.name).toBeDefined();
       expect(point.unit).toBe(definition?.unit);
-      expect(Object.keys(point.dimensions)).toEqual(definition?.dimensions);
+      expect([definition?.dimensions, definition?.otherDimensions]).toContainEqual(Object.keys(point.dimensions));
     }
     expect(new Set(emitted.map((p) => p.name))).toEqual(new Set(described.keys()));
+    expect(emitted.some((p) => 'Address' in p.dimensions)).toBe(true);
   });
 
   it('counts the custom metrics a target adds at each level', () => {
     const distinct = (points: Datapoint[]) => new Set(points.map((p) => `${p.name}|${JSON.stringify(p.dimensions)}`));
+    const twoZones = THREE_ZONES.slice(0, 2);
+    const defaultTarget = target('a', {
+      sts: stsStep({ paths: twoZones, degraded: false }),
+      git: gitStep({ paths: twoZones, degraded: false }),
+    });
 
-    expect(customMetricCount('basic')).toEqual({ perTarget: 4, perStack: 10, perEndpoint: 1 });
-    expect(customMetricCount('phases')).toEqual({ perTarget: 16, perStack: 10, perEndpoint: 1 });
-    expect(distinct(datapointsFor(target('a'), { detail: 'basic' }, AT)).size).toBe(4);
-    expect(distinct(datapointsFor(target('a'), { detail: 'phases' }, AT)).size).toBe(16);
+    expect(customMetricCount('basic')).toEqual({ perTarget: 6, perStack: 10, perEndpoint: 1 });
+    expect(customMetricCount('phases')).toEqual({ perTarget: 22, perStack: 10, perEndpoint: 1 });
+    expect(distinct(datapointsFor(defaultTarget, { detail: 'basic' }, AT)).size).toBe(6);
+    expect(distinct(datapointsFor(defaultTarget, { detail: 'phases' }, AT)).size).toBe(22);
+    const withoutPaths = { ...DEFAULT_TARGET_SHAPE, everyAddress: false };
+    expect(customMetricCount('basic', withoutPaths).perTarget).toBe(4);
+    expect(distinct(datapointsFor(target('a'), { detail: 'phases' }, AT)).size).toBe(
+      customMetricCount('phases', withoutPaths).perTarget,
+    );
+  });
+
+  it('counts every metric of a target running everything, the ones of a stalled fetch included', () => {
+    const distinct = (points: Datapoint[]) => new Set(points.map((p) => `${p.name}|${JSON.stringify(p.dimensions)}`));
+    const everything = { everyAddress: true, zones: 3, fetch: true, expect: true };
+
+    for (const detail of ['basic', 'phases'] as const) {
+      // A month of one target sees good fetches and stalled ones: the union of what both emit.
+      const points = [
+        ...datapointsFor(fullTarget(fetchStep()), { detail }, AT),
+        ...datapointsFor(fullTarget(stalledFetch()), { detail }, AT),
+      ];
+      expect(distinct(points).size, detail).toBe(customMetricCount(detail, everything).perTarget);
+    }
+    expect(customMetricCount('basic', everything).perTarget).toBe(13);
+    expect(customMetricCount('phases', everything).perTarget).toBe(37);
   });
 });
 

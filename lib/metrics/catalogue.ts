@@ -6,12 +6,15 @@
  * `PutMetricData`, a console table). Alarms and the dashboard are built on the names in `METRIC_CATALOGUE`:
  * renaming one is a breaking change.
  */
-import type { Finding, Phases, StepResult, TargetResult } from '../types.ts';
+import type { Finding, PathResult, Phases, StepName, StepResult, TargetResult } from '../types.ts';
 import { ENDPOINT_STEP_NAMES, FINDING_CODES, STEP_NAMES } from '../types.ts';
 
 export const DEFAULT_NAMESPACE = 'CodeCommitCanary';
 
-/** `basic`: Success and Duration per target and step. `phases`: adds the phase times and Timeout. */
+/**
+ * `basic`: Success and Duration per target and step, PathsFailed, the fetch's sizes, AssertionFailed. `phases`: adds
+ * the phase times, Timeout, and PathOk per zone (one per Availability Zone of each endpoint, for every target).
+ */
 export const DETAIL_LEVELS = ['basic', 'phases'] as const;
 export type DetailLevel = (typeof DETAIL_LEVELS)[number];
 
@@ -75,6 +78,12 @@ export const METRIC = {
   NotifierHeartbeat: 'NotifierHeartbeat',
   NotificationsOwed: 'NotificationsOwed',
   RecordsRejected: 'RecordsRejected',
+  PathOk: 'PathOk',
+  PathsFailed: 'PathsFailed',
+  FetchPackBytes: 'FetchPackBytes',
+  FetchThroughput: 'FetchThroughput',
+  FetchStalledBytes: 'FetchStalledBytes',
+  AssertionFailed: 'AssertionFailed',
 } as const;
 export type CatalogueMetricName = (typeof METRIC)[keyof typeof METRIC];
 
@@ -84,6 +93,8 @@ export const DIMENSION = {
   Stack: 'Stack',
   Code: 'Code',
   Endpoint: 'Endpoint',
+  Zone: 'Zone',
+  Address: 'Address',
 } as const;
 
 /** Phase field → metric name; every phase is emitted at the `phases` level (0 when it never happened). */
@@ -100,19 +111,30 @@ export interface MetricDefinition {
   unit: MetricUnit;
   /** Dimension names, in the order they are emitted. */
   dimensions: readonly string[];
-  /** `step`: one per target and step; `run`: one per probe run; `code`: one per finding code; `endpoint`: per host. */
-  scope: 'step' | 'run' | 'code' | 'endpoint' | 'notifier';
+  /** The other dimension set some datapoints use instead (PathOk: `Address` for an address in no known zone). */
+  otherDimensions?: readonly string[];
+  /**
+   * How many there are: `step` one per target and each of `steps` it runs; `paths` one per target and each of
+   * `steps` whose addresses are checked (`probe.everyAddress`); `zone` the same, per zone (or address); `target` one
+   * per target that runs `steps`; `run` one per probe run; `code` one per finding code; `endpoint` one per host.
+   */
+  scope: 'step' | 'paths' | 'zone' | 'target' | 'run' | 'code' | 'endpoint' | 'notifier';
+  /** The steps the metric is emitted for (`step`, `paths`, `zone`, `target` scopes). */
+  steps?: readonly StepName[];
   /** The lowest detail level that emits the metric. */
   detail: DetailLevel;
   description: string;
 }
 
 const STEP_DIMENSIONS = [DIMENSION.Target, DIMENSION.Step] as const;
+/** The steps that make a network exchange of their own (`expect` only reads what ls-remote and the fetch got). */
+const EXCHANGE_STEPS = ['sts', 'git', 'fetch'] as const satisfies readonly StepName[];
 const phaseDefinition = (name: CatalogueMetricName, what: string): MetricDefinition => ({
   name,
   unit: 'Milliseconds',
   dimensions: STEP_DIMENSIONS,
   scope: 'step',
+  steps: EXCHANGE_STEPS,
   detail: 'phases',
   description: `${what}; 0 when the phase never happened. Absent for a skipped step.`,
 });
@@ -124,14 +146,18 @@ export const METRIC_CATALOGUE: readonly MetricDefinition[] = [
     unit: 'Count',
     dimensions: STEP_DIMENSIONS,
     scope: 'step',
+    steps: STEP_NAMES,
     detail: 'basic',
-    description: '1 when the step succeeded, 0 when it failed or was skipped (git after a failed sts).',
+    description:
+      '1 when the step succeeded, 0 when it failed or was skipped after an earlier step failed (git after sts); ' +
+      'a fetch skipped for an empty repository is 1 (nothing to fetch is not a failure).',
   },
   {
     name: METRIC.Duration,
     unit: 'Milliseconds',
     dimensions: STEP_DIMENSIONS,
     scope: 'step',
+    steps: EXCHANGE_STEPS,
     detail: 'basic',
     description: "The step's elapsed time. Absent for a skipped step.",
   },
@@ -145,8 +171,73 @@ export const METRIC_CATALOGUE: readonly MetricDefinition[] = [
     unit: 'Count',
     dimensions: STEP_DIMENSIONS,
     scope: 'step',
+    steps: EXCHANGE_STEPS,
     detail: 'phases',
     description: '1 when the step ended at its deadline, else 0. Absent for a skipped step.',
+  },
+  {
+    name: METRIC.PathsFailed,
+    unit: 'Count',
+    dimensions: STEP_DIMENSIONS,
+    scope: 'paths',
+    steps: ENDPOINT_STEP_NAMES,
+    detail: 'basic',
+    description:
+      "Addresses of the step's endpoint whose path check failed (0 when all answered); above 0 while Success is " +
+      "still 1 elsewhere: one AZ's endpoint interface. Absent when the checks are off or the name resolved to nothing.",
+  },
+  {
+    name: METRIC.PathOk,
+    unit: 'Count',
+    dimensions: [DIMENSION.Target, DIMENSION.Step, DIMENSION.Zone],
+    otherDimensions: [DIMENSION.Target, DIMENSION.Step, DIMENSION.Address],
+    scope: 'zone',
+    steps: ENDPOINT_STEP_NAMES,
+    detail: 'phases',
+    description:
+      "1 when every address of the step's endpoint in the zone answered its path check, else 0; under Address " +
+      'instead of Zone for an address in no subnet of network.zones.',
+  },
+  {
+    name: METRIC.FetchPackBytes,
+    unit: 'Bytes',
+    dimensions: [DIMENSION.Target],
+    scope: 'target',
+    steps: ['fetch'],
+    detail: 'basic',
+    description: "The size of HEAD's shallow pack. Only when the fetch succeeded.",
+  },
+  {
+    name: METRIC.FetchThroughput,
+    unit: 'Bytes/Second',
+    dimensions: [DIMENSION.Target],
+    scope: 'target',
+    steps: ['fetch'],
+    detail: 'basic',
+    description:
+      "The pack's bytes over the time from its first to its last byte. Only when the fetch succeeded and took time.",
+  },
+  {
+    name: METRIC.FetchStalledBytes,
+    unit: 'Bytes',
+    dimensions: [DIMENSION.Target],
+    scope: 'target',
+    steps: ['fetch'],
+    detail: 'basic',
+    description:
+      'Bytes that arrived before the pack transfer stalled until the deadline (refs reachable, pack not: MTU, ' +
+      'ICMP, MSS, a proxy). Only for a stalled fetch: alarm with missing data as not breaching.',
+  },
+  {
+    name: METRIC.AssertionFailed,
+    unit: 'Count',
+    dimensions: [DIMENSION.Target],
+    scope: 'target',
+    steps: ['expect'],
+    detail: 'basic',
+    description:
+      "The target's failed expectations (0 when the repository looks as expected). Absent when they could not be " +
+      'checked (ls-remote failed): unlike Success Step=expect, it never mixes an outage into the assertions.',
   },
   {
     name: METRIC.Heartbeat,
@@ -246,18 +337,53 @@ export function certificateDaysByHost(steps: readonly StepResult[]): Map<string,
 const includes = (level: DetailLevel, wanted: DetailLevel): boolean =>
   DETAIL_LEVELS.indexOf(level) >= DETAIL_LEVELS.indexOf(wanted);
 
+/** What decides a target's metric count: which optional steps it runs, and how many zones its endpoints span. */
+export interface TargetShape {
+  /** `probe.everyAddress`: the sts and git endpoints' addresses are checked. */
+  everyAddress: boolean;
+  /** Zones (or, without `network.zones`, addresses) per endpoint: one PathOk each at the `phases` level. */
+  zones: number;
+  fetch: boolean;
+  expect: boolean;
+}
+
+/** The default config (every address checked, no fetch, no assertions) on endpoints in two Availability Zones. */
+export const DEFAULT_TARGET_SHAPE: TargetShape = { everyAddress: true, zones: 2, fetch: false, expect: false };
+
 /**
- * Custom metrics (billed per month) one target adds at a detail level, and the per-stack ones.
+ * Custom metrics (billed per month) one target adds at a detail level, and the per-stack ones. Sparse metrics
+ * (FetchStalledBytes, emitted only while a fetch stalls) are counted: they are billed for the hours they exist.
  *
  * @example
- * customMetricCount('basic') // → { perTarget: 4, perStack: 9, perEndpoint: 1 }
- * customMetricCount('phases') // → { perTarget: 16, perStack: 9, perEndpoint: 1 }
+ * customMetricCount('basic') // → { perTarget: 6, perStack: 10, perEndpoint: 1 }
+ * customMetricCount('phases') // → { perTarget: 22, perStack: 10, perEndpoint: 1 }
+ * customMetricCount('basic', { ...DEFAULT_TARGET_SHAPE, fetch: true, expect: true }).perTarget // 13
  */
-export function customMetricCount(detail: DetailLevel): { perTarget: number; perStack: number; perEndpoint: number } {
+export function customMetricCount(
+  detail: DetailLevel,
+  shape: TargetShape = DEFAULT_TARGET_SHAPE,
+): { perTarget: number; perStack: number; perEndpoint: number } {
   const emitted = METRIC_CATALOGUE.filter((m) => includes(detail, m.detail));
+  const runs = (step: StepName) => (step === 'fetch' ? shape.fetch : step === 'expect' ? shape.expect : true);
+  const checked = (step: StepName) => shape.everyAddress && (ENDPOINT_STEP_NAMES as readonly StepName[]).includes(step);
+  const perDefinition = (m: MetricDefinition): number => {
+    const steps = m.steps ?? [];
+    switch (m.scope) {
+      case 'step':
+        return steps.filter(runs).length;
+      case 'paths':
+        return steps.filter(checked).length;
+      case 'zone':
+        return steps.filter(checked).length * shape.zones;
+      case 'target':
+        return steps.some(runs) ? 1 : 0;
+      default:
+        return 0;
+    }
+  };
   const count = (scope: MetricDefinition['scope']) => emitted.filter((m) => m.scope === scope).length;
   return {
-    perTarget: count('step') * ENDPOINT_STEP_NAMES.length,
+    perTarget: emitted.reduce((sum, m) => sum + perDefinition(m), 0),
     perStack: count('run') + count('notifier') + count('code') * FINDING_CODES.length,
     perEndpoint: count('endpoint'),
   };
@@ -271,8 +397,37 @@ export interface DatapointOptions {
 }
 
 /**
- * The catalogue's datapoints for one target's result: per step `Success` and `Duration`, and at the `phases`
- * level the five phase times and `Timeout`. A skipped step yields only `Success` 0.
+ * A skipped fetch stands for an empty repository when ls-remote's own call answered (it may still have failed on a
+ * path check alone) and found no HEAD: the probe skips the fetch for that or after a failed sts or ls-remote.
+ */
+function nothingToFetch(result: TargetResult): boolean {
+  const { git, fetch } = result.steps;
+  const lsRemoteAnswered = !git.skipped && (git.failure === null || git.failure.address !== undefined);
+  return fetch?.skipped === true && lsRemoteAnswered && git.headSha === null;
+}
+
+/** 1 when the step succeeded (or had nothing to do), else 0. */
+function successOf(result: TargetResult, stepName: StepName, step: StepResult): number {
+  if (step.skipped) return stepName === 'fetch' && nothingToFetch(result) ? 1 : 0;
+  return step.ok ? 1 : 0;
+}
+
+/** Per zone (or address, for one in no known zone): ok only when every path there answered. */
+function pathOkByPlace(paths: readonly PathResult[]): { dimension: string; value: string; ok: boolean }[] {
+  const places = new Map<string, { dimension: string; value: string; ok: boolean }>();
+  for (const path of paths) {
+    const [dimension, value] = path.zone ? [DIMENSION.Zone, path.zone] : [DIMENSION.Address, path.address];
+    const seen = places.get(`${dimension}=${value}`);
+    places.set(`${dimension}=${value}`, { dimension, value, ok: (seen?.ok ?? true) && path.ok });
+  }
+  return [...places.values()];
+}
+
+/**
+ * The catalogue's datapoints for one target's result: per step `Success` and `Duration` (and at the `phases` level
+ * the five phase times and `Timeout`); a skipped step yields only `Success`. Per endpoint step with path checks
+ * `PathsFailed` (and at `phases` `PathOk` per zone); the fetch's pack size, throughput or stalled bytes; the count
+ * of failed assertions.
  *
  * @example
  * datapointsFor(result, { detail: 'basic' }, new Date('2025-01-01T00:00:00Z'))
@@ -284,15 +439,46 @@ export function datapointsFor(result: TargetResult, options: DatapointOptions, a
   for (const stepName of STEP_NAMES) {
     const step: StepResult | undefined = result.steps[stepName];
     if (!step) continue;
-    const point = pointMaker({ [DIMENSION.Target]: result.name, [DIMENSION.Step]: stepName }, at, options);
-    points.push(point(METRIC.Success, 'Count', step.ok && !step.skipped ? 1 : 0));
-    if (step.skipped) continue;
+    const dimensions = { [DIMENSION.Target]: result.name, [DIMENSION.Step]: stepName };
+    const point = pointMaker(dimensions, at, options);
+    points.push(point(METRIC.Success, 'Count', successOf(result, stepName, step)));
+    if (step.paths && step.paths.length > 0) {
+      points.push(point(METRIC.PathsFailed, 'Count', step.paths.filter((path) => !path.ok).length));
+      if (includes(detail, 'phases')) {
+        for (const { dimension, value, ok } of pathOkByPlace(step.paths)) {
+          const pathPoint = pointMaker({ ...dimensions, [dimension]: value }, at, options);
+          points.push(pathPoint(METRIC.PathOk, 'Count', ok ? 1 : 0));
+        }
+      }
+    }
+    if (step.skipped || stepName === 'expect') continue;
     points.push(point(METRIC.Duration, 'Milliseconds', step.durationMs));
     if (!includes(detail, 'phases')) continue;
     for (const [field, name] of Object.entries(PHASE_METRICS) as [keyof Phases, CatalogueMetricName][]) {
       points.push(point(name, 'Milliseconds', step.phases[field]));
     }
     points.push(point(METRIC.Timeout, 'Count', step.failure?.kind === 'timeout' ? 1 : 0));
+  }
+  points.push(...targetDatapoints(result, at, options));
+  return points;
+}
+
+/** The fetch's and the assertions' own metrics, under `{ Target }`. */
+function targetDatapoints(result: TargetResult, at: Date, options: DatapointOptions): Datapoint[] {
+  const point = pointMaker({ [DIMENSION.Target]: result.name }, at, options);
+  const points: Datapoint[] = [];
+  const { fetch, expect } = result.steps;
+  if (fetch?.ok && !fetch.skipped) {
+    points.push(point(METRIC.FetchPackBytes, 'Bytes', fetch.packBytes));
+    if (fetch.throughputBytesPerSec !== null) {
+      points.push(point(METRIC.FetchThroughput, 'Bytes/Second', fetch.throughputBytesPerSec));
+    }
+  }
+  if (fetch?.bytesBeforeStall !== null && fetch?.bytesBeforeStall !== undefined) {
+    points.push(point(METRIC.FetchStalledBytes, 'Bytes', fetch.bytesBeforeStall));
+  }
+  if (expect && !expect.skipped) {
+    points.push(point(METRIC.AssertionFailed, 'Count', expect.expectations.filter((e) => !e.ok).length));
   }
   return points;
 }
