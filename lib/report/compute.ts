@@ -160,12 +160,19 @@ export function bucketStart(t: number, bucket: Bucket): string {
   return new Date(day - ((d.getUTCDay() + 6) % 7) * 86_400_000).toISOString();
 }
 
+/** Steps that judge the repository's content rather than the path to it. */
+const CONTENT_STEPS: ReadonlySet<string> = new Set(['expect']);
+
 const byTime = (points: readonly Point[]): Map<number, number> => new Map(points.map((p) => [p.t, p.v]));
 
 function targetReport(input: ReportInput, target: ReportInput['targets'][number]): TargetReport {
   const stepNames = Object.keys(target.steps).sort();
+  // The path's availability: the ref assertions (step `expect`) are about the repository's content, reported as
+  // their own step, not as an outage of the path (a mirror that stopped syncing has not lost its network).
   const sums = stepNames.map((s) => byTime(target.steps[s]?.successSum ?? []));
   const counts = stepNames.map((s) => byTime(target.steps[s]?.successCount ?? []));
+  const pathSums = sums.filter((_, i) => !CONTENT_STEPS.has(stepNames[i] ?? ''));
+  const pathCounts = counts.filter((_, i) => !CONTENT_STEPS.has(stepNames[i] ?? ''));
   const periods = [...new Set(counts.flatMap((c) => [...c.keys()]))].sort((a, b) => a - b);
   // Every step's periods are among the target's: judge each period once.
   const muted = new Set(periods.filter((t) => mutedAt(target.name, t, input.silences, input.windows)));
@@ -178,9 +185,11 @@ function targetReport(input: ReportInput, target: ReportInput['targets'][number]
   const series: TargetReport['series'] = [];
   for (const t of periods) {
     // A run passed when every step passed: the worst step's share of good samples in the period.
-    const count = Math.max(...counts.map((c) => c.get(t) ?? 0));
+    const count = Math.max(...pathCounts.map((c) => c.get(t) ?? 0));
     const share = Math.min(
-      ...sums.map((s, i) => ((counts[i]?.get(t) ?? 0) > 0 ? (s.get(t) ?? 0) / (counts[i]?.get(t) ?? 1) : 0)),
+      ...pathSums.map((s, i) =>
+        (pathCounts[i]?.get(t) ?? 0) > 0 ? (s.get(t) ?? 0) / (pathCounts[i]?.get(t) ?? 1) : 0,
+      ),
     );
     const periodGood = share * count;
     good += periodGood;

@@ -47,6 +47,25 @@ describe('computeReport (pure)', () => {
     expect(target?.availability).toEqual({ good: 1398, samples: 1400, percent: (1398 / 1400) * 100 });
   });
 
+  it('a failed ref assertion shows in its own step, not in the availability of the path', () => {
+    const data = input(60, () => false);
+    const target = data.targets[0];
+    if (!target) throw new Error('fixture');
+    const range = Array.from({ length: 60 }, (_, i) => i);
+    target.steps.expect = {
+      successSum: range.map((i) => ({ t: minute(i), v: i < 30 ? 0 : 1 })),
+      successCount: range.map((i) => ({ t: minute(i), v: 1 })),
+      latency: {},
+    };
+    const [report] = computeReport(data).targets;
+    expect(report?.availability).toEqual({ good: 60, samples: 60, percent: 100 });
+    expect(report?.steps.find((s) => s.step === 'expect')?.availability).toEqual({
+      good: 30,
+      samples: 60,
+      percent: 50,
+    });
+  });
+
   it('leaves a maintenance window out of the second availability, and counts its time as muted', () => {
     // Failures at 02:00-02:29 on Monday, inside a cron window 0 2 * * MON for 1h.
     const data = input(1440, (i) => i >= 120 && i < 150, {
