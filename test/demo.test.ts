@@ -8,7 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runProcess } from '../harness/run-process.ts';
 import { type DemoResult, runDemo } from '../lib/demo/run.ts';
 import { SCENES } from '../lib/demo/scenes.ts';
-import { DEMO_NAMES, DEMO_SOURCE_CREDENTIALS, LOOPBACK } from '../lib/sandbox/sandbox.ts';
+import { DEMO_REPOSITORY, hosted } from '../lib/sandbox/repository.ts';
+import { DEMO_NAMES, DEMO_SOURCE_CREDENTIALS, LOOPBACK, STALL_AFTER_BYTES } from '../lib/sandbox/sandbox.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Fast tempo: the schedule shrinks, the deadlines stay at 1 s (the hang scenes still wait them out). */
@@ -18,13 +19,17 @@ const EXPECTED_ALERTS = [
   { state: 'RECOVERED', step: 'sts', kind: 'timeout' },
   { state: 'ALARM', step: 'git', kind: 'auth' },
   { state: 'RECOVERED', step: 'git', kind: 'auth' },
+  { state: 'ALARM', step: 'git', kind: 'timeout' },
+  { state: 'RECOVERED', step: 'git', kind: 'timeout' },
+  { state: 'ALARM', step: 'fetch', kind: 'timeout' },
+  { state: 'RECOVERED', step: 'fetch', kind: 'timeout' },
   { state: 'ALARM', step: 'git', kind: 'auth' },
   { state: 'RECOVERED', step: 'git', kind: 'auth' },
   { state: 'FINDING', step: 'none', kind: 'global-sts-unreachable' },
   { state: 'CLEARED', step: 'none', kind: 'global-sts-unreachable' },
 ];
 const SUMMARY_LINE =
-  /^demo finished: 10 scenes, 8 alerts sent \(3 ALARM, 3 RECOVERED, 1 FINDING, 1 CLEARED\), 22 runs in \d+\.\d s$/m;
+  /^demo finished: 14 scenes, 12 alerts sent \(5 ALARM, 5 RECOVERED, 1 FINDING, 1 CLEARED\), 32 runs in \d+\.\d s$/m;
 /** A user's own AWS setup the demo must neither use nor trip over (FIPS refuses custom endpoints). */
 const USER_KEY_ID = 'AKIAUSERSOWNKEY00001';
 
@@ -62,6 +67,12 @@ function userAwsSetup(): NodeJS.ProcessEnv {
     AWS_USE_FIPS_ENDPOINT: 'true',
   };
 }
+
+/** The alert mentions `n` bytes, however it writes them (65536, 65,536, 64.0 KiB, 64 KiB). */
+const mentionsBytes = (text: string, n: number): boolean =>
+  [String(n), n.toLocaleString('en-US'), `${(n / 1024).toFixed(1)} KiB`, `${Math.round(n / 1024)} KiB`].some((form) =>
+    text.includes(form),
+  );
 
 const attributesOf = (result: DemoResult) =>
   result.summary.alerts.map(({ attributes: { state, step, kind } }) => ({ state, step, kind }));
@@ -104,15 +115,15 @@ describe('codecommit-canary demo (scripted)', () => {
     expect(result.summary.alerts[0]?.subject).toMatch(/^\[ALARM\] team-repo: sts AssumeRole timed out in response/);
     expect(result.summary.alerts[2]?.subject).toBe('[ALARM] team-repo: git ls-remote access denied (HTTP 403)');
     // The silence held the third incident's ALARM until it was lifted; the page says so.
-    expect(result.summary.alerts[4]?.text).toMatch(
+    expect(result.summary.alerts[8]?.text).toMatch(
       /^NOTE: held while silenced until \S+ by arn:aws:iam::\d{12}:user\/demo: rotating the role policy; the incident is still open\.$/m,
     );
     // It ends with the report: a sparkline row per target, the incidents, the silence; then the summary.
     const report = out.text.indexOf('codecommit-canary report ');
     expect(report).toBeGreaterThan(out.text.lastIndexOf('=== '));
     expect(report).toBeLessThan(out.text.search(SUMMARY_LINE));
-    expect(out.text).toMatch(/^team-repo\s+\d+\.\d\d %\s+[▁▂▃▄▅▆▇█·]{22}$/m);
-    expect(out.text.match(/^ {2}incident \S+: /gm)).toHaveLength(3);
+    expect(out.text).toMatch(/^team-repo\s+\d+\.\d\d %\s+[▁▂▃▄▅▆▇█·]{32}$/m);
+    expect(out.text.match(/^ {2}incident \S+: /gm)).toHaveLength(5);
     expect(out.text).toMatch(/^ {2}incident \S+: .*git auth in \w+ \(silenced\)$/m);
     expect(out.text).toMatch(
       /^silence all targets \S+ to \S+ by arn:aws:iam::\d{12}:user\/demo: rotating the role policy$/m,
@@ -129,7 +140,10 @@ describe('codecommit-canary demo (scripted)', () => {
     expect(sandbox.dns.queries.length).toBeGreaterThan(0);
     expect(sandbox.dns.queries.every((name) => (Object.values(DEMO_NAMES) as string[]).includes(name))).toBe(true);
     expect(connections.addresses.length).toBeGreaterThan(0);
-    expect(new Set(connections.addresses)).toEqual(new Set([LOOPBACK]));
+    // The git name's addresses (one per AZ) are loopback too: 127.0.0.1-3 where the system has the aliases (Linux).
+    const gitAddresses = sandbox.gitAddresses.map((a) => a.address);
+    if (process.platform === 'linux') expect(gitAddresses).toEqual([LOOPBACK, '127.0.0.2', '127.0.0.3']);
+    expect(new Set(connections.addresses)).toEqual(new Set([LOOPBACK, ...gitAddresses]));
 
     // Assess: only the demo's own credentials were used, none of its secrets printed, the user's env restored
     const stsKeys = new Set([...sandbox.sts.log, ...sandbox.stsGlobal.log].map((e) => e.accessKeyId).filter(Boolean));
@@ -140,6 +154,65 @@ describe('codecommit-canary demo (scripted)', () => {
     for (const secret of secrets) expect(out.text).not.toContain(secret);
     expect(out.text).not.toMatch(/\d{8}T\d{6}Z[0-9a-f]{64}/); // a CodeCommit git password
     expect(process.env).toEqual(envBefore);
+  });
+});
+
+describe('codecommit-canary demo: the scenes of every address and of the pack', () => {
+  it('one AZ dead, then a stalled pack: the records name the address, its zone and the bytes; so do the alerts', async () => {
+    // Prepare
+    const ids = ['az-down', 'az-back', 'pack-stall', 'pack-flows'];
+    const scenes = SCENES.filter((scene) => ids.includes(scene.id));
+    const head = hosted(DEMO_REPOSITORY).head;
+
+    // Act
+    const result = await runDemo({ speed: Number(SPEED), scenes }, { stdout: new Capture(), env: { NO_COLOR: '1' } });
+
+    // Assess: the scenes sent their alerts
+    expect(result.exitCode).toBe(0);
+    expect(result.summary.scenes.map((s) => [s.scene.id, s.problem])).toEqual(ids.map((id) => [id, null]));
+    const [down, back, stall, flows] = result.summary.scenes.map((s) => ({
+      steps: s.reports.map((report) => report.targets[0]?.steps),
+      alerts: s.alerts,
+    }));
+
+    // One AZ: git degraded in every run, its failure naming the dead address; the full call and the fetch pass.
+    for (const steps of down?.steps ?? []) {
+      expect(steps?.git).toMatchObject({
+        ok: false,
+        degraded: true,
+        failure: { kind: 'timeout', phase: 'tls', address: '127.0.0.3' },
+        refs: 6,
+      });
+      expect(steps?.git.paths?.map((p) => [p.address, p.zone, p.ok])).toEqual([
+        ['127.0.0.1', 'ap-northeast-1a', true],
+        ['127.0.0.2', 'ap-northeast-1c', true],
+        ['127.0.0.3', 'ap-northeast-1d', false],
+      ]);
+      expect(steps?.fetch?.ok).toBe(true);
+    }
+    expect(down?.steps).toHaveLength(3);
+    const azAlarm = down?.alerts[0]?.text ?? '';
+    expect(azAlarm).toContain('127.0.0.3');
+    expect(azAlarm).toContain('ap-northeast-1d');
+    for (const steps of back?.steps ?? []) expect(steps?.git).toMatchObject({ ok: true, degraded: false });
+
+    // The pack: refs and every path pass, the fetch stalls part-way through the first 64 KiB (TLS and framing
+    // take the rest), with nothing read from the pack; once the path passes again the whole pack arrives.
+    const stalledAfter = (stall?.steps ?? []).map((steps) => {
+      expect(steps?.git).toMatchObject({ ok: true, degraded: false });
+      expect(steps?.fetch).toMatchObject({ ok: false, failure: { kind: 'timeout', phase: 'body' }, commit: null });
+      return steps?.fetch?.bytesBeforeStall ?? 0;
+    });
+    expect(stalledAfter).toHaveLength(3);
+    for (const bytes of stalledAfter) {
+      expect(bytes).toBeGreaterThan(0);
+      expect(bytes).toBeLessThan(STALL_AFTER_BYTES);
+    }
+    const stallAlarm = stall?.alerts[0]?.text ?? '';
+    expect(stalledAfter.some((bytes) => mentionsBytes(stallAlarm, bytes))).toBe(true);
+    for (const steps of flows?.steps ?? []) {
+      expect(steps?.fetch).toMatchObject({ ok: true, commit: head?.oid, packBytes: head?.pack.length, objects: 4 });
+    }
   });
 });
 

@@ -20,6 +20,8 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { key: 'g', label: 'git 403', endpoint: 'git', fault: 'deny' },
   { key: 'h', label: 'git hang', endpoint: 'git', fault: 'hang' },
   { key: 'd', label: 'DNS silent', endpoint: 'dns', fault: 'hang' },
+  { key: 'z', label: 'AZ 1d silent', endpoint: 'git-1d', fault: 'hang' },
+  { key: 'p', label: 'pack stall', endpoint: 'git', fault: 'stall' },
 ];
 
 export const KEY_HELP = [...KEY_BINDINGS.map((b) => `${b.key} ${b.label}`), 'r recover all', 'q quit'].join(' · ');

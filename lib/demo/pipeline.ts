@@ -113,13 +113,14 @@ export class DemoPipeline {
   async run(): Promise<RunOutcome> {
     const { config, targets, deps } = this.#sandbox;
     const { stsMs, gitMs } = config.timeouts;
+    const fetchMs = config.fetch.enabled ? config.fetch.timeoutMs : 0;
     const sentBefore = this.#alerts.sent.length;
     // Probe Lambda, log mode: records go to its log, metrics to the sink; no alerts from here.
     const summary = await runMonitor(
       config,
       targets,
       { probe: deps, metrics: this.#metrics, log: this.#log },
-      { stack: DEMO_STACK, budgetMs: stsMs + gitMs + 500 },
+      { stack: DEMO_STACK, budgetMs: stsMs + gitMs + fetchMs + 500 },
     );
     const lines = this.#log.take().split('\n').filter(Boolean);
     const source = { owner: PROBE_ACCOUNT, logGroup: probeLogGroupName(DEMO_STACK) };

@@ -7,6 +7,7 @@ import { styleFor } from '../cli/report-text.ts';
 import { formatReportText } from '../report/render-text.ts';
 import { isolateFromAwsConfig } from '../sandbox/isolation.ts';
 import { type Sandbox, setFaults, startSandbox } from '../sandbox/sandbox.ts';
+import type { Report } from '../types.ts';
 import { KEY_HELP, type KeyInput, listenForKeys } from './keys.ts';
 import { DemoPipeline } from './pipeline.ts';
 import { SCENES, type Scene, sceneProblem } from './scenes.ts';
@@ -97,11 +98,12 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
       const outcome = await pipeline.run();
       runs += 1;
       shown.run(runs, outcome);
-      return performance.now() - begun;
+      return { tookMs: performance.now() - begun, report: outcome.report };
     };
 
     shown.start({
       endpoints: box.endpoints,
+      gitAddresses: box.gitAddresses,
       repository: box.targets[0]?.repository ?? '',
       intervalMs,
       deadlineMs,
@@ -121,7 +123,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
         }
         shown.note(`faults: ${faultLine(box.faults, style)}  (from the next run on)`);
       });
-      while (!quit.requested) await quit.sleep(intervalMs - (await runOnce()));
+      while (!quit.requested) await quit.sleep(intervalMs - (await runOnce()).tookMs);
     } else {
       for (const [index, scene] of scenes.entries()) {
         if (quit.requested) break;
@@ -129,12 +131,14 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
         await pipeline.silence(scene.silence ?? null);
         shown.scene(scene, index, scenes);
         const before = pipeline.alerts.length;
+        const reports: Report[] = [];
         let played = 0;
         while (played < scene.runs && !quit.requested) {
-          const took = await runOnce();
+          const { tookMs, report } = await runOnce();
+          reports.push(report);
           played += 1;
           const last = index === scenes.length - 1 && played === scene.runs;
-          if (!last) await quit.sleep(intervalMs - took);
+          if (!last) await quit.sleep(intervalMs - tookMs);
         }
         const alerts = pipeline.alerts.slice(before);
         // A scene cut short by Ctrl-C is not judged: it did not get its runs.
@@ -142,6 +146,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
         outcomes.push({
           scene,
           runs: played,
+          reports,
           alerts,
           problem: complete ? sceneProblem(scene, alerts) : null,
           complete,

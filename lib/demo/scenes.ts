@@ -53,7 +53,7 @@ function faultAndEnd(
 export const SCENES: readonly Scene[] = [
   healthy(
     'healthy',
-    'All healthy: AssumeRole, then git ls-remote with the role. Look for every phase timed (dns, connect, tls, first byte, transfer) and incident "ok".',
+    'All healthy: AssumeRole, then git ls-remote with the role, then a shallow fetch of HEAD (a 384 KiB pack); beside them every address of each endpoint checked on its own. Look for every phase timed (dns, connect, tls, first byte, transfer), a path line per address of git.demo.test (one per AZ), and incident "ok".',
   ),
   ...faultAndEnd(
     { id: 'sts-hang', faults: { sts: 'hang' }, runs: 3, raises: { state: 'ALARM', step: 'sts', kind: 'timeout' } },
@@ -70,6 +70,32 @@ export const SCENES: readonly Scene[] = [
     {
       id: 'git-recovered',
       caption: 'The role may pull again. Look for the RECOVERED message and refs/HEAD back in the git step.',
+    },
+  ),
+  ...faultAndEnd(
+    {
+      id: 'az-down',
+      faults: { 'git-1d': 'hang' },
+      runs: 3,
+      raises: { state: 'ALARM', step: 'git', kind: 'timeout' },
+    },
+    'One Availability Zone\'s endpoint interface goes dead: git.demo.test answers with three addresses (ap-northeast-1a, 1c, 1d), and the one in ap-northeast-1d accepts connections but never completes TLS, so a third of the clients hang. ls-remote on the first address still passes; the check of every address finds the dead one. Look for git "degraded: 1 of 3 paths failed" and the ALARM naming 127.0.0.3 and ap-northeast-1d.',
+    {
+      id: 'az-back',
+      caption: 'The interface in ap-northeast-1d answers again. Look for every path ok and the RECOVERED message.',
+    },
+  ),
+  ...faultAndEnd(
+    {
+      id: 'pack-stall',
+      faults: { git: 'stall' },
+      runs: 3,
+      raises: { state: 'ALARM', step: 'fetch', kind: 'timeout' },
+    },
+    'A path that drops large packets (a PMTU blackhole, a stuck middlebox): the first 64 KiB of each answer pass, then nothing. ls-remote and the path checks pass, their answers are small; the fetch of the pack stalls. Look for fetch "timeout in body … stalled after N bytes" and the ALARM for the pack transfer.',
+    {
+      id: 'pack-flows',
+      caption: 'Large packets pass again. Look for the whole pack fetched and the RECOVERED message.',
     },
   ),
   {

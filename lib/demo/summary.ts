@@ -2,12 +2,15 @@
 import type { AnyAlert } from '../alerting/text.ts';
 import type { Style } from '../cli/report-text.ts';
 import { formatSeconds } from '../net/failure.ts';
+import type { Report } from '../types.ts';
 import type { Scene } from './scenes.ts';
 
 export interface SceneOutcome {
   scene: Scene;
   /** Runs played: fewer than `scene.runs` when the demo was interrupted. */
   runs: number;
+  /** Each run's report, as the notifier read it from the records. */
+  reports: Report[];
   alerts: AnyAlert[];
   /** null when the scene sent exactly the alerts it should (or did not play to its end). */
   problem: string | null;

@@ -5,11 +5,11 @@
  */
 
 import type { IncidentState } from '../alerting/incident-policy.ts';
-import { formatReport, type Style } from '../cli/report-text.ts';
+import { type AnyStep, formatReport, ms, pathSummary, type Style, stepHeadline } from '../cli/report-text.ts';
 import type { Writer } from '../log.ts';
 import { formatSeconds } from '../net/failure.ts';
 import type { FaultSwitches } from '../sandbox/sandbox.ts';
-import type { Phases, StepName, StepResult, TargetResult } from '../types.ts';
+import { type Phases, STEP_NAMES, type StepName } from '../types.ts';
 import type { RunOutcome } from './pipeline.ts';
 import type { Scene } from './scenes.ts';
 import { type DemoSummary, summaryLines } from './summary.ts';
@@ -22,6 +22,8 @@ export interface ViewOutput extends Writer {
 
 export interface HeaderInfo {
   endpoints: { dns: string; sts: string; 'sts-global': string; git: string };
+  /** The git name's addresses, one per Availability Zone. */
+  gitAddresses?: ReadonlyArray<{ address: string; zone: string }>;
   repository: string;
   intervalMs: number;
   deadlineMs: number;
@@ -38,7 +40,6 @@ const PHASE_NAMES: Array<[keyof Phases, string]> = [
   ['transferMs', 'transfer'],
 ];
 
-const ms = (value: number): string => (value >= 100 ? `${Math.round(value)} ms` : `${value.toFixed(1)} ms`);
 const clockTime = (iso: string | null): string => (iso ? iso.slice(11, 19) : '?');
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point
 const visibleLength = (line: string): number => line.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').length;
@@ -50,11 +51,24 @@ export function headerLines(info: HeaderInfo, style: Style): string[] {
     `  ${name.padEnd(10)}  ${where.padEnd(width)}  ${style.dim(what)}`;
   return [
     `${style.bold('codecommit-canary demo')}  the real probe, metric and alert code against a sandbox in this process`,
-    row('dns', info.endpoints.dns, 'answers the *.demo.test names below with 127.0.0.1'),
+    row('dns', info.endpoints.dns, 'answers the *.demo.test names below with loopback addresses'),
     row('sts', info.endpoints.sts, 'AssumeRole, SigV4-checked, fresh random credentials per call'),
-    row('git', info.endpoints.git, `CodeCommit ls-remote with the SigV4 git password check (${info.repository})`),
+    row(
+      'git',
+      info.endpoints.git,
+      `CodeCommit ls-remote and a shallow fetch of HEAD, with the SigV4 git password check (${info.repository})`,
+    ),
+    ...(info.gitAddresses && info.gitAddresses.length > 1
+      ? [
+          row(
+            '',
+            info.gitAddresses.map(({ address, zone }) => `${address} ${zone}`).join(' · '),
+            "the git name's addresses: one endpoint interface per AZ, each checked every run",
+          ),
+        ]
+      : []),
     row('sts-global', info.endpoints['sts-global'], "stand-in for sts.amazonaws.com: each run's global STS check"),
-    `  HTTPS with a CA made in memory for this run (verification on); no AWS account, nothing leaves 127.0.0.1`,
+    `  HTTPS with a CA made in memory for this run (verification on); no AWS account, nothing leaves loopback`,
     `  a run every ${formatSeconds(info.intervalMs)}, deadlines ${formatSeconds(info.deadlineMs)}; result records → log → ` +
       `subscription event (gzip+base64) → notifier → incident store (alert after ${info.failuresBeforeAlert} failed runs) → console`,
     style.dim(
@@ -64,17 +78,23 @@ export function headerLines(info: HeaderInfo, style: Style): string[] {
   ];
 }
 
-function stepLine(name: StepName, step: StepResult, result: TargetResult, style: Style): string {
-  const label = `  ${name.padEnd(4)}`;
-  if (step.skipped) return `${label}${style.dim('skipped (sts failed: no credentials to sign with)')}`;
+/**
+ * A step in a line, its verdict as the CLI prints it (shared), the phases inline; then, when its endpoint has
+ * several addresses or one failed, its paths in a line.
+ */
+function stepLines(name: StepName, step: AnyStep, style: Style): string[] {
+  const label = `    ${name.padEnd(6)} `;
+  const headline = stepHeadline(name, step, style);
+  if (step.skipped || name === 'expect') return [`${label}${headline}`];
   const phases = PHASE_NAMES.map(([key, text]) => `${text} ${step.phases[key] > 0 ? ms(step.phases[key]) : '–'}`);
-  const f = step.failure;
-  const status = f
-    ? style.bad(`FAIL ${f.kind} in ${f.phase}${f.status ? ` HTTP ${f.status}` : ''} after ${ms(step.durationMs)}`)
-    : style.ok(`ok ${ms(step.durationMs)}`);
-  const git = result.steps.git;
-  const refs = name === 'git' && !f ? `  ${git.refs} refs, HEAD → ${git.head ?? '(none)'}` : '';
-  return `${label}${status}${refs}  ${style.dim(`[${phases.join(' · ')}]`)}`;
+  const lines = [`${label}${headline}  ${style.dim(`[${phases.join(' · ')}]`)}`];
+  const paths = step.paths ?? [];
+  if (paths.length > 1 || paths.some((path) => !path.ok)) {
+    lines.push(
+      `${' '.repeat(label.length)}${style.dim('paths')} ${paths.map((p) => pathSummary(p, style)).join(' · ')}`,
+    );
+  }
+  return lines;
 }
 
 function incidentText(state: IncidentState | undefined, threshold: number, sent: string[], style: Style): string {
@@ -116,8 +136,10 @@ export function compactRunLines(run: number, outcome: RunOutcome, threshold: num
     const mark = result.ok ? style.ok('✔') : style.bad('✘');
     lines.push(
       `  ${mark} ${result.name}`,
-      `  ${stepLine('sts', result.steps.sts, result, style)}`,
-      `  ${stepLine('git', result.steps.git, result, style)}`,
+      ...STEP_NAMES.flatMap((name) => {
+        const step: AnyStep | undefined = result.steps[name];
+        return step ? stepLines(name, step, style) : [];
+      }),
     );
   }
   return [...lines, ...statusLines(outcome, threshold, style)];

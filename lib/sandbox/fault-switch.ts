@@ -3,8 +3,12 @@
  * changes how the server behaves from the next request on.
  */
 
-/** `hang`: accept, never answer. `deny`: refuse (403 for STS and git, NXDOMAIN for DNS). `slow`: answer late. */
-export const FAULTS = ['none', 'hang', 'deny', 'slow'] as const;
+/**
+ * `hang`: accept, never answer. `deny`: refuse (403 for STS and git, NXDOMAIN for DNS). `slow`: answer late.
+ * `stall`: only where the bytes go through the sandbox's addresses (zone-addresses.ts): the first bytes of each
+ * answer pass, then nothing (a PMTU blackhole); a server itself answers as usual.
+ */
+export const FAULTS = ['none', 'hang', 'deny', 'slow', 'stall'] as const;
 export type Fault = (typeof FAULTS)[number];
 
 /** How late a `slow` server answers: visible in the waterfall, still inside the demo's deadlines. */

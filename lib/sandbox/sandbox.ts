@@ -1,7 +1,8 @@
 /**
- * The demo's sandbox (the deployment benchmark's too): everything its probe talks to, in this process, on 127.0.0.1 only — a DNS server for the
- * sandbox's names, a regional and a "global" STS endpoint, a CodeCommit endpoint, all over TLS with a CA made
- * for this run, each with a fault switch. Plus the config and probe dependencies that point the real probe at
+ * The demo's sandbox (the deployment benchmark's too): everything its probe talks to, in this process, on loopback only — a DNS server for the
+ * sandbox's names, a regional and a "global" STS endpoint, a CodeCommit endpoint behind three addresses (one per
+ * Availability Zone, as an interface endpoint's name answers), all over TLS with a CA made for this run, each
+ * with a fault switch. Plus the config and probe dependencies that point the real probe at
  * them. Node alone: it ships in the CLI (`codecommit-canary demo`).
  */
 import { systemClock } from '../clock.ts';
@@ -19,6 +20,7 @@ import { LOOPBACK } from './listen.ts';
 import { createPki } from './pki.ts';
 import { DEMO_REPOSITORY, hosted } from './repository.ts';
 import { type StsStandIn, startStsStandIn } from './sts.ts';
+import { type ZoneAddresses, zoneAddresses } from './zone-addresses.ts';
 
 export { LOOPBACK };
 export const DEMO_REGION = 'ap-northeast-1';
@@ -42,9 +44,30 @@ export const DEMO_NAMES = {
   git: 'git.demo.test',
 } as const;
 
-/** The sandbox's endpoints, each with its own switch. `sts-global` stands in for sts.amazonaws.com. */
-export const ENDPOINT_NAMES = ['dns', 'sts', 'sts-global', 'git'] as const;
+/**
+ * The git name's addresses, one per Availability Zone of the demo's VPC (`network.zones` labels them): the
+ * endpoint's interfaces. Without loopback aliases (macOS) only the first exists.
+ */
+export const DEMO_GIT_ZONES = [
+  { address: '127.0.0.1', zone: 'ap-northeast-1a' },
+  { address: '127.0.0.2', zone: 'ap-northeast-1c' },
+  { address: '127.0.0.3', zone: 'ap-northeast-1d' },
+] as const;
+/** The address the `git-1d` switch breaks: the last one, so the full ls-remote (first address) still passes. */
+const BREAKABLE_ZONE = DEMO_GIT_ZONES[2];
+
+/** Server bytes a `stall` of the git path lets through on a connection: the refs pass, a pack does not. */
+export const STALL_AFTER_BYTES = 64 * 1024;
+
+/**
+ * The sandbox's endpoints, each with its own switch. `sts-global` stands in for sts.amazonaws.com; `git-1d` is
+ * the git endpoint's interface in ap-northeast-1d alone (`hang`: silent); `git`'s `stall` stalls every address's
+ * answers after {@link STALL_AFTER_BYTES}.
+ */
+export const ENDPOINT_NAMES = ['dns', 'sts', 'sts-global', 'git', 'git-1d'] as const;
 export type EndpointName = (typeof ENDPOINT_NAMES)[number];
+/** The endpoints with a URL of their own (`git-1d` is one address of `git`'s). */
+export type ServerName = Exclude<EndpointName, 'git-1d'>;
 export type FaultSwitches = Record<EndpointName, FaultSwitch>;
 
 /** Sets every switch: the named faults, `none` for the rest (a scene describes the whole state, not a change). */
@@ -69,9 +92,12 @@ export interface Sandbox {
   dns: DnsServer;
   sts: StsStandIn;
   stsGlobal: StsStandIn;
+  /** The CodeCommit stand-in itself (on 127.0.0.1); the probe reaches it through `gitAddresses`. */
   git: StandInServer;
+  /** The git name's addresses and their zones, as the DNS server answers them. */
+  gitAddresses: Array<{ address: string; zone: string }>;
   /** Endpoint URLs by name (the DNS server's address for `dns`). */
-  endpoints: Record<EndpointName, string>;
+  endpoints: Record<ServerName, string>;
   stop(): Promise<void>;
 }
 
@@ -99,6 +125,19 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const started = await Promise.allSettled([
     startDnsServer(zone, faults.dns),
     aws,
+    aws.then(({ git }) =>
+      zoneAddresses({
+        upstream: { host: LOOPBACK, port: git.port },
+        addresses: Object.fromEntries(
+          DEMO_GIT_ZONES.map(({ address }) => [
+            address,
+            address === BREAKABLE_ZONE.address ? faults['git-1d'] : undefined,
+          ]),
+        ),
+        path: faults.git,
+        stallAfterBytes: STALL_AFTER_BYTES,
+      }),
+    ),
     aws.then(({ credentials }) =>
       startStsStandIn({
         tls: pki,
@@ -112,26 +151,32 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   ]);
   const stopAll = () =>
     Promise.allSettled(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined))).then(() => {});
-  const [dnsStarted, awsStarted, globalStarted] = started;
+  const [dnsStarted, awsStarted, zonesStarted, globalStarted] = started;
   if (
     dnsStarted?.status !== 'fulfilled' ||
     awsStarted?.status !== 'fulfilled' ||
+    zonesStarted?.status !== 'fulfilled' ||
     globalStarted?.status !== 'fulfilled'
   ) {
     await stopAll();
     const failed = started.find((s) => s.status === 'rejected');
     throw new Error(`the demo sandbox did not start: ${String(failed?.reason)}`);
   }
-  const [dns, { sts, git, credentials }, global] = [
+  const [dns, { sts, git, credentials }, zones, global] = [
     dnsStarted.value,
     awsStarted.value as AwsStandIns,
-    globalStarted.value,
+    zonesStarted.value as ZoneAddresses,
+    globalStarted.value as StsStandIn,
   ];
+  const gitAddresses = DEMO_GIT_ZONES.filter(({ address }) => zones.addresses.includes(address)).map((z) => ({
+    ...z,
+  }));
+  dns.set(DEMO_NAMES.git, { a: gitAddresses.map((z) => z.address) });
   const endpoints = {
     dns: dns.server,
     sts: `https://${DEMO_NAMES.sts}:${sts.port}`,
     'sts-global': `https://${DEMO_NAMES['sts-global']}:${global.port}`,
-    git: `https://${DEMO_NAMES.git}:${git.port}`,
+    git: `https://${DEMO_NAMES.git}:${zones.port}`,
   };
   const config = parseConfig(
     {
@@ -142,6 +187,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       endpoints: { sts: endpoints.sts, git: endpoints.git, stsGlobal: endpoints['sts-global'] },
       // The path check resolves the real AWS names; the demo's names are its own, so it has nothing to say here.
       checks: { globalSts: true, path: false },
+      // Every address of each name checked (the default), labelled with its zone; the pack fetched every run.
+      network: { zones: Object.fromEntries(gitAddresses.map(({ address, zone }) => [`${address}/32`, zone])) },
+      fetch: { enabled: true, timeoutMs: options.deadlineMs },
       metrics: { namespace: 'CodeCommitCanaryDemo', detail: 'basic' },
       alerts: { failuresBeforeAlert: 2, renotifyMinutes: 60 },
       targets: [{ name: 'team-repo', repository: DEMO_REPOSITORY.name, roleArn: DEMO_ROLE_ARN }],
@@ -168,6 +216,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     sts,
     stsGlobal: global,
     git,
+    gitAddresses,
     endpoints,
     stop: stopAll,
   };
