@@ -185,6 +185,58 @@ describe('codecommit-canary probe codecommit://profile@repo', () => {
     expect(run.stderr).toContain('https://sts.amazonaws.com');
   });
 
+  it('--fetch adds the shallow fetch of HEAD; every address is checked unless --no-every-address', async () => {
+    // Act
+    const fetched = await runCli(
+      ['probe', 'codecommit://switchrole@test_repo', ...overrides(), '--fetch', '--json'],
+      profileEnv(''),
+    );
+    const firstOnly = await runCli(
+      ['probe', 'codecommit://switchrole@test_repo', ...overrides(), '--no-every-address', '--json'],
+      profileEnv(''),
+    );
+    const human = await runCli(
+      ['probe', 'codecommit://switchrole@test_repo', ...overrides(), '--fetch-timeout-ms', '5000'],
+      profileEnv(''),
+    );
+
+    // Assess: the fetch got the commit ls-remote advertised as HEAD; the paths are every address of each name
+    expect(fetched.code).toBe(0);
+    const { steps } = JSON.parse(fetched.stdout).targets[0];
+    expect(steps.fetch).toMatchObject({ ok: true, commit: steps.git.headSha, failure: null });
+    expect(steps.fetch.packBytes).toBeGreaterThan(0);
+    for (const step of [steps.sts, steps.git]) {
+      expect(step.paths.map((p: { address: string }) => p.address)).toEqual(step.addresses);
+      expect(step.paths.every((p: { ok: boolean }) => p.ok)).toBe(true);
+    }
+    const first = JSON.parse(firstOnly.stdout).targets[0].steps;
+    expect(first.fetch).toBeUndefined();
+    expect(first.git.paths).toBeUndefined();
+    expect(first.sts.paths).toBeUndefined();
+    // The human report: a path line per address under each step, the fetch's line with its commit
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^ {9}every address \(░ dns/m);
+    expect(human.stdout).toMatch(new RegExp(`^ {9}${steps.git.addresses[0].replace(/\./g, '\\.')}\\s+ok\\s+`, 'm'));
+    expect(human.stdout).toMatch(
+      new RegExp(
+        `^ {2}fetch {2}ok .* commit ${steps.git.headSha.slice(0, 12)}, \\d+ objects, [\\d.]+ (?:B|KiB|MiB) pack`,
+        'm',
+      ),
+    );
+  });
+
+  it('fetch flags: a bad value names its flag; with --config they are refused, naming the field to set', async () => {
+    const bad = await runCli(['probe', 'codecommit://switchrole@r', '--fetch-timeout-ms', '5'], profileEnv(''));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--fetch-timeout-ms: expected milliseconds between 100 and 120000');
+    const file = writeConfig('good.json', sandboxConfig());
+    const withConfig = await runCli(['probe', '--config', file, '--fetch'], env);
+    expect(withConfig.code).toBe(2);
+    expect(withConfig.stderr).toContain(
+      '--fetch is for a codecommit:// URL; with --config set fetch.enabled in the file',
+    );
+  });
+
   it('an unknown profile names the ones that exist; exit 2', async () => {
     const run = await runCli(['probe', 'codecommit://nobody@test_repo', ...overrides()], profileEnv(''));
     expect(run.code).toBe(2);

@@ -20,8 +20,9 @@ export const USAGE = `Usage:
   codecommit-canary mute <target>|--all --for 2h --reason <text> --stack <name>   (also unmute, mutes; mute --help)
   codecommit-canary report [--since 7d] [--json|--csv|--html <file>] --stack <name>  (report --help)
 
-Probes each target: AssumeRole through the STS endpoint, then git ls-remote against git-codecommit,
-timing DNS, connect, TLS, first byte and transfer. Exit 0 when all are ok, 1 when any failed, 2 on bad input.
+Probes each target: AssumeRole through the STS endpoint, then git ls-remote against git-codecommit (and, when on,
+a shallow fetch of HEAD), timing DNS, connect, TLS, first byte and transfer; beside them every address each
+endpoint name resolves to, on its own connection. Exit 0 when all are ok, 1 when any failed, 2 on bad input.
 
 Options:
   -c, --config <file>       config file (JSON or YAML)
@@ -35,6 +36,11 @@ Options:
       --ca-file <file>      extra trusted CA certificates (PEM)
       --sts-timeout-ms <n>  deadline of the sts step (default 5000)
       --git-timeout-ms <n>  deadline of the git step (default 10000)
+      --fetch               after ls-remote, a shallow fetch of HEAD (the pack path ls-remote never uses)
+      --fetch-timeout-ms <n>
+                            deadline of the fetch (default 15000; implies --fetch)
+      --fetch-max-bytes <n> pack bytes accepted (default 8388608; implies --fetch)
+      --no-every-address    check only the first address of each endpoint name, not every one
   -h, --help                this text
 `;
 
@@ -62,6 +68,10 @@ const OPTIONS = {
   'ca-file': { type: 'string' },
   'sts-timeout-ms': { type: 'string' },
   'git-timeout-ms': { type: 'string' },
+  fetch: { type: 'boolean' },
+  'fetch-timeout-ms': { type: 'string' },
+  'fetch-max-bytes': { type: 'string' },
+  'no-every-address': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -90,12 +100,24 @@ function adHocSettings(values: Values, env: NodeJS.ProcessEnv, region: string) {
     },
     ...(values['dns-server'] ? { dns: { servers: values['dns-server'] } } : {}),
     ...(values['ca-file'] ? { tls: { caFile: values['ca-file'] } } : {}),
+    ...(values['no-every-address'] ? { probe: { everyAddress: false } } : {}),
+    ...(values.fetch || values['fetch-timeout-ms'] || values['fetch-max-bytes']
+      ? {
+          fetch: {
+            enabled: true,
+            ...(values['fetch-timeout-ms'] ? { timeoutMs: Number(values['fetch-timeout-ms']) } : {}),
+            ...(values['fetch-max-bytes'] ? { maxBytes: Number(values['fetch-max-bytes']) } : {}),
+          },
+        }
+      : {}),
   };
   const parsed = configSchema.omit({ targets: true }).safeParse(raw);
   if (!parsed.success) {
     const flag: Record<string, string> = {
       'timeouts.stsMs': '--sts-timeout-ms',
       'timeouts.gitMs': '--git-timeout-ms',
+      'fetch.timeoutMs': '--fetch-timeout-ms',
+      'fetch.maxBytes': '--fetch-max-bytes',
       'endpoints.sts': '--sts-endpoint',
       'endpoints.git': values['git-endpoint'] ? '--git-endpoint' : 'CODE_COMMIT_ENDPOINT',
       region: 'region',
@@ -133,7 +155,25 @@ async function adHoc(url: string, values: Values, io: Io) {
   return { settings, targets: [target], sourceCredentials: setup.sourceCredentials, findings };
 }
 
+/** Ad-hoc flags a config file says for itself (with the field that does). */
+const CONFIG_FIELDS: Partial<Record<keyof Values, string>> = {
+  'sts-endpoint': 'endpoints.sts',
+  'git-endpoint': 'endpoints.git',
+  'dns-server': 'dns.servers',
+  'ca-file': 'tls.caFile',
+  'sts-timeout-ms': 'timeouts.stsMs',
+  'git-timeout-ms': 'timeouts.gitMs',
+  fetch: 'fetch.enabled',
+  'fetch-timeout-ms': 'fetch.timeoutMs',
+  'fetch-max-bytes': 'fetch.maxBytes',
+  'no-every-address': 'probe.everyAddress',
+};
+
 async function fromConfig(file: string, values: Values) {
+  // A flag the run would ignore is a mistake to say, not to skip.
+  const ignored = Object.entries(CONFIG_FIELDS).find(([flag]) => values[flag as keyof Values] !== undefined);
+  if (ignored)
+    throw new UsageError(`--${ignored[0]} is for a codecommit:// URL; with --config set ${ignored[1]} in the file`);
   const config = await loadConfig(file);
   let targets = resolveTargets(config);
   if (values.target) {
