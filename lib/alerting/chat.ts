@@ -5,7 +5,8 @@
  *   description, next steps and keywords instead of raw JSON. Chatbot subscribes to the topic over https.
  * - `json`: for https subscribers such as PagerDuty or Opsgenie webhooks, an event with `dedupKey` stable for the
  *   whole incident (target + when it opened) and `action` `trigger` or `resolve`, so the tool dedupes re-sends and
- *   reminders and closes the incident on recovery.
+ *   reminders and closes the incident on recovery; `severity` `critical` for a broken path, `warning` for a failed
+ *   assertion (the tool can page for one and open a low-urgency ticket for the other).
  */
 import type { AlertFacts, AnyAlert, FindingFacts } from './text.ts';
 
@@ -80,10 +81,17 @@ function chatbotParts(facts: AlertFacts | FindingFacts): ChatbotParts {
       additionalContext: { subject: facts.finding.subject, runId: facts.runId, at: facts.at },
     };
   }
+  // Owed alerts kept from before paths, stalls and severity existed lack those facts.
+  const paths = facts.paths ?? [];
+  const failingPaths = paths.filter((path) => !path.ok);
   const lines = [
     `*Target* ${plainMarkdown(facts.target)} (${plainMarkdown(facts.repository)}, ${facts.region})`,
     facts.step ? `*Step* ${facts.step}: ${facts.kind ?? 'failed'} in ${facts.phase ?? 'unknown phase'}` : null,
     facts.message ? `*Failure* ${plainMarkdown(facts.message)}` : null,
+    failingPaths.length > 0 && facts.state !== 'RECOVERED'
+      ? `*Paths* ${failingPaths.length} of ${paths.length} failing: ${failingPaths.map((p) => (p.zone ? `${p.zone} (${p.address})` : p.address)).join(', ')}`
+      : null,
+    typeof facts.bytesBeforeStall === 'number' ? `*Pack* stalled after ${facts.bytesBeforeStall} bytes` : null,
     facts.failingSince ? `*Failing since* ${facts.failingSince} (${facts.consecutiveFailures} failed runs)` : null,
     facts.heldBy
       ? `*Held* by a ${facts.heldBy.kind} until ${facts.heldBy.until}: ${plainMarkdown(facts.heldBy.reason)}`
@@ -93,7 +101,7 @@ function chatbotParts(facts: AlertFacts | FindingFacts): ChatbotParts {
   return {
     description: lines.filter((line) => line !== null).join('\n'),
     remediation: facts.remediation ?? null,
-    keywords: [facts.state, facts.target, ...(facts.kind ? [facts.kind] : [])],
+    keywords: [facts.state, facts.target, ...(facts.kind ? [facts.kind] : []), facts.severity ?? 'critical'],
     relatedResources: [facts.repository, ...(facts.roleArn ? [facts.roleArn] : [])],
     additionalContext: { target: facts.target, region: facts.region, runId: facts.runId, at: facts.at },
   };
@@ -140,7 +148,7 @@ export function webhookEvent(alert: AnyAlert): WebhookEvent {
       : 'warning'
     : resolve
       ? 'info'
-      : 'critical';
+      : (facts.severity ?? 'critical');
   return {
     type: 'codecommit-canary/event',
     v: 1,

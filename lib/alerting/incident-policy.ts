@@ -43,6 +43,18 @@ export interface FailureSummary {
   status?: number;
 }
 
+/**
+ * How urgent a page is, for paging tools and filter policies: a failed assertion is a `warning` (the path works;
+ * the repository is not as it should be, e.g. a mirror that stopped syncing), every other failure `critical`.
+ * Both go through the same incident policy and topic; the severity lets a receiver route them apart.
+ *
+ * @example
+ * severityOf({ step: 'expect' }) // 'warning'
+ */
+export function severityOf(failure: Pick<FailureSummary, 'step'> | null): 'critical' | 'warning' {
+  return failure?.step === 'expect' ? 'warning' : 'critical';
+}
+
 export interface IncidentState {
   target: string;
   status: IncidentStatus;

@@ -9,9 +9,20 @@
 import { addressKind } from '../net/addresses.ts';
 import { formatSeconds } from '../net/failure.ts';
 import { remediationFor } from '../run/remediation.ts';
-import type { FailureKind, Finding, FindingsRecord, Phase, StepName, StepResult, TargetResult } from '../types.ts';
+import type {
+  ExpectStepResult,
+  Failure,
+  FailureKind,
+  Finding,
+  FindingsRecord,
+  PathResult,
+  Phase,
+  StepName,
+  StepResult,
+  TargetResult,
+} from '../types.ts';
 import { type AlertFormat, httpsBody } from './chat.ts';
-import { failedStep, type Notification, type NotificationState } from './incident-policy.ts';
+import { failedStep, type Notification, type NotificationState, severityOf } from './incident-policy.ts';
 import { type ActiveMute, describeMute } from './silences.ts';
 
 /** SNS rejects longer subjects (moto and the service accept 100; the docs say "less than 100"). */
@@ -44,6 +55,16 @@ export interface AlertFacts {
   addresses: string[];
   /** True when every address is private (the interface endpoint path). */
   private: boolean | null;
+  /** `critical` (the path is broken) or `warning` (a failed assertion: the repository is not as expected). */
+  severity: 'critical' | 'warning';
+  /** Some but not all of the step's endpoint addresses failed their path check; null without path checks. */
+  degraded: boolean | null;
+  /** Each endpoint address of the step, checked on its own (empty without path checks). */
+  paths: { address: string; zone: string | null; ok: boolean; kind: FailureKind | null; phase: Phase | null }[];
+  /** A fetch whose pack stalled: the bytes that arrived first. */
+  bytesBeforeStall: number | null;
+  /** The assertions that failed. */
+  failedExpectations: { check: string; expected: string; found: string | null }[];
   failingSince: string | null;
   /** From the first failed run to this record. */
   failingForMs: number | null;
@@ -67,7 +88,7 @@ export interface Alert<Facts extends object = AlertFacts> {
   /** A result's facts, or a finding's. */
   facts: Facts;
   /** SNS MessageAttributes (String) for subscription filter policies. */
-  attributes: { target: string; step: string; kind: string; state: AlertState; dedupKey: string; severity?: string };
+  attributes: { target: string; step: string; kind: string; state: AlertState; dedupKey: string; severity: string };
 }
 
 /** Anything a sink delivers: a page about a target, or a finding notification. */
@@ -152,42 +173,100 @@ export function sanitizeSubject(subject: string): string {
   return printable.length <= SUBJECT_MAX_LENGTH ? printable : `${printable.slice(0, SUBJECT_MAX_LENGTH - 3)}...`;
 }
 
-/**
- * The failure in a few words, for the subject.
- *
- * @example
- * describeFailure('git', result.steps.git) // 'git ls-remote timed out in tls after 10.0 s'
- */
-export function describeFailure(step: StepName, stepResult: StepResult): string {
-  const label = STEP_LABELS[step];
-  const failure = stepResult.failure;
-  if (!failure) return `${label} failed`;
-  const after = `after ${formatSeconds(stepResult.durationMs)}`;
+/** What went wrong in a few words, after the step's label (`timed out in tls after 10.0 s`). */
+function failureWords(failure: Failure, durationMs: number): string {
+  const after = `after ${formatSeconds(durationMs)}`;
   const http = failure.status !== undefined ? ` (HTTP ${failure.status})` : '';
   switch (failure.kind) {
     case 'timeout':
-      return `${label} timed out in ${failure.phase} ${after}`;
+      return `timed out in ${failure.phase} ${after}`;
     case 'dns':
-      return `${label} DNS lookup failed ${after}`;
+      return `DNS lookup failed ${after}`;
     case 'refused':
-      return `${label} connection refused ${after}`;
+      return `connection refused ${after}`;
     case 'reset':
-      return `${label} connection reset in ${failure.phase} ${after}`;
+      return `connection reset in ${failure.phase} ${after}`;
     case 'tls':
-      return `${label} TLS handshake failed ${after}`;
+      return `TLS handshake failed ${after}`;
     case 'auth':
-      return `${label} access denied${http}`;
+      return `access denied${http}`;
     case 'not-found':
-      return `${label} not found${http}`;
+      return `not found${http}`;
     case 'throttled':
-      return `${label} throttled${http}`;
+      return `throttled${http}`;
     case 'http':
-      return `${label} failed${http}`;
+      return `failed${http}`;
     case 'protocol':
-      return `${label} unexpected response in ${failure.phase}`;
+      return `unexpected response in ${failure.phase}`;
     case 'assertion':
-      return `${label} failed: ${failure.message}`;
+      return `failed: ${failure.message}`;
   }
+}
+
+/** An address with its zone when known: `ap-northeast-1c (10.0.3.15)`, or `10.0.3.15`. */
+const placeOf = (path: PathResult): string => (path.zone ? `${path.zone} (${path.address})` : path.address);
+
+/**
+ * The failing paths when they tell the story: only a path check failed (the step's own call got through), or the
+ * step is degraded and its own failure is the one a failing path had (its call went to the broken interface).
+ */
+function leadingPaths(stepResult: StepResult): PathResult[] | null {
+  const failure = stepResult.failure;
+  const failing = (stepResult.paths ?? []).filter((path) => !path.ok);
+  if (!failure || failing.length === 0) return null;
+  if (failure.address !== undefined) return failing;
+  const sameFailure = failing.some((p) => p.failure?.kind === failure.kind && p.failure.phase === failure.phase);
+  return stepResult.degraded && sameFailure ? failing : null;
+}
+
+/**
+ * `ap-northeast-1c failing, 1 of 3 addresses, timeout in connect (10.0.3.15)`: where first (the zones, else the
+ * addresses), so a subject cut for length keeps it, then how many and how; `withAddresses` false drops the trailing
+ * addresses (for a subject that would not fit).
+ */
+function pathsSummary(stepResult: StepResult, failing: readonly PathResult[], withAddresses: boolean): string {
+  const total = stepResult.paths?.length ?? failing.length;
+  const first = failing[0]?.failure;
+  const how = first ? `, ${first.kind} in ${first.phase}` : '';
+  const zones = [...new Set(failing.map((path) => path.zone).filter((zone) => zone !== null))];
+  const everyZoneKnown = failing.every((path) => path.zone !== null);
+  const where = everyZoneKnown ? zones.join(', ') : failing.map(placeOf).join(', ');
+  const trailing = everyZoneKnown && withAddresses ? ` (${failing.map((path) => path.address).join(', ')})` : '';
+  return `${where} failing, ${failing.length} of ${total} addresses${how}${trailing}`;
+}
+
+/** Bytes for people, exact: `65536 bytes (64.0 KiB)`. */
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  const [size, unit] = bytes < 1024 ** 2 ? [bytes / 1024, 'KiB'] : [bytes / 1024 ** 2, 'MiB'];
+  return `${bytes} bytes (${size.toFixed(1)} ${unit})`;
+}
+
+/** The bytes a fetch got before its pack stalled (a timeout in body), else null. */
+const stalledBytes = (step: StepName, stepResult: StepResult): number | null => {
+  if (step !== 'fetch' || stepResult.failure?.kind !== 'timeout' || stepResult.failure.phase !== 'body') return null;
+  const bytes = (stepResult as { bytesBeforeStall?: number | null }).bytesBeforeStall;
+  return typeof bytes === 'number' ? bytes : null;
+};
+
+/**
+ * The failure in a few words, for the subject. `brief` leaves out what the body says anyway (the addresses of the
+ * failing paths), for a subject that would not fit.
+ *
+ * @example
+ * describeFailure('git', result.steps.git) // 'git ls-remote timed out in tls after 10.0 s'
+ * describeFailure('git', degraded.steps.git) // 'git ls-remote: ap-northeast-1c failing, 1 of 3 addresses, timeout in connect (10.0.3.15)'
+ * describeFailure('fetch', stalled.steps.fetch) // 'git fetch: refs reachable but pack transfer stalled after 65536 bytes'
+ */
+export function describeFailure(step: StepName, stepResult: StepResult, brief = false): string {
+  const label = STEP_LABELS[step];
+  const failure = stepResult.failure;
+  if (!failure) return `${label} failed`;
+  const paths = leadingPaths(stepResult);
+  if (paths) return `${label}: ${pathsSummary(stepResult, paths, !brief)}`;
+  const stalled = stalledBytes(step, stepResult);
+  if (stalled !== null) return `${label}: refs reachable but pack transfer stalled after ${stalled} bytes`;
+  return `${label} ${failureWords(failure, stepResult.durationMs)}`;
 }
 
 const accountOf = (result: TargetResult): string | null =>
@@ -199,6 +278,55 @@ const addressesLine = (step: StepResult): string =>
     : `${step.addresses.join(', ')} (${describeAddresses(step.addresses)})`;
 
 const field = (label: string, value: string): string => `${`${label}:`.padEnd(15)}${value}`;
+
+/** At most this many paths are listed one per line (an endpoint name may resolve to 64 addresses). */
+const PATH_LINES = 8;
+const CONTINUATION = ' '.repeat(17);
+
+/** The Paths field: how many failed, then one line per address, the failing ones first. */
+function pathLines(stepResult: StepResult): string[] {
+  const paths = stepResult.paths ?? [];
+  if (paths.length === 0) return [];
+  const failing = paths.filter((path) => !path.ok);
+  const state = stepResult.degraded ? " (degraded: one zone's endpoint interface, or the way to it)" : '';
+  const listed = [...failing, ...paths.filter((path) => path.ok)].slice(0, PATH_LINES).map((path) => {
+    const how = path.failure
+      ? `${path.failure.kind} in ${path.failure.phase} after ${formatSeconds(path.durationMs)}`
+      : `ok in ${formatSeconds(path.durationMs)}`;
+    return `${CONTINUATION}${placeOf(path)}: ${how}`;
+  });
+  const more = paths.length > PATH_LINES ? [`${CONTINUATION}and ${paths.length - PATH_LINES} more`] : [];
+  return [
+    field('Paths', `${failing.length} of ${paths.length} endpoint addresses failing${state}`),
+    ...listed,
+    ...more,
+  ];
+}
+
+/** The Step field: the failed step, and what ran fine before it. */
+function stepLine(step: StepName, result: TargetResult): string {
+  const { sts, git } = result.steps;
+  const before =
+    step === 'sts'
+      ? ''
+      : step === 'git'
+        ? ` (${STEP_LABELS.sts} ok in ${formatSeconds(sts.durationMs)})`
+        : ` (${STEP_LABELS.git} ok in ${formatSeconds(git.durationMs)}, ${git.refs} refs)`;
+  const own = result.steps[step]?.failure?.address !== undefined ? '; its own call succeeded, a path check failed' : '';
+  return field('Step', `${STEP_LABELS[step]}${before}${own}`);
+}
+
+/** The assertions that failed, one line each. */
+function expectationLines(expect: ExpectStepResult): string[] {
+  const failed = expect.expectations.filter((e) => !e.ok);
+  if (failed.length === 0) return [];
+  return [
+    field('Expectations', `${failed.length} of ${expect.expectations.length} failed`),
+    ...failed.map(
+      (e) => `${CONTINUATION}${e.check}: expected ${redact(e.expected)}, found ${redact(e.found ?? 'nothing')}`,
+    ),
+  ];
+}
 
 /**
  * The alert for a notification about a result: subject, text and facts say the same things.
@@ -218,17 +346,30 @@ export function buildAlert(notification: Notification, result: TargetResult): Al
     ? Date.parse(notification.at) - Date.parse(notification.failingSince)
     : null;
 
-  const summary = recovered
-    ? `recovered after ${failingForMs === null ? 'an incident' : formatDuration(failingForMs)}`
-    : notification.state === 'REMINDER' && failingForMs !== null
-      ? `still failing after ${formatDuration(failingForMs)}: ${failed ? describeFailure(failed.step, failed.stepResult) : 'failed'}`
-      : failed
-        ? describeFailure(failed.step, failed.stepResult)
-        : 'failed';
-  const subject = sanitizeSubject(`[${SUBJECT_TAGS[notification.state]}] ${result.name}: ${summary}`);
+  const summaryOf = (brief: boolean) =>
+    recovered
+      ? `recovered after ${failingForMs === null ? 'an incident' : formatDuration(failingForMs)}`
+      : notification.state === 'REMINDER' && failingForMs !== null
+        ? `still failing after ${formatDuration(failingForMs)}: ${failed ? describeFailure(failed.step, failed.stepResult, brief) : 'failed'}`
+        : failed
+          ? describeFailure(failed.step, failed.stepResult, brief)
+          : 'failed';
+  const subjectOf = (summary: string) =>
+    sanitizeSubject(`[${SUBJECT_TAGS[notification.state]}] ${result.name}: ${summary}`);
+  const summary = summaryOf(false);
+  // Cut what the body says anyway before SNS's length cuts the end off.
+  const subject = subjectOf(summary).endsWith('...') ? subjectOf(summaryOf(true)) : subjectOf(summary);
 
   const accountId = accountOf(result);
-  const remediation = !recovered && failed && failure ? remediationFor(failed.step, failure, result.region) : null;
+  const severity = severityOf(failed ? { step: failed.step } : notification.failure);
+  const leading = failed ? leadingPaths(failed.stepResult) : null;
+  const firstPath = leading?.[0];
+  // A degraded step whose own call hit the broken interface gets the path's hint, naming the address and zone.
+  const hintFor = failure && firstPath ? { ...failure, address: firstPath.address, zone: firstPath.zone } : failure;
+  const remediation = !recovered && failed && hintFor ? remediationFor(failed.step, hintFor, result.region) : null;
+  const stalled = failed ? stalledBytes(failed.step, failed.stepResult) : null;
+  const fetchStep = result.steps.fetch;
+  const expectStep = result.steps.expect;
   const message = failure ? redact(failure.message).slice(0, MESSAGE_MAX_LENGTH) : null;
   const endpoint = stepResult ? redactUrl(stepResult.endpoint) : null;
   const was = notification.failure;
@@ -251,25 +392,42 @@ export function buildAlert(notification: Notification, result: TargetResult): Al
   );
   if (recovered) {
     if (was) lines.push(field('Was', `${STEP_LABELS[was.step]}: ${was.kind} in ${was.phase}`));
+    const fetched =
+      fetchStep && !fetchStep.skipped
+        ? `, ${STEP_LABELS.fetch} ${formatSeconds(fetchStep.durationMs)} (${formatBytes(fetchStep.packBytes)})`
+        : '';
     lines.push(
       field(
         'Now',
-        `${STEP_LABELS.sts} ${formatSeconds(result.steps.sts.durationMs)}, ${STEP_LABELS.git} ${formatSeconds(result.steps.git.durationMs)} (${result.steps.git.refs} refs)`,
+        `${STEP_LABELS.sts} ${formatSeconds(result.steps.sts.durationMs)}, ${STEP_LABELS.git} ${formatSeconds(result.steps.git.durationMs)} (${result.steps.git.refs} refs)${fetched}`,
       ),
     );
   } else if (failed && stepResult) {
+    if (severity === 'warning') {
+      lines.push(field('Severity', 'warning: the path works, the repository is not as expected (not an outage)'));
+    }
     lines.push(
-      field(
-        'Step',
-        failed.step === 'git'
-          ? `${STEP_LABELS.git} (${STEP_LABELS.sts} ok in ${formatSeconds(result.steps.sts.durationMs)})`
-          : STEP_LABELS.sts,
-      ),
+      stepLine(failed.step, result),
       field('Failure', failure ? `${failure.kind} in ${failure.phase}: ${message}` : 'unknown'),
-      field('Elapsed', `${formatSeconds(stepResult.durationMs)} of ${formatSeconds(stepResult.deadlineMs)} deadline`),
     );
+    if (failed.step !== 'expect') {
+      lines.push(
+        field('Elapsed', `${formatSeconds(stepResult.durationMs)} of ${formatSeconds(stepResult.deadlineMs)} deadline`),
+      );
+    }
+    if (stalled !== null && fetchStep) {
+      const quiet =
+        fetchStep.stalledForMs === null
+          ? ''
+          : `; nothing arrived for the last ${formatSeconds(fetchStep.stalledForMs)}`;
+      lines.push(field('Pack', `refs reachable, transfer stalled after ${formatBytes(stalled)}${quiet}`));
+    }
+    if (failed.step === 'expect' && expectStep) lines.push(...expectationLines(expectStep));
   }
-  if (stepResult) lines.push(field('Endpoint', endpoint ?? ''), field('Addresses', addressesLine(stepResult)));
+  if (stepResult) {
+    lines.push(field('Endpoint', endpoint ?? ''), field('Addresses', addressesLine(stepResult)));
+    if (!recovered) lines.push(...pathLines(stepResult));
+  }
   lines.push(
     field(
       'Failing since',
@@ -304,6 +462,26 @@ export function buildAlert(notification: Notification, result: TargetResult): Al
     endpoint,
     addresses: stepResult?.addresses ?? [],
     private: stepResult ? stepResult.private : null,
+    severity,
+    degraded: stepResult?.paths ? (stepResult.degraded ?? false) : null,
+    paths: (stepResult?.paths ?? []).map((path) => ({
+      address: path.address,
+      zone: path.zone,
+      ok: path.ok,
+      kind: path.failure?.kind ?? null,
+      phase: path.failure?.phase ?? null,
+    })),
+    bytesBeforeStall: recovered ? null : stalled,
+    failedExpectations:
+      recovered || !expectStep
+        ? []
+        : expectStep.expectations
+            .filter((e) => !e.ok)
+            .map((e) => ({
+              check: e.check,
+              expected: redact(e.expected),
+              found: e.found === null ? null : redact(e.found),
+            })),
     failingSince: notification.failingSince,
     failingForMs,
     consecutiveFailures: notification.consecutiveFailures,
@@ -325,6 +503,7 @@ export function buildAlert(notification: Notification, result: TargetResult): Al
       kind: facts.kind ?? 'none',
       state: notification.state,
       dedupKey: notification.dedupKey,
+      severity,
     },
   };
 }

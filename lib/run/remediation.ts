@@ -1,9 +1,10 @@
 /**
  * What to change when a step fails: one table, used by the CLI, the alerts and the runbook.
  *
- * A rule matches on step, failure kind, phase and HTTP status; a field left out matches anything.
- * The most specific matching rule wins (step + kind + phase beats step + kind beats kind alone),
- * so every (step, kind, phase) has a hint and the table stays short.
+ * A rule matches on step, failure kind, phase, HTTP status and message, and on whether only a path check failed
+ * (the failure names an address); a field left out matches anything. The most specific matching rule wins
+ * (a path failure beats step + kind + phase beats step + kind beats kind alone), so every (step, kind, phase) has a
+ * hint and the table stays short.
  */
 import { dnsSuffix } from '../config/endpoints.ts';
 import type { Failure, FailureKind, Phase, StepName } from '../types.ts';
@@ -36,17 +37,29 @@ export const endpointNames = (region: string): EndpointNames => {
   };
 };
 
+/** What a hint is chosen by: the failure, and for a path check the address (and zone) that failed. */
+export type RemediationInput = Pick<Failure, 'kind' | 'phase' | 'status'> & {
+  message?: string;
+  /** Set when the step's own call succeeded and only this address's path check failed. */
+  address?: string;
+  /** The address's Availability Zone, when known. */
+  zone?: string | null;
+};
+
 export interface RemediationRule {
   step?: StepName;
   kind?: FailureKind;
   phases?: readonly Phase[];
   status?: number;
-  /** Matches the failure's message (the service's error code, e.g. `RegionDisabledException`): the most specific. */
+  /** Matches the failure's message (the service's error code, e.g. `RegionDisabledException`). */
   message?: RegExp;
+  /** Matches only a path check's failure (the failure names an address): the most specific. */
+  path?: true;
   /** One or two sentences: what to check, in the order most likely to be the cause. */
-  hint: (names: EndpointNames) => string;
+  hint: (names: EndpointNames, failure?: RemediationInput) => string;
 }
 
+// The fetch and the assertions use the git endpoint.
 const service = (step: StepName, n: EndpointNames) => (step === 'sts' ? n.stsService : n.gitService);
 const host = (step: StepName, n: EndpointNames) => (step === 'sts' ? n.stsHost : n.gitHost);
 const serviceLabel = (step: StepName) => (step === 'sts' ? 'STS' : 'CodeCommit');
@@ -89,13 +102,39 @@ const protocolHint = (step: StepName) => (n: EndpointNames) =>
   `The answer is not ${serviceLabel(step)}'s: the endpoint name or override points at something else ` +
   `(a proxy, a captive page, another service); use ${host(step, n)}.`;
 
-/** The same hint for both steps, each naming its own endpoint. */
-const forBothSteps = (
+/** One address's path check failed while the step's own call got through (on another address). */
+const pathHint = (step: StepName) => (n: EndpointNames, failure?: RemediationInput) => {
+  const where = failure?.address
+    ? `${failure.address}${failure.zone ? ` in ${failure.zone}` : ''}`
+    : "the failing address (the alert's Paths line)";
+  return (
+    `The path to ${where}, one of the addresses ${host(step, n)} resolves to, fails while the step got through on ` +
+    `another: that Availability Zone's network interface of the ${service(step, n)} endpoint (or the way to it) is ` +
+    'broken, and clients that get this address hang. Check the endpoint still has its subnet in that AZ and the ' +
+    "interface there is available, the interface's security group (443 inbound from the probe), and that subnet's " +
+    "network ACLs and route tables (and those of the probe's subnet in the same AZ)."
+  );
+};
+
+const stalledPackHint = () => (n: EndpointNames) =>
+  `ls-remote got the refs from ${n.gitHost}, but the pack stopped arriving: large packets are lost on the way ` +
+  'back while small ones pass. Look for a path MTU blackhole (a link below 1500 bytes, such as a VPN, Transit ' +
+  'Gateway or Direct Connect, with the ICMP "fragmentation needed" answers dropped): let ICMP type 3 code 4 back to ' +
+  'the probe in the security groups and network ACLs, clamp the TCP MSS on the tunnel or firewall, or exempt the ' +
+  'name from a proxy that holds or limits git-upload-pack answers.';
+
+const packingTimeoutHint = () => (n: EndpointNames) =>
+  `${n.gitHost} took the request for the pack but sent nothing before the deadline: CodeCommit builds the pack ` +
+  'first, and a large HEAD tree takes time (raise fetch.timeoutMs if ls-remote is fast and the fetch merely slow); ' +
+  'otherwise a proxy or firewall in the path holds git-upload-pack requests, or the service hangs (check AWS Health).';
+
+/** The same hint for every step with an endpoint of its own (sts, git, fetch), each naming its endpoint. */
+const forEndpointSteps = (
   kind: FailureKind,
   hint: (step: StepName) => RemediationRule['hint'],
   phases?: readonly Phase[],
 ): RemediationRule[] =>
-  (['sts', 'git'] as const).map((step) => ({ step, kind, ...(phases ? { phases } : {}), hint: hint(step) }));
+  (['sts', 'git', 'fetch'] as const).map((step) => ({ step, kind, ...(phases ? { phases } : {}), hint: hint(step) }));
 
 /** Every (step, kind, phase) finds a rule here; `remediationFor` picks the most specific match. */
 export const REMEDIATION_RULES: readonly RemediationRule[] = [
@@ -116,18 +155,31 @@ export const REMEDIATION_RULES: readonly RemediationRule[] = [
   { kind: 'throttled', hint: () => 'Throttled: lower the probe rate (schedule, samplesPerRun).' },
   { kind: 'http', hint: () => 'Unexpected HTTP status: 5xx is service-side (check AWS Health), others a proxy.' },
   { kind: 'protocol', hint: () => 'Unexpected answer: the endpoint name points at something else.' },
+  {
+    kind: 'assertion',
+    hint: () => "The repository answered but does not look as the target's expect says: see which expectation failed.",
+  },
 
-  // Per step and kind, for both steps.
-  ...forBothSteps('timeout', dnsHint, ['dns']),
-  ...forBothSteps('timeout', connectTimeoutHint, ['connect']),
-  ...forBothSteps('timeout', tlsTimeoutHint, ['tls']),
-  ...forBothSteps('timeout', responseTimeoutHint, ['response', 'body']),
-  ...forBothSteps('dns', dnsHint),
-  ...forBothSteps('tls', tlsHint),
-  ...forBothSteps('refused', refusedHint),
-  ...forBothSteps('reset', resetHint),
-  ...forBothSteps('throttled', throttledHint),
-  ...forBothSteps('protocol', protocolHint),
+  // Per step and kind, for every step with an endpoint.
+  ...forEndpointSteps('timeout', dnsHint, ['dns']),
+  ...forEndpointSteps('timeout', connectTimeoutHint, ['connect']),
+  ...forEndpointSteps('timeout', tlsTimeoutHint, ['tls']),
+  ...(['sts', 'git'] as const).map((step) => ({
+    step,
+    kind: 'timeout' as const,
+    phases: ['response', 'body'] as const,
+    hint: responseTimeoutHint(step),
+  })),
+  ...forEndpointSteps('dns', dnsHint),
+  ...forEndpointSteps('tls', tlsHint),
+  ...forEndpointSteps('refused', refusedHint),
+  ...forEndpointSteps('reset', resetHint),
+  ...forEndpointSteps('throttled', throttledHint),
+  ...(['sts', 'git'] as const).map((step) => ({ step, kind: 'protocol' as const, hint: protocolHint(step) })),
+
+  // One Availability Zone's endpoint interface: the step got through, one address's path check did not.
+  { step: 'sts', path: true, hint: pathHint('sts') },
+  { step: 'git', path: true, hint: pathHint('git') },
 
   // sts, by the service's error code.
   {
@@ -200,6 +252,75 @@ export const REMEDIATION_RULES: readonly RemediationRule[] = [
       'CodeCommit answered with an unexpected HTTP status: 5xx is a service-side problem (check AWS Health); ' +
       'other codes usually mean a proxy in the path answered instead.',
   },
+
+  // fetch: after a successful ls-remote, so the name, the path and the credentials worked for info/refs.
+  { step: 'fetch', kind: 'timeout', phases: ['response'], hint: packingTimeoutHint() },
+  { step: 'fetch', kind: 'timeout', phases: ['body'], hint: stalledPackHint() },
+  {
+    step: 'fetch',
+    kind: 'auth',
+    hint: (n) =>
+      'ls-remote was allowed but git-upload-pack was not: the ' +
+      `${n.gitService} interface endpoint policy, an SCP or the role's policy allows info/refs but not the fetch ` +
+      '(both need codecommit:GitPull), or a proxy in the path blocks POST /git-upload-pack or strips its Authorization.',
+  },
+  {
+    step: 'fetch',
+    kind: 'not-found',
+    hint: (n) =>
+      `git-upload-pack answered 404 though ls-remote found the repository: a proxy or endpoint override in front of ${n.gitHost} ` +
+      'routes only GET info/refs to CodeCommit, or the repository was deleted between the two requests.',
+  },
+  {
+    step: 'fetch',
+    kind: 'http',
+    hint: () =>
+      'CodeCommit answered git-upload-pack with an unexpected HTTP status: 5xx is service-side (check AWS Health); ' +
+      'other codes (413, 502) usually mean a proxy in the path limits or refuses the fetch.',
+  },
+  {
+    step: 'fetch',
+    kind: 'protocol',
+    hint: () =>
+      'The pack did not check out (its header, object count or SHA-1 trailer, or the wanted commit missing), or it ' +
+      'is larger than fetch.maxBytes (the message says which): a proxy that rewrites or truncates the answer, or a ' +
+      'repository whose HEAD outgrew the cap (raise fetch.maxBytes).',
+  },
+
+  // expect: the path works, the repository is not as it should be.
+  {
+    step: 'expect',
+    kind: 'assertion',
+    hint: () =>
+      "The repository answered but does not look as the target's expect says: whoever keeps it in shape (a mirror " +
+      'or replication job, a branch rename) changed or stopped; update expect if the change was intended.',
+  },
+  {
+    step: 'expect',
+    kind: 'assertion',
+    message: /is not advertised/,
+    hint: (n) =>
+      'An expected ref is missing: it was deleted or renamed, or the job that pushes it (a mirror, a replication ' +
+      `from another system) stopped or fails; check that job's last run and the repository's branches in ${n.region} ` +
+      '(aws codecommit list-branches), and update expect.refs if the rename was intended.',
+  },
+  {
+    step: 'expect',
+    kind: 'assertion',
+    message: /HEAD points at/,
+    hint: () =>
+      "HEAD (the repository's default branch) is not the expected one: someone changed it, or a mirror pushed " +
+      'another default; set it back (aws codecommit update-default-branch) or update expect.head.',
+  },
+  {
+    step: 'expect',
+    kind: 'assertion',
+    message: /HEAD is .* expected at most/,
+    hint: () =>
+      "HEAD's commit is older than expect.headMaxAgeMinutes: the mirror or sync job that pushes to the repository " +
+      'stopped (check its schedule, its last run and its credentials for CodeCommit), or the repository is just ' +
+      'quiet (raise headMaxAgeMinutes).',
+  },
 ];
 
 /** Used when no rule matches (a kind added to the contract before the table learnt it). */
@@ -207,23 +328,21 @@ const FALLBACK_HINT =
   'See the runbook section for this failure kind; the failure message above says what was observed.';
 
 /** Higher is more specific; -1 when the rule does not match. */
-function specificity(
-  rule: RemediationRule,
-  step: StepName,
-  failure: Pick<Failure, 'kind' | 'phase' | 'status'> & { message?: string },
-): number {
+function specificity(rule: RemediationRule, step: StepName, failure: RemediationInput): number {
   if (rule.step !== undefined && rule.step !== step) return -1;
+  if (rule.path && failure.address === undefined) return -1;
   if (rule.kind !== undefined && rule.kind !== failure.kind) return -1;
   if (rule.phases !== undefined && !rule.phases.includes(failure.phase)) return -1;
   if (rule.status !== undefined && rule.status !== failure.status) return -1;
   if (rule.message !== undefined && !rule.message.test(failure.message ?? '')) return -1;
-  // Ties cannot happen between rules that both match: the table has one rule per combination.
+  // Ties: only between message rules (several failed expectations in one message); the first in the table wins.
   return (
     (rule.step ? 1 : 0) +
     (rule.kind ? 2 : 0) +
     (rule.phases ? 4 : 0) +
     (rule.status !== undefined ? 8 : 0) +
-    (rule.message ? 16 : 0)
+    (rule.message ? 16 : 0) +
+    (rule.path ? 32 : 0)
   );
 }
 
@@ -233,12 +352,10 @@ function specificity(
  * @example
  * remediationFor('sts', { kind: 'timeout', phase: 'connect' }, 'ap-northeast-1')
  * // → 'The connection to sts.ap-northeast-1.amazonaws.com hangs: allow 443 inbound … com.amazonaws.ap-northeast-1.sts …'
+ * remediationFor('git', { kind: 'refused', phase: 'connect', address: '10.0.3.15', zone: 'ap-northeast-1c' }, 'ap-northeast-1')
+ * // → 'The path to 10.0.3.15 in ap-northeast-1c, one of the addresses git-codecommit… resolves to, fails …'
  */
-export function remediationFor(
-  step: StepName,
-  failure: Pick<Failure, 'kind' | 'phase' | 'status'> & { message?: string },
-  region: string,
-): string {
+export function remediationFor(step: StepName, failure: RemediationInput, region: string): string {
   let best: RemediationRule | undefined;
   let bestScore = -1;
   for (const rule of REMEDIATION_RULES) {
@@ -248,7 +365,7 @@ export function remediationFor(
       bestScore = score;
     }
   }
-  return best ? best.hint(endpointNames(region)) : FALLBACK_HINT;
+  return best ? best.hint(endpointNames(region), failure) : FALLBACK_HINT;
 }
 
 /**
@@ -271,11 +388,20 @@ export const globalStsRemediation = (region: string): string =>
  */
 export const remediationTable = (
   region: string,
-): { step: StepName | 'any'; kind: FailureKind | 'any'; phases: string; status: number | null; hint: string }[] =>
+): {
+  step: StepName | 'any';
+  kind: FailureKind | 'any';
+  phases: string;
+  status: number | null;
+  /** `path` for a path check's failure; else the message pattern, or `any`. */
+  when: string;
+  hint: string;
+}[] =>
   REMEDIATION_RULES.map((rule) => ({
     step: rule.step ?? 'any',
     kind: rule.kind ?? 'any',
     phases: rule.phases?.join(', ') ?? 'any',
     status: rule.status ?? null,
+    when: rule.path ? 'path' : (rule.message?.source ?? 'any'),
     hint: rule.hint(endpointNames(region)),
   }));

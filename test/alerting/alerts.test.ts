@@ -56,6 +56,7 @@ const gitTimeoutAttributes = (state: string, dedupKey: string) => ({
   kind: 'timeout',
   state,
   dedupKey,
+  severity: 'critical',
 });
 
 /** Strings that would mean a credential leaked into an alert or a log line. */
@@ -358,6 +359,7 @@ describe('alerts end to end against moto_server (DynamoDB, SNS, SQS)', () => {
       kind: 'timeout',
       state: 'ALARM',
       dedupKey: expect.stringMatching(new RegExp(`^${target}/.+/ALARM/run-2$`)),
+      severity: 'critical',
     });
     expect(factsOf(alarm as SnsEnvelope)).toMatchObject({
       type: 'codecommit-canary/alert',

@@ -73,7 +73,7 @@ describe('alerts.format', () => {
     }
     const alarm = chatbotNotification(alerts[0] as AnyAlert);
     expect(alarm.content.nextSteps?.[0]).toMatch(/\S/);
-    expect(alarm.content.keywords).toEqual(['codecommit-canary', 'ALARM', 'team-repo', 'timeout']);
+    expect(alarm.content.keywords).toEqual(['codecommit-canary', 'ALARM', 'team-repo', 'timeout', 'critical']);
     // One thread per incident: the ALARM, its reminder and its recovery.
     const threads = alerts
       .filter((a) => a.attributes.target === 'team-repo')
