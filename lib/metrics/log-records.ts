@@ -9,7 +9,7 @@
  * dated close to when it was logged and not ahead of now.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { FINDINGS_RECORD_TYPE, type FindingsRecord, RESULT_RECORD_TYPE, type ResultRecord } from '../types.ts';
 import { findingsRecordSchema, resultRecordSchema } from './record-schema.ts';
 
@@ -79,7 +79,7 @@ const payloadSchema = z.object({
   owner: z.string(),
   logGroup: z.string(),
   logStream: z.string(),
-  subscriptionFilters: z.array(z.string()).optional(),
+  subscriptionFilters: z.optional(z.array(z.string())),
   logEvents: z.array(z.object({ id: z.string(), timestamp: z.number(), message: z.string() })),
 });
 

@@ -9,9 +9,13 @@
  * - Free text from the network (a failure's message may quote a server's whole `ERR` line) is cut to its bound,
  *   not refused: a real failure must never be dropped for its wording.
  * - A step's and a target's verdicts must agree with each other, as the probe writes them.
+ *
+ * Written with `zod/mini` (the same checks and types as classic zod): the notifier builds these schemas at cold
+ * start, and classic zod's schemas, each carrying its whole method set, cost it several times as much to build and
+ * to run the first time.
  */
 import { isIP } from 'node:net';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { REPOSITORY_NAME } from '../config/target-url.ts';
 import {
   FAILURE_KINDS,
@@ -49,23 +53,22 @@ export const RECORD_LIMITS = {
 
 /** Free text: kept whole up to `max` characters, else cut to `max` ending in `…` (never inside a surrogate pair). */
 export const boundedText = (max: number = RECORD_LIMITS.text) =>
-  z.string().transform((text) => {
-    if (text.length <= max) return text;
-    let end = max - 1;
-    const last = text.charCodeAt(end - 1);
-    if (last >= 0xd800 && last <= 0xdbff) end--;
-    return `${text.slice(0, end)}…`;
-  });
+  z.pipe(
+    z.string(),
+    z.transform((text: string) => {
+      if (text.length <= max) return text;
+      let end = max - 1;
+      const last = text.charCodeAt(end - 1);
+      if (last >= 0xd800 && last <= 0xdbff) end--;
+      return `${text.slice(0, end)}…`;
+    }),
+  );
 
 /** Printable, no control characters (names end up in subjects, keys and terminal output). */
 const label = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    .regex(/^[^\p{Cc}]+$/u, { error: 'control characters' });
+  z.string().check(z.minLength(1), z.maxLength(max), z.regex(/^[^\p{Cc}]+$/u, { error: 'control characters' }));
 
-const milliseconds = z.number().min(0).max(RECORD_LIMITS.ms);
+const milliseconds = z.number().check(z.gte(0), z.lte(RECORD_LIMITS.ms));
 
 /**
  * An instant exactly as `Date.prototype.toISOString` writes it (`2026-11-29T07:20:00.000Z`): one spelling per
@@ -79,13 +82,14 @@ export const failureSchema = z.object({
   /** One line for people; never contains a secret. */
   message: boundedText(),
   /** HTTP status when the failure came from one. */
-  status: z.number().int().min(0).max(999).optional(),
+  status: z.optional(z.int().check(z.gte(0), z.lte(999))),
   /** The endpoint address that failed, when the step's own call succeeded and only a path check did not. */
-  address: z
-    .string()
-    .max(RECORD_LIMITS.address)
-    .refine((a) => isIP(a) !== 0, { error: 'not an IP address' })
-    .optional(),
+  address: z.optional(
+    z.string().check(
+      z.maxLength(RECORD_LIMITS.address),
+      z.refine((a) => isIP(a) !== 0, { error: 'not an IP address' }),
+    ),
+  ),
 });
 
 /** Phase durations in ms; every phase is always present (0 when it never happened). */
@@ -99,55 +103,57 @@ export const phasesSchema = z.object({
   transferMs: milliseconds,
 });
 
-const sha = z.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/);
-const ipAddress = z
-  .string()
-  .max(RECORD_LIMITS.address)
-  .refine((address) => isIP(address) !== 0, { error: 'not an IP address' });
+const sha = z.string().check(z.regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/));
+const ipAddress = z.string().check(
+  z.maxLength(RECORD_LIMITS.address),
+  z.refine((address) => isIP(address) !== 0, { error: 'not an IP address' }),
+);
 
 /** One address of a step's endpoint name, checked on its own: connect, TLS, one answer without credentials. */
 export const pathResultSchema = z
   .object({
     address: ipAddress,
     /** Its Availability Zone (`network.zones`), or null when no subnet there holds it. */
-    zone: label(RECORD_LIMITS.zone).nullable(),
+    zone: z.nullable(label(RECORD_LIMITS.zone)),
     ok: z.boolean(),
     durationMs: milliseconds,
     phases: phasesSchema,
-    failure: failureSchema.nullable(),
+    failure: z.nullable(failureSchema),
   })
-  .refine((path) => path.ok === (path.failure === null), {
-    error: 'ok must hold exactly when the path has no failure',
-  });
+  .check(
+    z.refine((path) => path.ok === (path.failure === null), {
+      error: 'ok must hold exactly when the path has no failure',
+    }),
+  );
 
 const stepShape = {
   ok: z.boolean(),
-  skipped: z.literal(true).optional(),
-  endpoint: z.url({ protocol: /^https?$/ }).max(RECORD_LIMITS.url),
+  skipped: z.optional(z.literal(true)),
+  endpoint: z.url({ protocol: /^https?$/ }).check(z.maxLength(RECORD_LIMITS.url)),
   /** Addresses the endpoint's host name resolved to. */
-  addresses: z.array(ipAddress).max(RECORD_LIMITS.addresses),
+  addresses: z.array(ipAddress).check(z.maxLength(RECORD_LIMITS.addresses)),
   /** True when every resolved address is private (RFC 1918 / RFC 6598 / IPv6 ULA or inside network.vpcCidrs; loopback is not). */
   private: z.boolean(),
   durationMs: milliseconds,
   /** The deadline this step ran against. */
   deadlineMs: milliseconds,
   phases: phasesSchema,
-  failure: failureSchema.nullable(),
+  failure: z.nullable(failureSchema),
   /** Days until the endpoint's TLS certificate expires, when a handshake completed. */
-  certificateDaysLeft: z.number().int().min(-RECORD_LIMITS.days).max(RECORD_LIMITS.days).optional(),
+  certificateDaysLeft: z.optional(z.int().check(z.gte(-RECORD_LIMITS.days), z.lte(RECORD_LIMITS.days))),
   /**
    * How the step's request got its connection: `new` (connect and TLS done and timed here) or `reused` (kept open
    * from an earlier request to the same endpoint in this run: connect and TLS are 0, the first step on it timed
    * them). Absent from probes that always connect anew.
    */
-  connection: z.enum(['new', 'reused']).optional(),
+  connection: z.optional(z.enum(['new', 'reused'])),
   /**
    * Every address the endpoint's name resolved to, each checked on its own (`probe.everyAddress`, sts and git
    * steps); absent when the checks are off.
    */
-  paths: z.array(pathResultSchema).max(RECORD_LIMITS.addresses).optional(),
+  paths: z.optional(z.array(pathResultSchema).check(z.maxLength(RECORD_LIMITS.addresses))),
   /** Some but not all paths failed: one Availability Zone's endpoint interface (or the way to it) is broken. */
-  degraded: z.boolean().optional(),
+  degraded: z.optional(z.boolean()),
 };
 
 /** As the probe writes a step: `ok` exactly when it has no failure and was not skipped. */
@@ -155,51 +161,48 @@ const consistentStep = (step: { ok: boolean; skipped?: true | undefined; failure
   step.ok ? step.failure === null && !step.skipped : step.failure !== null || step.skipped === true;
 const STEP_VERDICT = { error: 'ok must hold exactly when the step has no failure and was not skipped' };
 
-export const stepResultSchema = z.object(stepShape).refine(consistentStep, STEP_VERDICT);
+export const stepResultSchema = z.object(stepShape).check(z.refine(consistentStep, STEP_VERDICT));
 
 export const stsStepResultSchema = z
   .object({
     ...stepShape,
     /** The assumed role's account (from the returned ARN), when the call succeeded. */
-    accountId: z
-      .string()
-      .regex(/^\d{12}$/)
-      .optional(),
+    accountId: z.optional(z.string().check(z.regex(/^\d{12}$/))),
   })
-  .refine(consistentStep, STEP_VERDICT);
+  .check(z.refine(consistentStep, STEP_VERDICT));
 
 export const gitStepResultSchema = z
   .object({
     ...stepShape,
     /** Number of lines `git ls-remote` prints for the repository. */
-    refs: z.number().int().min(0).max(100_000_000),
-    head: z.string().min(1).max(RECORD_LIMITS.ref).nullable(),
-    headSha: sha.nullable(),
+    refs: z.int().check(z.gte(0), z.lte(100_000_000)),
+    head: z.nullable(z.string().check(z.minLength(1), z.maxLength(RECORD_LIMITS.ref))),
+    headSha: z.nullable(sha),
   })
-  .refine(consistentStep, STEP_VERDICT);
+  .check(z.refine(consistentStep, STEP_VERDICT));
 
-const byteCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const byteCount = z.int().check(z.gte(0), z.lte(Number.MAX_SAFE_INTEGER));
 
 /** Step `fetch`: a shallow fetch of HEAD, its pack checked (see lib/steps/git/fetch.ts). */
 export const fetchStepResultSchema = z
   .object({
     ...stepShape,
     /** The fetched commit, found in the pack and hashed. */
-    commit: sha.nullable(),
-    tree: sha.nullable(),
+    commit: z.nullable(sha),
+    tree: z.nullable(sha),
     /** The fetched commit's committer time. */
-    committedAt: instantSchema.nullable(),
+    committedAt: z.nullable(instantSchema),
     objects: byteCount,
     packBytes: byteCount,
-    throughputBytesPerSec: byteCount.nullable(),
+    throughputBytesPerSec: z.nullable(byteCount),
     /** The deadline struck while the pack streamed in: the body bytes that had arrived ("stalled after N bytes"). */
-    bytesBeforeStall: byteCount.nullable(),
+    bytesBeforeStall: z.nullable(byteCount),
     /** With `bytesBeforeStall`: how long no byte had arrived when the deadline struck. */
-    stalledForMs: milliseconds.nullable(),
+    stalledForMs: z.nullable(milliseconds),
     /** Why the fetch did not run (ls-remote failed, an empty repository), when skipped. */
-    skipReason: boundedText().optional(),
+    skipReason: z.optional(boundedText()),
   })
-  .refine(consistentStep, STEP_VERDICT);
+  .check(z.refine(consistentStep, STEP_VERDICT));
 
 /** One line of a target's `expect`, checked against what ls-remote (and the fetch) found. */
 export const expectationSchema = z.object({
@@ -207,36 +210,36 @@ export const expectationSchema = z.object({
   check: z.enum(['ref', 'head', 'headAge']),
   ok: z.boolean(),
   expected: boundedText(RECORD_LIMITS.ref),
-  found: boundedText(RECORD_LIMITS.ref).nullable(),
+  found: z.nullable(boundedText(RECORD_LIMITS.ref)),
 });
 
 /** Step `expect`: the target's ref assertions; a failure has kind `assertion` (phase `body`). */
 export const expectStepResultSchema = z
-  .object({ ...stepShape, expectations: z.array(expectationSchema).max(RECORD_LIMITS.expectations) })
-  .refine(consistentStep, STEP_VERDICT);
+  .object({ ...stepShape, expectations: z.array(expectationSchema).check(z.maxLength(RECORD_LIMITS.expectations)) })
+  .check(z.refine(consistentStep, STEP_VERDICT));
 
 export const targetResultSchema = z
   .object({
     name: label(RECORD_LIMITS.name),
     ok: z.boolean(),
-    repository: z.string().regex(REPOSITORY_NAME),
-    region: z.string().regex(/^[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}$/),
-    roleArn: z
-      .string()
-      .max(RECORD_LIMITS.roleArn)
-      .regex(/^arn:aws[\w-]*:iam::\d{12}:role\/\S+$/)
-      .nullable(),
+    repository: z.string().check(z.regex(REPOSITORY_NAME)),
+    region: z.string().check(z.regex(/^[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}$/)),
+    roleArn: z.nullable(
+      z.string().check(z.maxLength(RECORD_LIMITS.roleArn), z.regex(/^arn:aws[\w-]*:iam::\d{12}:role\/\S+$/)),
+    ),
     steps: z.object({
       sts: stsStepResultSchema,
       git: gitStepResultSchema,
-      fetch: fetchStepResultSchema.optional(),
-      expect: expectStepResultSchema.optional(),
+      fetch: z.optional(fetchStepResultSchema),
+      expect: z.optional(expectStepResultSchema),
     }),
   })
-  .refine((target) => target.ok === targetVerdict(target.steps), {
-    error: 'ok must hold exactly when sts and git are ok and fetch and expect are ok or skipped',
-    path: ['ok'],
-  });
+  .check(
+    z.refine((target) => target.ok === targetVerdict(target.steps), {
+      error: 'ok must hold exactly when sts and git are ok and fetch and expect are ok or skipped',
+      path: ['ok'],
+    }),
+  );
 
 /**
  * One line the probe writes to its log per target and run. The notifier reads these back through
@@ -257,7 +260,7 @@ export const severitySchema = z.enum(SEVERITIES);
 export const findingSchema = z.object({
   code: z.enum(FINDING_CODES),
   severity: severitySchema,
-  target: label(RECORD_LIMITS.name).optional(),
+  target: z.optional(label(RECORD_LIMITS.name)),
   /** What the finding is about (an endpoint host), so two findings of one code stay apart. */
   subject: label(RECORD_LIMITS.url),
   message: boundedText(),
@@ -270,7 +273,7 @@ export const findingsRecordSchema = z.object({
   v: z.literal(1),
   runId: label(RECORD_LIMITS.runId),
   at: instantSchema,
-  findings: z.array(findingSchema).max(RECORD_LIMITS.findings),
+  findings: z.array(findingSchema).check(z.maxLength(RECORD_LIMITS.findings)),
 });
 
 export type Failure = z.output<typeof failureSchema>;
