@@ -53,7 +53,21 @@ const builtinsThroughRequire = {
   },
 };
 
-const plugins = [builtinsThroughRequire];
+/**
+ * `@smithy/core/event-streams` replaced by lib/net/no-event-streams.ts: the SDK imports it dynamically (for event
+ * stream operations, which none of the functions' calls is), and esbuild wraps a dynamically imported module and
+ * everything it imports in lazy closures that it can neither tree-shake nor skip: most of `@smithy/core`.
+ */
+const noEventStreams = {
+  name: 'no-event-streams',
+  setup(build) {
+    build.onResolve({ filter: /^@smithy\/core\/event-streams$/ }, () => ({
+      path: require('node:path').join(__dirname, '../lib/net/no-event-streams.ts'),
+    }));
+  },
+};
+
+const plugins = [builtinsThroughRequire, noEventStreams];
 
 /**
  * The functions' V8 heap, sized for 256 MB (serverless.yml's NODE_OPTIONS; bench/load.ts runs the monitor with it):

@@ -1,7 +1,8 @@
 /**
  * Direct mode's side of the probe: PutMetricData with EMF as the fallback, and the alert path (table and topic).
- * Loaded only by a probe in direct mode (handlers/probe.ts imports it dynamically; a log-mode package leaves it
- * out), so a log-mode probe loads no CloudWatch, SNS or DynamoDB client.
+ * Used only by a probe in direct mode: a log-mode package leaves it out (handlers/probe.ts calls it in a branch
+ * the packaged mode makes dead, which esbuild drops with the SDK clients), so a log-mode probe has no CloudWatch,
+ * SNS or DynamoDB client.
  */
 import type { Logger } from '../log.ts';
 import { CloudWatchSink, createMetricsClient, type EmfSink } from '../metrics/sinks.ts';
