@@ -245,7 +245,7 @@ function formatBytes(bytes: number): string {
 /** The bytes a fetch got before its pack stalled (a timeout in body), else null. */
 const stalledBytes = (step: StepName, stepResult: StepResult): number | null => {
   if (step !== 'fetch' || stepResult.failure?.kind !== 'timeout' || stepResult.failure.phase !== 'body') return null;
-  const bytes = (stepResult as { bytesBeforeStall?: number | null }).bytesBeforeStall;
+  const bytes = 'bytesBeforeStall' in stepResult ? stepResult.bytesBeforeStall : null;
   return typeof bytes === 'number' ? bytes : null;
 };
 
@@ -288,7 +288,7 @@ function pathLines(stepResult: StepResult): string[] {
   const paths = stepResult.paths ?? [];
   if (paths.length === 0) return [];
   const failing = paths.filter((path) => !path.ok);
-  const state = stepResult.degraded ? " (degraded: one zone's endpoint interface, or the way to it)" : '';
+  const state = stepResult.degraded ? ' (degraded: the other addresses answer)' : '';
   const listed = [...failing, ...paths.filter((path) => path.ok)].slice(0, PATH_LINES).map((path) => {
     const how = path.failure
       ? `${path.failure.kind} in ${path.failure.phase} after ${formatSeconds(path.durationMs)}`

@@ -110,7 +110,7 @@ const pathHint = (step: StepName) => (n: EndpointNames, failure?: RemediationInp
   return (
     `The path to ${where}, one of the addresses ${host(step, n)} resolves to, fails while the step got through on ` +
     `another: that Availability Zone's network interface of the ${service(step, n)} endpoint (or the way to it) is ` +
-    'broken, and clients that get this address hang. Check the endpoint still has its subnet in that AZ and the ' +
+    'broken, and clients that get this address hang or fail. Check the endpoint still has its subnet in that AZ and the ' +
     "interface there is available, the interface's security group (443 inbound from the probe), and that subnet's " +
     "network ACLs and route tables (and those of the probe's subnet in the same AZ)."
   );

@@ -169,7 +169,7 @@ describe('an alert about one zone’s endpoint interface', () => {
     );
     expect(alert.text).toContain(
       [
-        "Paths:         1 of 3 endpoint addresses failing (degraded: one zone's endpoint interface, or the way to it)",
+        'Paths:         1 of 3 endpoint addresses failing (degraded: the other addresses answer)',
         '                 ap-northeast-1c (10.0.2.20): timeout in connect after 10.0 s',
         '                 ap-northeast-1a (10.0.1.20): ok in 12 ms',
         '                 ap-northeast-1d (10.0.3.20): ok in 12 ms',
