@@ -5,7 +5,8 @@
 // requests the endpoints saw at once. A Lambda function gets CPU in proportion to its memory (1,769 MB is one vCPU),
 // so the CPU a run needs, spread over 256 MB's share, is the least it takes there: the "at 256 MB" column, against
 // the 58 s budget. Figures, not a pass/fail test (that is test/warm-reuse.test.ts).
-// Run: npm run bench:load   (LOAD_DELAY_MS to change the delay)
+// Run: npm run bench:load   (LOAD_DELAY_MS to change the delay; LOAD_TARGETS=200 runs only the scenarios of that many
+// targets; LOAD_CPU_PROF=<dir> writes each child's --cpu-prof profile there, the bundle unminified)
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,6 +31,8 @@ interface ChildFigures {
   budgetMs: number;
   maxRssMiB: number;
   cpuMs: number;
+  /** Of cpuMs, the kernel's (system time): sockets, TLS records to and from loopback. */
+  systemCpuMs: number;
   heapAfterMiB: number;
 }
 
@@ -66,6 +69,7 @@ async function child(configFile: string): Promise<void> {
     budgetMs,
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
     cpuMs: (used.user + used.system) / 1000,
+    systemCpuMs: used.system / 1000,
     heapAfterMiB: process.memoryUsage().heapUsed / 2 ** 20,
   };
   process.stdout.write(`FIGURES ${JSON.stringify(figures)}\n`);
@@ -89,7 +93,8 @@ async function parent(): Promise<void> {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    minify: true,
+    // Readable names in a profile; minifying changes the CPU figures by little.
+    minify: !process.env.LOAD_CPU_PROF,
     keepNames: true,
     banner: lambdaBundle.banner,
     alias: lambdaBundle.alias,
@@ -101,7 +106,9 @@ async function parent(): Promise<void> {
   const pki = createPki({ names: ['localhost'], ips: ['127.0.0.1'] });
   const { caFile } = writePkiFiles(pki);
   const gauge = newGauge();
-  const scenarios = [
+  const onlyTargets = process.env.LOAD_TARGETS ? Number(process.env.LOAD_TARGETS) : null;
+  const profileDir = process.env.LOAD_CPU_PROF;
+  const allScenarios = [
     { targets: 1, concurrency: 8, trust: 'NODE_EXTRA_CA_CERTS' },
     { targets: 200, concurrency: 8, trust: 'NODE_EXTRA_CA_CERTS' },
     { targets: 200, concurrency: 64, trust: 'NODE_EXTRA_CA_CERTS' },
@@ -109,6 +116,7 @@ async function parent(): Promise<void> {
     { targets: 1000, concurrency: 8, trust: 'NODE_EXTRA_CA_CERTS' },
     { targets: 1000, concurrency: 64, trust: 'NODE_EXTRA_CA_CERTS' },
   ] as const;
+  const scenarios = allScenarios.filter((s) => onlyTargets === null || s.targets === onlyTargets);
   const { sts, git, stop } = await startAwsStandIns({
     tls: pki,
     region: 'us-east-1',
@@ -140,7 +148,9 @@ async function parent(): Promise<void> {
         }),
       );
       gauge.max = 0;
-      const { stdout } = await run(node24, [...lambdaBundle.nodeOptions.split(' '), bundle, 'child', file], {
+      const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+      const nodeArgs = [...lambdaBundle.nodeOptions.split(' '), ...profile, bundle, 'child', file];
+      const { stdout } = await run(node24, nodeArgs, {
         env: {
           PATH: process.env.PATH,
           HOME: process.env.HOME,
@@ -163,6 +173,7 @@ async function parent(): Promise<void> {
         `${(idealMs / 1000).toFixed(2)} s`,
         (f.durationMs / idealMs).toFixed(2),
         `${(f.cpuMs / f.targets).toFixed(1)} ms`,
+        `${Math.round((100 * f.systemCpuMs) / f.cpuMs)}%`,
         `${(at256MbMs / 1000).toFixed(1)} s (${Math.round((100 * at256MbMs) / f.budgetMs)}%)`,
         `${Math.round(f.maxRssMiB)} MiB`,
         `${gauge.max}`,
@@ -180,6 +191,7 @@ async function parent(): Promise<void> {
     'ideal',
     'ratio',
     'CPU/target',
+    'of it kernel',
     'at 256 MB (of budget)',
     'peak RSS',
     'max in flight',

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../harness/sandbox.ts';
+import { Connections } from '../lib/net/connections.ts';
 import { type Resolve, serversResolve } from '../lib/net/resolve.ts';
 import { probeTarget } from '../lib/run/probe.ts';
 import { startDnsServer } from '../lib/sandbox/dns.ts';
@@ -115,4 +116,47 @@ describe.each<StepName>(['sts', 'git'])('a fault at the %s endpoint', (step) => 
       await endpoint.stop();
     }
   });
+});
+
+/**
+ * Faults whose answer STS's client reads to its end, leaving the connection usable: the next target reuses it (the
+ * git step drops a connection whose answer it does not read).
+ */
+const ANSWERED_IN_FULL = new Set(['HTTP 403', 'HTTP 404', 'HTTP 429', 'HTTP 500']);
+
+describe.each<StepName>(['sts', 'git'])('a fault at the %s endpoint, on a sample’s kept-alive connections', (step) => {
+  it.each(CASES)(
+    '$name → $expected.kind in $expected.phase, for the first target and the next',
+    async ({ name, start, expected }) => {
+      // Prepare: two targets of one sample, one after the other, sharing its connections.
+      const endpoint = await start(sandbox);
+      const target = sandbox.target({
+        ...(step === 'sts' ? { stsEndpoint: endpoint.url } : { gitEndpoint: endpoint.url }),
+        timeouts: { stsMs: step === 'sts' ? DEADLINE_MS : 5000, gitMs: DEADLINE_MS },
+      });
+      const connections = new Connections(sandbox.deps.tls);
+      const deps = {
+        ...sandbox.deps,
+        connections,
+        maxAdvertisementBytes: 256 * 1024,
+        ...(endpoint.silentDns ? { resolve: silentFor('silent.canary.test', endpoint.silentDns) } : {}),
+      };
+      try {
+        // Act
+        const first = (await probeTarget(target, deps)).steps[step] as StepResult;
+        const next = (await probeTarget(target, deps)).steps[step] as StepResult;
+        // Assess: the same kind and phase either way, within the deadline.
+        for (const stepResult of [first, next]) {
+          expect(stepResult.failure).toMatchObject(expected);
+          expect(stepResult.durationMs).toBeLessThanOrEqual(DEADLINE_MS + SLACK_MS);
+        }
+        if (expected.phase === 'dns') expect(next.connection).toBeUndefined();
+        else expect(first.connection).toBe('new');
+        if (step === 'sts' && ANSWERED_IN_FULL.has(name)) expect(next.connection).toBe('reused');
+      } finally {
+        connections.destroy();
+        await endpoint.stop();
+      }
+    },
+  );
 });

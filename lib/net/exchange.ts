@@ -3,6 +3,7 @@ import type { BlockList } from 'node:net';
 import type { Clock } from '../clock.ts';
 import type { Failure, StepResult } from '../types.ts';
 import { allPrivate } from './addresses.ts';
+import type { Connections } from './connections.ts';
 import { untilAborted } from './deadline.ts';
 import { classifyError } from './failure.ts';
 import type { Resolve } from './resolve.ts';
@@ -15,6 +16,11 @@ export interface NetDeps {
   tls?: AgentOptions;
   /** The VPC's CIDRs (`network.vpcCidrs`): addresses inside them count as private, as the findings count them. */
   vpc?: BlockList | null;
+  /**
+   * The sample's kept-alive connections (probeAll makes them per sample): a step's request reuses one left open by
+   * an earlier step, and says so (`connection`). Without them every exchange has its own new connection.
+   */
+  connections?: Connections;
 }
 
 export interface ExchangeLimits {
@@ -33,9 +39,11 @@ export interface ExchangeContext {
 export type Exchanged<T> = StepResult & { value?: T };
 
 /**
- * Runs one timed exchange with an endpoint: resolve (timed), connect through a traced one-shot agent, let
- * `exchange` do the request, and end everything at the deadline, whichever phase it is in. Never throws for
- * network trouble: the outcome is a StepResult with a classified failure.
+ * Runs one timed exchange with an endpoint: resolve (timed), connect through a traced agent (a new one-shot
+ * connection, or one of the sample's kept-alive connections), let `exchange` do the request, and end everything at
+ * the deadline, whichever phase it is in. A request the server closed its kept-alive connection under before any
+ * answer is sent again, once, on a new connection within the same deadline: that is the connection's end, not the
+ * endpoint's failure. Never throws for network trouble: the outcome is a StepResult with a classified failure.
  */
 export async function timedExchange<T>(
   endpoint: string,
@@ -52,18 +60,31 @@ export async function timedExchange<T>(
   const signal = AbortSignal.any([deadline, finished.signal, ...(parentSignal ? [parentSignal] : [])]);
 
   let addresses: string[] = [];
-  let agent: Agent | undefined;
+  let oneShot: Agent | undefined;
   let failure: Failure | null = null;
   let value: T | undefined;
-  try {
-    addresses = await untilAborted(deps.resolve(url.hostname.replace(/^\[|\]$/g, ''), signal), signal);
-    trace.mark('dnsDone');
-    agent = tracedAgent(trace, addresses, deps.tls, maxResponseBytes);
+  const attempt = async (agent: Agent): Promise<T> => {
     const answer = await untilAborted(exchange({ url, agent, signal, trace }), signal);
     // A body cut at the cap can still parse (a valid answer followed by junk, no Content-Length): not an answer.
     if ((trace.socketError as { code?: string } | undefined)?.code === 'ERR_RESPONSE_TOO_LARGE')
       throw trace.socketError;
-    value = answer;
+    return answer;
+  };
+  const newConnection = (): Agent => {
+    oneShot = tracedAgent(trace, addresses, deps.tls, maxResponseBytes);
+    return oneShot;
+  };
+  try {
+    addresses = await untilAborted(deps.resolve(url.hostname.replace(/^\[|\]$/g, ''), signal), signal);
+    trace.mark('dnsDone');
+    const { connections } = deps;
+    try {
+      value = await attempt(connections ? connections.lease(url, trace, addresses, maxResponseBytes) : newConnection());
+    } catch (error) {
+      if (!closedUnderRequest(trace, error, signal) || connections?.closed) throw error;
+      trace.retryOnNewConnection();
+      value = await attempt(newConnection());
+    }
     trace.mark('end');
   } catch (error) {
     trace.stop();
@@ -73,7 +94,7 @@ export async function timedExchange<T>(
     failure = classifyError(cause, trace.currentPhase(), timedOut, deadlineMs);
   } finally {
     finished.abort(new Error('step finished'));
-    agent?.destroy();
+    oneShot?.destroy();
   }
   return {
     ok: failure === null,
@@ -91,6 +112,17 @@ export async function timedExchange<T>(
           ),
         }
       : {}),
+    ...(trace.connection ? { connection: trace.connection } : {}),
     ...(value !== undefined ? { value } : {}),
   };
+}
+
+/**
+ * A request on a kept-alive connection that the server closed at the same moment (reset, broken pipe, hang-up)
+ * before any byte of an answer: what any keep-alive client meets now and then, and retries on a new connection.
+ * On a new connection the same error is the endpoint's (`reset`).
+ */
+function closedUnderRequest(trace: Trace, error: unknown, signal: AbortSignal): boolean {
+  if (trace.connection !== 'reused' || trace.firstByte !== undefined || signal.aborted) return false;
+  return classifyError(error, 'response', false, 0).kind === 'reset';
 }

@@ -24,6 +24,11 @@ export class Trace {
   certificateExpiresAt?: Date;
   /** The connection's own error (reset, cap exceeded): truer than what a client library makes of it. */
   socketError?: Error;
+  /**
+   * How the request got its connection, when it went through a sample's kept-alive connections (see
+   * lib/net/connections.ts): `new` (connected and handshaken here, timed) or `reused`.
+   */
+  connection?: 'new' | 'reused';
 
   constructor(
     private readonly clock: Clock,
@@ -34,6 +39,32 @@ export class Trace {
 
   mark(event: 'dnsDone' | 'connected' | 'tlsDone' | 'firstByte' | 'end'): void {
     this[event] ??= this.clock.monotonicMs();
+  }
+
+  /**
+   * The request went out on a connection kept open from an earlier request: no connect and no handshake here, so
+   * both are 0 (the request that opened it timed them); its certificate is the one that handshake saw.
+   */
+  reusedConnection(certificateExpiresAt: Date | undefined): void {
+    this.connection = 'reused';
+    const at = this.dnsDone ?? this.clock.monotonicMs();
+    this.connected ??= at;
+    if (this.secure) this.tlsDone ??= at;
+    if (certificateExpiresAt) this.certificateExpiresAt = certificateExpiresAt;
+  }
+
+  /**
+   * The kept-alive connection was closed under the request before any answer: the request goes again on a new
+   * connection, whose connect and handshake are timed from here (the lookup stays done). The time lost on the
+   * closed connection is charged to connect.
+   */
+  retryOnNewConnection(): void {
+    this.connection = 'new';
+    this.connected = undefined;
+    this.tlsDone = undefined;
+    this.firstByte = undefined;
+    this.socketError = undefined;
+    this.certificateExpiresAt = undefined;
   }
 
   /** Marks the exchange as ended by a failure, now. */
@@ -89,7 +120,7 @@ export class Trace {
 }
 
 /** A lookup that hands net.connect the addresses resolved (and timed) beforehand. */
-function fixedLookup(addresses: readonly string[]): LookupFunction {
+export function fixedLookup(addresses: readonly string[]): LookupFunction {
   const entries = addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
   return (_host, options, callback) => {
     const first = entries[0];
@@ -110,19 +141,44 @@ export class ResponseTooLarge extends Error {
   }
 }
 
-/** Marks connect, TLS and first byte on the trace, and keeps the socket's error and certificate expiry. */
-function watch(socket: Socket, trace: Trace): void {
-  socket.once('connect', () => trace.mark('connected'));
-  socket.once('error', (error) => {
-    trace.socketError ??= error;
+/**
+ * What one connection reports to, and how much it may bring. A one-shot connection has one for its life; a
+ * kept-alive one is handed from exchange to exchange (lib/net/connections.ts), and has no trace between them.
+ */
+export interface ConnectionWatch {
+  /** The exchange the connection serves now. */
+  trace?: Trace;
+  /** Bytes the current response may bring (headers and body, after TLS); past it the connection is cut. */
+  limit: number;
+  /** Bytes the current response has brought. */
+  received: number;
+  /** `valid_to` of the server's certificate, read at the handshake. */
+  certificateExpiresAt?: Date;
+}
+
+/**
+ * Marks connect, TLS and first byte on the watch's current trace, keeps the socket's error and certificate expiry,
+ * and cuts the connection once one response has brought more than the watch's limit.
+ */
+export function watchConnection(socket: Socket, watch: ConnectionWatch): void {
+  socket.once('connect', () => watch.trace?.mark('connected'));
+  socket.on('error', (error) => {
+    if (watch.trace) watch.trace.socketError ??= error;
   });
   socket.once('secureConnect', () => {
-    trace.mark('tlsDone');
     // The X509Certificate's field alone (~1 µs) rather than getPeerCertificate(), which converts it all (~40 µs).
     const validTo = (socket as TLSSocket).getPeerX509Certificate?.()?.validTo;
-    if (validTo) trace.certificateExpiresAt = new Date(validTo);
+    if (validTo) watch.certificateExpiresAt = new Date(validTo);
+    if (watch.trace) {
+      watch.trace.mark('tlsDone');
+      if (watch.certificateExpiresAt) watch.trace.certificateExpiresAt = watch.certificateExpiresAt;
+    }
   });
-  socket.once('data', () => trace.mark('firstByte'));
+  socket.on('data', (chunk: Buffer) => {
+    watch.trace?.mark('firstByte');
+    watch.received += chunk.length;
+    if (watch.received > watch.limit) socket.destroy(new ResponseTooLarge(watch.limit));
+  });
 }
 
 export interface AgentOptions {
@@ -167,9 +223,18 @@ export function capResponseBytes(socket: Socket, limit: number): void {
   });
 }
 
+/** The TLS trust for a connection: a prepared context (one per process, see trust.ts), or `ca` as given. */
+export function trustOptions(options: AgentOptions): Pick<ConnectionOptions, 'ca' | 'secureContext'> {
+  // A context per connection otherwise: Node builds one for every TLS connection given no context.
+  return options.ca && !options.secureContext
+    ? { ca: options.ca }
+    : { secureContext: options.secureContext ?? sharedDefaultContext() };
+}
+
 /**
  * A one-connection agent that connects to pre-resolved addresses and marks connect, TLS and first byte
- * on the trace. New for every step: each probe pays (and measures) DNS, connect and TLS, as a cold client does.
+ * on the trace. New for every exchange that does not go through a sample's kept-alive connections: it pays (and
+ * measures) DNS, connect and TLS, as a cold client does.
  */
 export function tracedAgent(
   trace: Trace,
@@ -178,15 +243,7 @@ export function tracedAgent(
   maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES,
 ): HttpAgent {
   const base = { keepAlive: false, maxSockets: 1, lookup: fixedLookup(addresses) };
-  const watched = (socket: Socket) => {
-    watch(socket, trace);
-    capResponseBytes(socket, maxResponseBytes);
-  };
+  const watched = (socket: Socket) => watchConnection(socket, { trace, limit: maxResponseBytes, received: 0 });
   if (!trace.secure) return onEachSocket(new PlainAgent(base), watched);
-  // A context per connection otherwise: Node builds one for every TLS connection given no context.
-  const trust =
-    options.ca && !options.secureContext
-      ? { ca: options.ca }
-      : { secureContext: options.secureContext ?? sharedDefaultContext() };
-  return onEachSocket(new TlsAgent({ ...base, ...trust } satisfies ConnectionOptions), watched);
+  return onEachSocket(new TlsAgent({ ...base, ...trustOptions(options) } satisfies ConnectionOptions), watched);
 }

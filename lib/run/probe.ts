@@ -1,4 +1,5 @@
 import type { ResolvedTarget } from '../config/config.ts';
+import { Connections } from '../net/connections.ts';
 import type { ZoneOf } from '../net/zones.ts';
 import { expectStep } from '../steps/expect.ts';
 import { fetchStep, skippedFetchStep } from '../steps/git/fetch.ts';
@@ -135,10 +136,11 @@ export async function probeAll(
   const startedAt = deps.clock.now();
   const start = deps.clock.monotonicMs();
   const { diagnosis } = options;
-  // One set of STS clients per sample (each step still has its own request and connection), and one set of path
-  // checks per endpoint name.
+  // One set of STS clients and of kept-alive connections per sample (each step still has its own request, and says
+  // whether its connection was new or reused), and one set of path checks per endpoint name (always new connections).
   const stsClients = new StsClients();
-  const sampleDeps = { ...deps, stsClients, paths: new PathChecks(deps, options.signal) };
+  const connections = new Connections(deps.tls);
+  const sampleDeps = { ...deps, stsClients, connections, paths: new PathChecks(deps, options.signal) };
   const [results, checks] = await Promise.all([
     mapLimited(targets, options.concurrency, (target) => probeTarget(target, sampleDeps, options)),
     diagnosis
@@ -148,7 +150,10 @@ export async function probeAll(
           sampleDeps,
         )
       : null,
-  ]).finally(() => stsClients.destroy());
+  ]).finally(() => {
+    stsClients.destroy();
+    connections.destroy();
+  });
   return {
     ok: results.every((r) => r.ok),
     startedAt: startedAt.toISOString(),

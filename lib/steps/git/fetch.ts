@@ -92,7 +92,9 @@ export async function fetchStep(
   const { value, ...result } = await timedExchange(
     target.gitEndpoint,
     { deadlineMs: limits.timeoutMs, maxResponseBytes: limits.maxBytes + FRAMING_ALLOWANCE_BYTES },
-    deps,
+    // A connection of its own, as `git fetch` in a new process opens: its connect and TLS are timed on every fetch,
+    // and a pack cut or stalled midway takes no connection of the sample's small requests with it.
+    { ...deps, connections: undefined },
     async ({ url, agent, signal: abortSignal }): Promise<PackSummary> => {
       const response = await new Promise<IncomingMessage>((resolve, reject) => {
         const headers = {

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { finished } from 'node:stream/promises';
 import type { ResolvedTarget } from '../../config/config.ts';
 import { type NetDeps, timedExchange } from '../../net/exchange.ts';
 import { StepFailure } from '../../net/failure.ts';
@@ -13,14 +14,19 @@ const ADVERTISEMENT_TYPE = 'application/x-git-upload-pack-advertisement';
 
 export { USER_AGENT } from './request.ts';
 
-/** Reads the advertisement off the response, stopping at the closing flush or the byte cap. */
+/**
+ * Reads the advertisement off the response, stopping at the closing flush or the byte cap. A response that came
+ * whole is read to its end, so its connection can serve the sample's next request; otherwise it is destroyed and
+ * nothing more is read.
+ */
 async function readAdvertisement(response: IncomingMessage, maxBytes: number): Promise<Advertisement> {
   const parser = new AdvertisementParser({ maxBytes });
-  for await (const chunk of response) {
+  for await (const chunk of response.iterator({ destroyOnReturn: false })) {
     if (!parser.push(chunk as Buffer)) break;
   }
-  // Leaving the loop early (closing flush, cap) destroys the response: nothing more is read.
   const parsed = parser.finish();
+  if (parsed.ok && response.complete) await finished(response.resume());
+  else response.destroy();
   if (!parsed.ok) throw new StepFailure({ kind: 'protocol', phase: 'body', message: parsed.error.message });
   return parsed.advertisement;
 }
