@@ -7,9 +7,10 @@ import {
   failOpenDecision,
   type IncidentState,
   type Notification,
+  severityOf,
 } from '../../lib/alerting/incident-policy.ts';
 import { jsonLogger } from '../../lib/log.ts';
-import type { ResultRecord } from '../../lib/types.ts';
+import { type ResultRecord, STEP_NAMES, type TargetResult, zeroPhases } from '../../lib/types.ts';
 
 const SETTINGS: AlertSettings = { failuresBeforeAlert: 2, renotifyMinutes: 60 };
 const T0 = new Date('2026-11-27T06:00:00.000Z');
@@ -168,5 +169,59 @@ describe('jsonLogger', () => {
       target: 't',
     });
     expect(lines).toEqual(['{"type":"codecommit-canary/x","level":"error","message":"boom","target":"t"}\n']);
+  });
+});
+
+describe('severityOf', () => {
+  it('makes only a failed assertion a warning', () => {
+    expect(STEP_NAMES.map((step) => [step, severityOf({ step })])).toEqual([
+      ['sts', 'critical'],
+      ['git', 'critical'],
+      ['fetch', 'critical'],
+      ['expect', 'warning'],
+    ]);
+    expect(severityOf(null)).toBe('critical');
+  });
+});
+
+describe('decide with a failed assertion', () => {
+  /** ls-remote passed; HEAD points at another branch than expected. */
+  const otherHead = (): TargetResult => {
+    const healthyResult = targetResult();
+    const { git } = healthyResult.steps;
+    return {
+      ...healthyResult,
+      ok: false,
+      steps: {
+        ...healthyResult.steps,
+        expect: {
+          ok: false,
+          endpoint: git.endpoint,
+          addresses: git.addresses,
+          private: git.private,
+          durationMs: 0,
+          deadlineMs: 0,
+          phases: zeroPhases(),
+          failure: {
+            kind: 'assertion',
+            phase: 'body',
+            message: 'HEAD points at refs/heads/master, expected refs/heads/main',
+          },
+          expectations: [{ check: 'head', ok: false, expected: 'refs/heads/main', found: 'refs/heads/master' }],
+        },
+      },
+    };
+  };
+
+  it('opens, reminds and closes an incident like any failure, its failure naming the expect step', () => {
+    const records = [0, 1, 61, 62].map((at) => record(`run-${at}`, minutes(at), otherHead()));
+
+    const { notifications } = run([...records, healthy(63)]);
+
+    expect(notifications.map((n) => [n.state, n.failure?.step, n.failure?.kind, severityOf(n.failure)])).toEqual([
+      ['ALARM', 'expect', 'assertion', 'warning'],
+      ['REMINDER', 'expect', 'assertion', 'warning'],
+      ['RECOVERED', 'expect', 'assertion', 'warning'],
+    ]);
   });
 });
