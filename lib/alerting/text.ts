@@ -235,12 +235,15 @@ function pathsSummary(stepResult: StepResult, failing: readonly PathResult[], wi
   return `${where} failing, ${failing.length} of ${total} addresses${how}${trailing}`;
 }
 
-/** Bytes for people, exact: `65536 bytes (64.0 KiB)`. */
-function formatBytes(bytes: number): string {
+/** A size for people: `512 bytes`, `64.0 KiB`, `3.0 MiB`. */
+function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} bytes`;
-  const [size, unit] = bytes < 1024 ** 2 ? [bytes / 1024, 'KiB'] : [bytes / 1024 ** 2, 'MiB'];
-  return `${bytes} bytes (${size.toFixed(1)} ${unit})`;
+  return bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 }
+
+/** Exact, and for people: `65536 bytes (64.0 KiB)`. */
+const formatBytes = (bytes: number): string =>
+  bytes < 1024 ? `${bytes} bytes` : `${bytes} bytes (${formatSize(bytes)})`;
 
 /** The bytes a fetch got before its pack stalled (a timeout in body), else null. */
 const stalledBytes = (step: StepName, stepResult: StepResult): number | null => {
@@ -394,7 +397,7 @@ export function buildAlert(notification: Notification, result: TargetResult): Al
     if (was) lines.push(field('Was', `${STEP_LABELS[was.step]}: ${was.kind} in ${was.phase}`));
     const fetched =
       fetchStep && !fetchStep.skipped
-        ? `, ${STEP_LABELS.fetch} ${formatSeconds(fetchStep.durationMs)} (${formatBytes(fetchStep.packBytes)})`
+        ? `, ${STEP_LABELS.fetch} ${formatSeconds(fetchStep.durationMs)} (${formatSize(fetchStep.packBytes)} pack)`
         : '';
     lines.push(
       field(

@@ -287,6 +287,18 @@ describe('an alert about the fetch', () => {
     expect(chatbotNotification(alert).content.description).toContain('*Pack* stalled after 98304 bytes');
   });
 
+  it('closes with the fetch among the step times of the good run', () => {
+    const alert = buildAlert(
+      notification({ step: 'fetch', kind: 'timeout', phase: 'body' }, { state: 'RECOVERED' }),
+      withSteps(targetResult(), { fetch: fetchStep() }),
+    );
+
+    expect(alert.text).toContain(
+      'Now:           sts AssumeRole 180 ms, git ls-remote 420 ms (3 refs), git fetch 900 ms (3.0 MiB pack)\n',
+    );
+    expect(alert.facts.bytesBeforeStall).toBeNull();
+  });
+
   it('reads an ordinary fetch failure like the other steps', () => {
     const result = withSteps(targetResult(), {
       fetch: fetchStep({
