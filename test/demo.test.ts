@@ -163,9 +163,10 @@ describe('codecommit-canary demo: the scenes of every address and of the pack', 
     const ids = ['az-down', 'az-back', 'pack-stall', 'pack-flows'];
     const scenes = SCENES.filter((scene) => ids.includes(scene.id));
     const head = hosted(DEMO_REPOSITORY).head;
+    const out = new Capture();
 
     // Act
-    const result = await runDemo({ speed: Number(SPEED), scenes }, { stdout: new Capture(), env: { NO_COLOR: '1' } });
+    const result = await runDemo({ speed: Number(SPEED), scenes }, { stdout: out, env: { NO_COLOR: '1' } });
 
     // Assess: the scenes sent their alerts
     expect(result.exitCode).toBe(0);
@@ -213,6 +214,16 @@ describe('codecommit-canary demo: the scenes of every address and of the pack', 
     for (const steps of flows?.steps ?? []) {
       expect(steps?.fetch).toMatchObject({ ok: true, commit: head?.oid, packBytes: head?.pack.length, objects: 4 });
     }
+
+    // The view, as the CLI prints them: the paths of git's addresses, the degraded step, the stalled fetch
+    expect(out.text).toMatch(
+      /^ {4}git {4}FAIL {2}timeout in tls on 127\.0\.0\.3 \(ap-northeast-1d\) after .* {2}degraded: 1 of 3 paths failed {2}\[dns /m,
+    );
+    expect(out.text).toMatch(
+      /^ {11}paths 127\.0\.0\.1 \(ap-northeast-1a\) ok [\d.]+ ms · 127\.0\.0\.2 \(ap-northeast-1c\) ok [\d.]+ ms · 127\.0\.0\.3 \(ap-northeast-1d\) FAIL timeout in tls \d+ ms$/m,
+    );
+    expect(out.text).toContain(`stalled after ${stalledAfter[0]?.toLocaleString('en-US')} bytes`);
+    expect(out.text).toMatch(/^ {4}fetch {2}ok +[\d.]+ ms {2}commit [0-9a-f]{12}, 4 objects, 384\.4 KiB pack, /m);
   });
 });
 

@@ -72,7 +72,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
   const speed = options.speed ?? 1;
   const intervalMs = BASE_INTERVAL_MS / speed;
   const deadlineMs = Math.max(MIN_DEADLINE_MS, Math.round(BASE_DEADLINE_MS / speed));
-  const scenes = options.interactive ? [] : (options.scenes ?? SCENES);
+  const scripted = options.interactive ? [] : (options.scenes ?? SCENES);
   const started = performance.now();
   const restoreEnv = isolateFromAwsConfig();
   const quit = new Quit();
@@ -88,6 +88,9 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
   try {
     sandbox = await startSandbox({ deadlineMs });
     const box = sandbox;
+    // Scenes of one AZ need the git name's three addresses (loopback aliases: there on Linux, not on macOS).
+    const scenes = scripted.filter((scene) => (scene.gitAddresses ?? 1) <= box.gitAddresses.length);
+    const left = scripted.filter((scene) => !scenes.includes(scene)).map((scene) => scene.id);
     const style = styleFor(io.stdout, io.env);
     const shown = new DemoView(io.stdout, style, { threshold: box.config.alerts.failuresBeforeAlert });
     view = shown;
@@ -111,6 +114,12 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
       ...(options.interactive ? { keys: KEY_HELP } : {}),
     });
 
+    if (left.length > 0) {
+      shown.note(
+        `left out: ${left.join(', ')} (they need 127.0.0.2 and 127.0.0.3 on loopback; on macOS: ` +
+          'sudo ifconfig lo0 alias 127.0.0.2 up && sudo ifconfig lo0 alias 127.0.0.3 up)',
+      );
+    }
     const outcomes: SceneOutcome[] = [];
     if (options.interactive) {
       shown.note(`faults: ${faultLine(box.faults, style)}`);

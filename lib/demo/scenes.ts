@@ -28,6 +28,11 @@ export interface Scene {
   alerts: readonly ExpectedAlert[];
   /** A silence of every target in force while the scene plays (`mute --all`), with this reason. */
   silence?: string;
+  /**
+   * The git name's addresses the scene needs (one per AZ: 127.0.0.1-3, loopback aliases Linux has and macOS does
+   * not); where the sandbox has fewer, the scene is left out. Default 1.
+   */
+  gitAddresses?: number;
 }
 
 /** A scene with nothing broken. */
@@ -38,15 +43,16 @@ const healthy = (id: string, caption: string, runs = 2): Scene => ({ id, caption
  * after, with every endpoint answering again, it must close it (a page RECOVERED, a finding CLEARED).
  */
 function faultAndEnd(
-  fault: Pick<Scene, 'id' | 'faults' | 'runs'> & { raises: ExpectedAlert },
+  fault: Pick<Scene, 'id' | 'faults' | 'runs' | 'gitAddresses'> & { raises: ExpectedAlert },
   caption: string,
   end: { id: string; caption: string },
 ): [Scene, Scene] {
-  const { id, faults, runs, raises } = fault;
+  const { id, faults, runs, raises, gitAddresses } = fault;
   const closed: AlertState = raises.state === 'FINDING' ? 'CLEARED' : 'RECOVERED';
+  const needs = gitAddresses === undefined ? {} : { gitAddresses };
   return [
-    { id, caption, faults, runs, alerts: [raises] },
-    { ...healthy(end.id, end.caption), alerts: [{ ...raises, state: closed }] },
+    { id, caption, faults, runs, alerts: [raises], ...needs },
+    { ...healthy(end.id, end.caption), alerts: [{ ...raises, state: closed }], ...needs },
   ];
 }
 
@@ -77,6 +83,7 @@ export const SCENES: readonly Scene[] = [
       id: 'az-down',
       faults: { 'git-1d': 'hang' },
       runs: 3,
+      gitAddresses: 3,
       raises: { state: 'ALARM', step: 'git', kind: 'timeout' },
     },
     'One Availability Zone\'s endpoint interface goes dead: git.demo.test answers with three addresses (ap-northeast-1a, 1c, 1d), and the one in ap-northeast-1d accepts connections but never completes TLS, so a third of the clients hang. ls-remote on the first address still passes; the check of every address finds the dead one. Look for git "degraded: 1 of 3 paths failed" and the ALARM naming 127.0.0.3 and ap-northeast-1d.',
