@@ -159,7 +159,9 @@ export function stepHeadline(name: StepName, step: AnyStep, style: Style): strin
   const f = step.failure;
   if (!f) {
     const detail = detailOf(name, step);
-    return `${style.ok('ok')}    ${ms(step.durationMs)}${detail ? `  ${detail}` : ''}${marker}`;
+    // The assertions read what ls-remote and the fetch found: no time of their own.
+    const took = name === 'expect' ? '' : `${ms(step.durationMs)}  `;
+    return `${style.ok('ok')}    ${took}${detail}${marker}`.trimEnd();
   }
   if (f.kind === 'assertion' && 'expectations' in step) {
     const failed = step.expectations.filter((e) => !e.ok).length;
