@@ -60,11 +60,8 @@ export function headerLines(info: HeaderInfo, style: Style): string[] {
     ),
     ...(info.gitAddresses && info.gitAddresses.length > 1
       ? [
-          row(
-            '',
-            info.gitAddresses.map(({ address, zone }) => `${address} ${zone}`).join(' · '),
-            "the git name's addresses: one endpoint interface per AZ, each checked every run",
-          ),
+          `  ${' '.repeat(10)}  → ${info.gitAddresses.map(({ address, zone }) => `${address} (${zone})`).join(', ')}  ` +
+            style.dim('one endpoint interface per AZ, every one checked each run'),
         ]
       : []),
     row('sts-global', info.endpoints['sts-global'], "stand-in for sts.amazonaws.com: each run's global STS check"),
@@ -72,7 +69,7 @@ export function headerLines(info: HeaderInfo, style: Style): string[] {
     `  a run every ${formatSeconds(info.intervalMs)}, deadlines ${formatSeconds(info.deadlineMs)}; result records → log → ` +
       `subscription event (gzip+base64) → notifier → incident store (alert after ${info.failuresBeforeAlert} failed runs) → console`,
     style.dim(
-      '  (127.0.0.1 shows as "loopback": through a real interface endpoint the addresses are private, e.g. 10.x)',
+      '  (127.0.0.x shows as "loopback": through a real interface endpoint the addresses are private, e.g. 10.x)',
     ),
     ...(info.keys ? [`  ${style.bold('keys')}: ${info.keys}`] : []),
   ];
