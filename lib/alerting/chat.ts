@@ -89,7 +89,7 @@ function chatbotParts(facts: AlertFacts | FindingFacts): ChatbotParts {
     facts.step ? `*Step* ${facts.step}: ${facts.kind ?? 'failed'} in ${facts.phase ?? 'unknown phase'}` : null,
     facts.message ? `*Failure* ${plainMarkdown(facts.message)}` : null,
     failingPaths.length > 0 && facts.state !== 'RECOVERED'
-      ? `*Paths* ${failingPaths.length} of ${paths.length} failing: ${failingPaths.map((p) => (p.zone ? `${p.zone} (${p.address})` : p.address)).join(', ')}`
+      ? `*Paths* ${failingPaths.length} of ${paths.length} failing: ${plainMarkdown(failingPaths.map((p) => (p.zone ? `${p.zone} (${p.address})` : p.address)).join(', '))}`
       : null,
     typeof facts.bytesBeforeStall === 'number' ? `*Pack* stalled after ${facts.bytesBeforeStall} bytes` : null,
     facts.failingSince ? `*Failing since* ${facts.failingSince} (${facts.consecutiveFailures} failed runs)` : null,
