@@ -1,17 +1,25 @@
-// What the deployed monitor costs to run: the zips `serverless package` makes in each delivery mode, their cold init
-// on Node 24 (median of 7, against a handler that only imports node:https, in the same run), probe duration and peak
-// RSS for 1, 10 and 100 targets against the sandbox's stand-ins (lib/sandbox, as the demo runs them), and the
-// monthly cost per target at a 1-minute schedule.
+// What the deployed monitor costs to run: the zips `serverless package` makes in each delivery mode, their cold start
+// on Node 24 (median of 7: the import alone, against a handler that only imports node:https, in the same run; and the
+// import with the first invocation, so work moved from init to first use still shows), probe duration and peak RSS
+// for 1, 10 and 100 targets against the sandbox's stand-ins (lib/sandbox, as the demo runs them), and the monthly
+// cost per target at a 1-minute schedule. Direct mode's CloudWatch, DynamoDB and SNS are moto (harness/moto.ts).
 // Run: npm run bench:deploy   (builds the bundles and packages the stack with osls first)
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { CreateTopicCommand } from '@aws-sdk/client-sns';
+import { createAlertTable } from '../harness/alert-path.ts';
+import { startMoto } from '../harness/moto.ts';
+import { createTestPki } from '../harness/sandbox.ts';
+import { createSnsClient } from '../lib/alerting/sinks.ts';
+import { createAlertTableClient } from '../lib/alerting/versioned-table.ts';
 import { parseConfig } from '../lib/config/config.ts';
 import { packConfig } from '../lib/config/packaged.ts';
 import { customMetricCount } from '../lib/metrics/catalogue.ts';
+import { encodeSubscriptionEvent, probeLogGroupName } from '../lib/metrics/log-records.ts';
 import {
   DEMO_SOURCE_CREDENTIALS,
   DEMO_REGION as REGION,
@@ -42,7 +50,7 @@ const RUNS_PER_MONTH = 43_800; // one a minute, 730 hours
 const MEMORY_GB = 256 / 1024;
 
 // 1. Zipped bundles, as osls packages them for Lambda, in each delivery mode; unzipped to be loaded as Lambda does.
-const packaged = (delivery: 'log' | 'direct') => {
+const packaged = (delivery: 'log' | 'direct', configPath = 'examples/canary.config.json') => {
   const dir = mkdtempSync(join(tmpdir(), `canary-package-${delivery}-`));
   execFileSync(
     'npx',
@@ -53,7 +61,7 @@ const packaged = (delivery: 'log' | 'direct') => {
       'bench',
       '--package',
       dir,
-      '--param=configPath=examples/canary.config.json',
+      `--param=configPath=${configPath}`,
       '--param=subnetIds=subnet-00000000000000001,subnet-00000000000000002',
       '--param=securityGroupIds=sg-00000000000000001',
       `--param=delivery=${delivery}`,
@@ -79,23 +87,27 @@ try {
   const dir = mkdtempSync(join(tmpdir(), 'canary-bench-'));
   const caFile = join(dir, 'ca.pem');
   writeFileSync(caFile, sandbox.caPem);
+  const rawConfigFor = (n: number) => ({
+    region: REGION,
+    dns: { servers: [sandbox.dns.server] },
+    endpoints: {
+      sts: sandbox.endpoints.sts,
+      git: sandbox.endpoints.git,
+      stsGlobal: sandbox.endpoints['sts-global'],
+    },
+    concurrency: 8,
+    targets: Array.from({ length: n }, (_, i) => ({ name: `t${i}`, repository: 'test_repo', roleArn: ROLE_ARN })),
+  });
   const configFor = (n: number) => {
     const file = join(dir, `targets-${n}.json`);
     // Packaged as `serverless package` packages it: the function bundles take nothing else.
-    const config = parseConfig({
-      region: REGION,
-      dns: { servers: [sandbox.dns.server] },
-      endpoints: {
-        sts: sandbox.endpoints.sts,
-        git: sandbox.endpoints.git,
-        stsGlobal: sandbox.endpoints['sts-global'],
-      },
-      concurrency: 8,
-      targets: Array.from({ length: n }, (_, i) => ({ name: `t${i}`, repository: 'test_repo', roleArn: ROLE_ARN })),
-    });
-    writeFileSync(file, packConfig(config));
+    writeFileSync(file, packConfig(parseConfig(rawConfigFor(n))));
     return file;
   };
+  const samples = new Map<
+    string,
+    Array<{ initWallMs: number; initCpuMs: number; firstWallMs: number; firstCpuMs: number }>
+  >();
   const env = {
     PATH: process.env.PATH,
     AWS_ACCESS_KEY_ID: DEMO_SOURCE_CREDENTIALS.accessKeyId,
@@ -105,48 +117,127 @@ try {
     CANARY_STACK: 'bench',
   };
 
-  // 2. Cold init: the import of each shipped handler (its bundled config, clients, everything done at load) in a fresh
-  // Node 24 process, wall and CPU, in turns with a handler that only imports node:https (Node's own share).
-  const baseline = join(dir, 'https-only.mjs');
-  writeFileSync(baseline, "import 'node:https';\nexport const handler = async () => ({});\n");
-  const handlers = {
-    'probe (log)': { file: join(shipped.log.probe.dir, 'handlers/probe.js'), delivery: 'log' },
-    'probe (direct)': { file: join(shipped.direct.probe.dir, 'handlers/probe.js'), delivery: 'direct' },
-    notify: { file: join(shipped.log.notify.dir, 'handlers/notify.js'), delivery: 'log' },
-    'node:https only': { file: baseline, delivery: 'log' },
-  };
-  const samples = new Map<string, Array<{ wallMs: number; cpuMs: number }>>();
-  for (let round = 0; round < 7; round++) {
-    for (const [name, { file, delivery }] of Object.entries(handlers)) {
+  // 2. Cold start of each handler as osls packages it, with a config of the stand-ins (the example's endpoints are
+  // AWS's), in a fresh Node 24 process, in turns with a handler that only imports node:https (Node's own share): the
+  // import (init: the bundled config, clients, everything done at load), then a first invocation in the same
+  // process: one scheduled run of 2 targets (direct mode: its metrics, table and topic on moto), and the notifier
+  // on that run's records as the subscription delivers them. Wall and CPU of the process, each from the start.
+  const pki = createTestPki();
+  const moto = await startMoto(pki);
+  try {
+    const caBundle = join(dir, 'ca-bundle.pem');
+    writeFileSync(caBundle, `${sandbox.caPem}\n${readFileSync(pki.caFile, 'utf8')}`);
+    const awsOptions = {
+      region: REGION,
+      endpoint: moto.url,
+      ca: readFileSync(pki.caFile),
+      credentials: DEMO_SOURCE_CREDENTIALS,
+    };
+    const table = 'bench-alerts';
+    await createAlertTable(createAlertTableClient(awsOptions), table);
+    const topicArn = (await createSnsClient(awsOptions).send(new CreateTopicCommand({ Name: 'bench-alerts' })))
+      .TopicArn;
+    const rawConfig = join(dir, 'stand-ins.json');
+    writeFileSync(rawConfig, JSON.stringify(rawConfigFor(2)));
+    const standIns = { log: packaged('log', rawConfig), direct: packaged('direct', rawConfig) };
+    const account = '111111111111';
+    const coldEnv = {
+      ...env,
+      NODE_EXTRA_CA_CERTS: caBundle,
+      AWS_ENDPOINT_URL: moto.url,
+      CANARY_TABLE: table,
+      CANARY_TOPIC_ARN: topicArn,
+      CANARY_STACK: 'bench',
+    };
+    const functionArn = `arn:aws:lambda:${REGION}:${account}:function:bench-notify`;
+    /** Import, then invoke once with the event in `eventFile`; prints init and init + first invocation. */
+    const coldStart = async (file: string, delivery: 'log' | 'direct', eventFile: string) => {
       const out = await run(
         node24,
         [
           ...NODE_OPTIONS,
           '--input-type=module',
           '-e',
-          `const t = performance.now(), c = process.cpuUsage(); await import(${JSON.stringify(file)});
-           const u = process.cpuUsage(c); console.log(performance.now() - t, (u.user + u.system) / 1000);`,
+          `import { readFileSync } from 'node:fs';
+           const event = JSON.parse(readFileSync(${JSON.stringify(eventFile)}, 'utf8'));
+           const context = { invokedFunctionArn: ${JSON.stringify(functionArn)}, getRemainingTimeInMillis: () => 60000 };
+           const cpu = (c) => { const u = process.cpuUsage(c); return (u.user + u.system) / 1000; };
+           const t = performance.now(), c = process.cpuUsage();
+           const { handler } = await import(${JSON.stringify(file)});
+           const init = [performance.now() - t, cpu(c)];
+           const result = await handler(event, context);
+           process.stderr.write('cold ' + [...init, performance.now() - t, cpu(c)].join(' ') + '\\n');
+           process.stderr.write('result ' + JSON.stringify(result) + '\\n');`,
         ],
-        {
-          env: {
-            ...env,
-            CANARY_DELIVERY: delivery,
-            CANARY_TABLE: 't',
-            CANARY_TOPIC_ARN: 'arn:aws:sns:us-east-1:111111111111:t',
-          },
-        },
+        { env: { ...coldEnv, CANARY_DELIVERY: delivery }, maxBuffer: 64 * 1024 * 1024 },
       );
-      const [wallMs = Number.NaN, cpuMs = Number.NaN] = out.stdout.trim().split(' ').map(Number);
-      samples.set(name, [...(samples.get(name) ?? []), { wallMs, cpuMs }]);
+      const [initWallMs = Number.NaN, initCpuMs = Number.NaN, firstWallMs = Number.NaN, firstCpuMs = Number.NaN] = (
+        /^cold (.*)$/m.exec(out.stderr)?.[1] ?? ''
+      )
+        .split(' ')
+        .map(Number);
+      // The first invocation must have done its whole job, or the figure would be a short cut's.
+      const result = JSON.parse(/^result (.*)$/m.exec(out.stderr)?.[1] ?? '{}');
+      const incomplete =
+        result.failed?.length > 0 ||
+        (delivery === 'direct' && (result.metrics?.published === 0 || result.metrics?.fallback > 0)) ||
+        result.alerts?.stateUnavailable ||
+        result.stateUnavailable ||
+        result.records === 0;
+      if (incomplete) throw new Error(`${file}: the first invocation fell short: ${JSON.stringify(result)}`);
+      return { out, initWallMs, initCpuMs, firstWallMs, firstCpuMs };
+    };
+    const noEvent = join(dir, 'no-event.json');
+    writeFileSync(noEvent, '{}');
+    const probeLog = join(standIns.log.probe.dir, 'handlers/probe.js');
+    // The notifier's event: a log-mode run's records, delivered as the stack's subscription does (dated now).
+    const probeStdout = (await coldStart(probeLog, 'log', noEvent)).out.stdout;
+    const recordsEvent = join(dir, 'records-event.json');
+    const deliverRecords = () =>
+      writeFileSync(
+        recordsEvent,
+        JSON.stringify(
+          encodeSubscriptionEvent(probeStdout.split('\n'), {
+            owner: account,
+            logGroup: probeLogGroupName('bench'),
+            logStream: '2026/11/29/[$LATEST]0123456789abcdef0123456789abcdef',
+          }),
+        ),
+      );
+    const baseline = join(dir, 'https-only.mjs');
+    writeFileSync(baseline, "import 'node:https';\nexport const handler = async () => ({});\n");
+    const handlers = {
+      'probe (log)': { file: probeLog, delivery: 'log', event: noEvent },
+      'probe (direct)': {
+        file: join(standIns.direct.probe.dir, 'handlers/probe.js'),
+        delivery: 'direct',
+        event: noEvent,
+      },
+      notify: { file: join(standIns.log.notify.dir, 'handlers/notify.js'), delivery: 'log', event: recordsEvent },
+      'node:https only': { file: baseline, delivery: 'log', event: noEvent },
+    } as const;
+    for (let round = 0; round < 7; round++) {
+      deliverRecords();
+      for (const [name, { file, delivery, event }] of Object.entries(handlers)) {
+        const { out: _, ...sample } = await coldStart(file, delivery, event);
+        samples.set(name, [...(samples.get(name) ?? []), sample]);
+      }
     }
+  } finally {
+    await moto.stop();
   }
-  const init = Object.fromEntries(
+  const cold = Object.fromEntries(
     [...samples].map(([name, xs]) => [
       name,
-      { wallMs: median(xs.map((x) => x.wallMs)), cpuMs: median(xs.map((x) => x.cpuMs)) },
+      {
+        initWallMs: median(xs.map((x) => x.initWallMs)),
+        initCpuMs: median(xs.map((x) => x.initCpuMs)),
+        firstWallMs: median(xs.map((x) => x.firstWallMs)),
+        firstCpuMs: median(xs.map((x) => x.firstCpuMs)),
+      },
     ]),
   );
-  const reference = init['node:https only'] ?? { wallMs: Number.NaN, cpuMs: Number.NaN };
+  const reference = cold['node:https only'] ?? { initWallMs: Number.NaN };
 
   // 3. One scheduled run of the probe bundle for 1, 10, 100 targets: duration and peak RSS.
   const runs: Array<{ targets: number; durationMs: number; rssMiB: number }> = [];
@@ -185,13 +276,18 @@ try {
     );
   }
   console.log(
-    '\ncold init on Node 24, median of 7 (import of the shipped handler; CPU in brackets; x = against node:https only):',
+    '\ncold start on Node 24, median of 7, a fresh process each (CPU in brackets; x = init against node:https only):',
   );
-  for (const [name, { wallMs, cpuMs }] of Object.entries(init)) {
+  console.log('                   init (import)                  init + first invocation');
+  for (const [name, { initWallMs, initCpuMs, firstWallMs, firstCpuMs }] of Object.entries(cold)) {
     console.log(
-      `  ${name.padEnd(16)} ${`${wallMs.toFixed(0)} ms`.padStart(7)} (${cpuMs.toFixed(0)} ms CPU)  ${(wallMs / reference.wallMs).toFixed(1)}x`,
+      `  ${name.padEnd(16)} ${`${initWallMs.toFixed(0)} ms`.padStart(7)} (${`${initCpuMs.toFixed(0)} ms CPU`.padStart(10)}) ${`${(initWallMs / reference.initWallMs).toFixed(1)}x`.padStart(6)}    ${`${firstWallMs.toFixed(0)} ms`.padStart(7)} (${firstCpuMs.toFixed(0)} ms CPU)`,
     );
   }
+  console.log(
+    '  first invocation: one run of 2 targets against the stand-ins (direct mode: metrics, table and topic on moto);' +
+      " the notifier on that run's records; its wall time includes moto's",
+  );
   console.log('\none scheduled run (probe bundle, log mode, concurrency 8, STS and git stand-ins on loopback):');
   console.log('  targets  duration   peak RSS   duration/target');
   for (const r of runs) {
