@@ -29,13 +29,15 @@ interface UploadPackWants {
   wants: string[];
   capabilities: Set<string>;
   deepen: boolean;
+  /** The client is done negotiating (the probe always is; git first asks for the shallow section alone). */
+  done: boolean;
 }
 
 /** The wants, the first want's capabilities and whether it deepens, from an upload-pack request body. */
 function parseWants(body: Buffer): UploadPackWants | null {
   const reader = new PktLineReader();
   reader.push(body);
-  const request: UploadPackWants = { wants: [], capabilities: new Set(), deepen: false };
+  const request: UploadPackWants = { wants: [], capabilities: new Set(), deepen: false, done: false };
   for (let packet = reader.read(); packet !== null; packet = reader.read()) {
     if (packet.type === 'error') return null;
     if (packet.type !== 'data') continue;
@@ -44,6 +46,7 @@ function parseWants(body: Buffer): UploadPackWants | null {
       request.wants.push(oid.toLowerCase());
       for (const capability of capabilities) request.capabilities.add(capability);
     } else if (verb === 'deepen') request.deepen = true;
+    else if (verb === 'done') request.done = true;
   }
   return request.wants.length > 0 ? request : null;
 }
@@ -54,6 +57,8 @@ function parseWants(body: Buffer): UploadPackWants | null {
  */
 function uploadPackAnswer(head: { oid: string; pack: Buffer }, request: UploadPackWants): Buffer {
   const parts = request.deepen ? [pktLine(`shallow ${head.oid}\n`), FLUSH_PKT] : [];
+  // Git's first round of a shallow fetch (no `done` yet) gets the shallow section alone, as from upload-pack.
+  if (!request.done) return Buffer.concat(parts);
   parts.push(pktLine('NAK\n'));
   const band = request.capabilities.has('side-band-64k')
     ? 'side-band-64k'

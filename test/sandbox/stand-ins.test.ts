@@ -1,5 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runProcess } from '../../harness/run-process.ts';
 import { systemClock } from '../../lib/clock.ts';
 import type { NetDeps } from '../../lib/net/exchange.ts';
 import { type AwsStandIns, startAwsStandIns } from '../../lib/sandbox/aws-stand-ins.ts';
@@ -136,6 +140,45 @@ describe('the STS and CodeCommit stand-ins', () => {
     expect(aws.git.log.at(-2)).toMatchObject({ method: 'POST', path: '/v1/repos/test_repo/git-upload-pack' });
     expect(other.failure).toMatchObject({ kind: 'protocol', phase: 'body' });
     expect(other.failure?.message).toContain('not our ref 5b1e0d43c29a8f6e7d1c0b9a8f7e6d5c4b3a2918');
+  });
+
+  it('real git fetches HEAD at depth 1 from it (protocol v0, stateless RPC): the same commit and files', async () => {
+    // Prepare: a role's credentials, their CodeCommit password as a header, the sandbox CA trusted by git
+    const { credentials } = await stsStep(target(), SOURCE, deps);
+    if (!credentials) throw new Error('no credentials');
+    const auth = basicAuthorization(
+      gitCredentials(credentials, REGION, '127.0.0.1', '/v1/repos/test_repo', new Date()),
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'canary-git-fetch-'));
+    writeFileSync(join(dir, 'ca.pem'), pki.caPem);
+    const env = { PATH: process.env.PATH, HOME: dir, GIT_SSL_CAINFO: join(dir, 'ca.pem'), GIT_TERMINAL_PROMPT: '0' };
+    const git = (...args: string[]) => runProcess('git', ['-C', join(dir, 'clone'), ...args], { env });
+    await runProcess('git', ['init', '--quiet', join(dir, 'clone')], { env });
+    const served = hosted(DEMO_REPOSITORY).head;
+
+    // Act
+    const fetched = await git(
+      '-c',
+      `http.extraHeader=Authorization: ${auth}`,
+      '-c',
+      'protocol.version=0',
+      'fetch',
+      '--depth',
+      '1',
+      `${aws.git.url}/v1/repos/test_repo`,
+      'refs/heads/main',
+    );
+
+    // Assess: git's commit is the stand-in's, with its files; git asked twice (shallow section, then the pack)
+    expect(fetched.stderr).not.toContain('fatal');
+    expect(fetched.code).toBe(0);
+    expect((await git('rev-parse', 'FETCH_HEAD')).stdout.trim()).toBe(served?.oid);
+    expect((await git('show', 'FETCH_HEAD:README.md')).stdout).toContain('codecommit-canary demo repository');
+    expect((await git('cat-file', '-s', 'FETCH_HEAD:assets.bin')).stdout.trim()).toBe(String(384 * 1024));
+    expect(aws.git.log.slice(-2).map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual([
+      'POST /v1/repos/test_repo/git-upload-pack 200',
+      'POST /v1/repos/test_repo/git-upload-pack 200',
+    ]);
   });
 
   it('follows its fault switch: deny, hang until the deadline, slow', async () => {
