@@ -1,10 +1,9 @@
-import type { Agent } from 'node:http';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ConfigError } from '../config/config-error.ts';
 import type { ResolvedTarget } from '../config/resolve-target.ts';
 import { type NetDeps, timedExchange } from '../net/exchange.ts';
 import { kindForStatus, StepFailure } from '../net/failure.ts';
+import { type ExchangeHandlerOptions, exchangeRequestHandler } from '../net/request-handler.ts';
 import { serverText } from '../net/server-text.ts';
 import type { StsStepResult } from '../types.ts';
 import type { AwsCredentials } from './git/password.ts';
@@ -77,8 +76,8 @@ export async function stsStep(
     async ({ url, agent, signal: abortSignal }) => {
       const shared = deps.stsClients?.for(url.origin, target.stsRegion ?? target.region, sourceCredentials);
       const client = shared ?? newStsClient(url.origin, target.stsRegion ?? target.region, sourceCredentials);
-      // Each request through its own exchange's traced agent, also on a shared client (see exchangeHandler).
-      const options = { abortSignal, agent } as HandlerArgs[1];
+      // Each request through its own exchange's agent, also on a shared client (see exchangeRequestHandler).
+      const options: ExchangeHandlerOptions = { abortSignal, agent };
       try {
         if (!target.roleArn) {
           const identity = await client.send(new GetCallerIdentityCommand({}), options);
@@ -131,18 +130,6 @@ export interface StsDeps extends NetDeps {
   stsClients?: StsClients;
 }
 
-/**
- * The SDK's request handler for an STS client: each request goes through the traced one-shot agent its exchange
- * passes in the send options, so a client shared by many steps still times each step's own connection.
- */
-type HandlerArgs = Parameters<NodeHttpHandler['handle']>;
-const exchangeHandler = {
-  handle: (request: HandlerArgs[0], options: HandlerArgs[1] & { agent?: Agent }) =>
-    new NodeHttpHandler({ httpAgent: options.agent, httpsAgent: options.agent }).handle(request, options),
-  updateHttpClientConfig: () => {},
-  httpHandlerConfigs: () => ({}),
-};
-
 function newStsClient(endpoint: string, region: string, credentials: AwsCredentials): STSClient {
   return new STSClient({
     region,
@@ -153,7 +140,8 @@ function newStsClient(endpoint: string, region: string, credentials: AwsCredenti
     useDualstackEndpoint: false,
     // Retries would hide exactly the latency and hangs being measured.
     maxAttempts: 1,
-    requestHandler: exchangeHandler,
+    // Each request through its own exchange's agent, passed in the send options (see stsStep).
+    requestHandler: exchangeRequestHandler,
   });
 }
 
