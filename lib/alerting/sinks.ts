@@ -56,7 +56,11 @@ export const createSnsClient = (options: BoundedClientOptions): SNSClient =>
   new SNSClient(boundedClientConfig(options));
 
 export interface SnsAlertSinkOptions {
-  client: SNSClient;
+  /**
+   * The client, or how to build it on the first publish: most notifier invocations (and direct-mode runs) publish
+   * nothing, so the stack's sink builds its client only when it has something to send (lib/run/alert-path.ts).
+   */
+  client: SNSClient | (() => SNSClient);
   topicArn: string;
   logger: Logger;
   /** Hard deadline for one Publish including retries (ms). Default 5000. */
@@ -73,13 +77,21 @@ export interface SnsAlertSinkOptions {
  */
 export class SnsAlertSink implements AlertSink {
   readonly #options: SnsAlertSinkOptions;
+  #client: SNSClient | undefined;
 
   constructor(options: SnsAlertSinkOptions) {
     this.#options = options;
   }
 
+  #clientOnce(): SNSClient {
+    const { client } = this.#options;
+    this.#client ??= typeof client === 'function' ? client() : client;
+    return this.#client;
+  }
+
   async send(alert: AnyAlert): Promise<Delivery> {
-    const { client, topicArn, logger } = this.#options;
+    const { topicArn, logger } = this.#options;
+    const client = this.#clientOnce();
     const attribute = (value: string) => ({ DataType: 'String', StringValue: value || 'none' });
     const abortSignal = AbortSignal.timeout(this.#options.deadlineMs ?? 5000);
     try {

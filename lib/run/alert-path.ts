@@ -22,7 +22,8 @@ export function alertPathDeps(env: LambdaEnv, logger: Logger): NotifyDeps {
       clock: systemClock,
     }),
     sink: new SnsAlertSink({
-      client: createSnsClient({ region: env.region }),
+      // Built on the first publish: most invocations have nothing to send.
+      client: () => createSnsClient({ region: env.region }),
       topicArn,
       logger,
       format: env.config.alerts.format,
