@@ -88,7 +88,7 @@ describe('codecommit-canary demo (scripted)', () => {
     Object.assign(process.env, saved);
   });
 
-  it('plays every scene, sends exactly the scripted alerts in order, and talks to 127.0.0.1 only', async () => {
+  it('plays every scene, sends exactly the scripted alerts in order, and talks to loopback only', async () => {
     // Prepare
     const out = new Capture();
     const connections = recordConnections();

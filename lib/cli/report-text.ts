@@ -109,8 +109,10 @@ export function pathLines(step: StepResult, style: Style, scaleMs = scaleOf(step
 }
 
 const where = (step: StepResult): string => {
-  if (step.addresses.length === 0) return step.endpoint;
-  return `${step.endpoint} → ${step.addresses.join(', ')} (${addressKind(step.addresses)})`;
+  // A kept-alive connection: connect and TLS were timed by the step that opened it.
+  const reused = step.connection === 'reused' ? ', connection reused' : '';
+  if (step.addresses.length === 0) return `${step.endpoint}${reused ? ` (${reused.slice(2)})` : ''}`;
+  return `${step.endpoint} → ${step.addresses.join(', ')} (${addressKind(step.addresses)}${reused})`;
 };
 
 export type Hint = (step: StepName, result: TargetResult) => string | undefined;
