@@ -228,15 +228,15 @@ describe('codecommit-canary demo: the scenes of every address and of the pack', 
 });
 
 describe('codecommit-canary demo --interactive', () => {
-  it('toggles faults with keys: s hangs STS (ALARM), r recovers (RECOVERED), q quits with exit 0', async () => {
+  it('toggles faults with keys: s hangs STS, z silences one AZ (ALARM each), r recovers (RECOVERED), q quits with exit 0', async () => {
     // Prepare
     const out = new Capture();
     const keys = new PassThrough();
-    const seen = (text: string) =>
+    const seen = (text: string, times = 1) =>
       new Promise<void>((resolve, reject) => {
         const started = Date.now();
         const poll = setInterval(() => {
-          if (out.text.includes(text)) resolve();
+          if (out.text.split(text).length > times) resolve();
           else if (Date.now() - started > 15_000) reject(new Error(`never printed: ${text}\n${out.text}`));
           else return;
           clearInterval(poll);
@@ -250,15 +250,22 @@ describe('codecommit-canary demo --interactive', () => {
     await seen('=== [ALARM] team-repo: sts AssumeRole timed out');
     keys.write('r');
     await seen('=== [OK] team-repo: recovered');
+    keys.write('z');
+    await seen('=== [ALARM] team-repo: git ls-remote');
+    keys.write('r');
+    await seen('=== [OK] team-repo: recovered', 2);
     keys.write('q');
     const result = await running;
 
     // Assess
     expect(result.exitCode).toBe(0);
-    expect(attributesOf(result)).toEqual(EXPECTED_ALERTS.slice(0, 2));
+    expect(attributesOf(result)).toEqual([...EXPECTED_ALERTS.slice(0, 2), ...EXPECTED_ALERTS.slice(4, 6)]);
     expect(out.text).toContain('keys: s STS hang');
-    expect(out.text).toMatch(/faults: dns ok · sts HANG · sts-global ok · git ok/);
-    expect(out.text).toMatch(/^demo finished: 2 alerts sent \(1 ALARM, 1 RECOVERED\), \d+ runs in /m);
+    expect(out.text).toContain('z AZ 1d silent');
+    expect(out.text).toMatch(/faults: dns ok · sts HANG · sts-global ok · git ok · git-1d ok/);
+    expect(out.text).toMatch(/faults: dns ok · sts ok · sts-global ok · git ok · git-1d HANG/);
+    expect(result.summary.alerts[2]?.text).toContain('ap-northeast-1d');
+    expect(out.text).toMatch(/^demo finished: 4 alerts sent \(2 ALARM, 2 RECOVERED\), \d+ runs in /m);
   });
 });
 
