@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_SOURCE_CREDENTIALS } from '../harness/moto.ts';
 import { REGION, ROLE_ARN, type Sandbox, startSandbox } from '../harness/sandbox.ts';
 import { assertNoSecrets, motoSecrets, OutputLog } from '../harness/secrets.ts';
+import { addressSet } from '../lib/sandbox/address-set.ts';
 import { writeSwitchRoleProfile } from './support/aws-profile.ts';
 import { runCli as runCliProcess } from './support/run-cli.ts';
 
@@ -103,6 +104,29 @@ describe('codecommit-canary probe --config', () => {
     expect(run.stdout).not.toContain('\u001b[');
     expect(run.stdout).toMatch(/hint: .*repository name/i);
     expect(run.stdout).toMatch(/WARNING global-sts-unreachable: /);
+  });
+
+  it('one dead address of the git name: the step FAILs on it, degraded, and the hint names its zone', async () => {
+    // Prepare: git-cli-az answers the git server's address and a refused one, each in its zone
+    const refused = await addressSet(sandbox.pki, { '127.0.0.2': 'refused' }, sandbox.git.port);
+    sandbox.dns.set('git-cli-az.canary.test', { a: ['127.0.0.1', '127.0.0.2'] });
+    const config = sandbox.config({
+      endpoints: { sts: sandbox.stsEndpoint, git: `https://git-cli-az.canary.test:${sandbox.git.port}` },
+      tls: { caFile: sandbox.pki.caFile },
+      network: { zones: { '127.0.0.1/32': 'us-east-1a', '127.0.0.2/32': 'us-east-1b' } },
+      targets: [{ name: 'team-repo', repository: 'test_repo', roleArn: ROLE_ARN }],
+    });
+    try {
+      // Act
+      const run = await runCli(['probe', '--config', writeConfig('az.json', config)], env);
+      // Assess
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/git\s+FAIL\s+refused in connect on 127\.0\.0\.2 \(us-east-1b\)/);
+      expect(run.stdout).toMatch(/127\.0\.0\.1 \(us-east-1a\)\s+ok/);
+      expect(run.stdout).toMatch(/hint: .*us-east-1b/);
+    } finally {
+      await refused.stop();
+    }
   });
 
   it('--target probes only the named target; exit 0 when it is ok', async () => {

@@ -54,8 +54,12 @@ class UsageError extends Error {}
 
 /** What to change, from the one remediation table the alerts and the runbook use too. */
 const hintFor: Hint = (step, result) => {
-  const failure = result.steps[step]?.failure;
-  return failure ? remediationFor(step, failure, result.region) : undefined;
+  const stepResult = result.steps[step];
+  const failure = stepResult?.failure;
+  if (!failure) return undefined;
+  // A path's failure names its address; the hint names that address's zone too.
+  const zone = failure.address ? stepResult.paths?.find((path) => path.address === failure.address)?.zone : undefined;
+  return remediationFor(step, zone ? { ...failure, zone } : failure, result.region);
 };
 
 const OPTIONS = {
