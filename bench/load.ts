@@ -6,7 +6,8 @@
 // so the CPU a run needs, spread over 256 MB's share, is the least it takes there: the "at 256 MB" column, against
 // the 58 s budget. Figures, not a pass/fail test (that is test/warm-reuse.test.ts).
 // Run: npm run bench:load   (LOAD_DELAY_MS to change the delay; LOAD_TARGETS=200 runs only the scenarios of that many
-// targets; LOAD_CPU_PROF=<dir> writes each child's --cpu-prof profile there, the bundle unminified)
+// targets; LOAD_CPU_PROF=<dir> writes each child's --cpu-prof profile there, the bundle unminified; LOAD_NODE_FLAGS
+// adds flags to the child's, e.g. V8's)
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -149,7 +150,8 @@ async function parent(): Promise<void> {
       );
       gauge.max = 0;
       const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-      const nodeArgs = [...lambdaBundle.nodeOptions.split(' '), ...profile, bundle, 'child', file];
+      const extraFlags = process.env.LOAD_NODE_FLAGS ? process.env.LOAD_NODE_FLAGS.split(' ') : [];
+      const nodeArgs = [...lambdaBundle.nodeOptions.split(' '), ...extraFlags, ...profile, bundle, 'child', file];
       const { stdout } = await run(node24, nodeArgs, {
         env: {
           PATH: process.env.PATH,
