@@ -150,7 +150,10 @@ try {
       CANARY_STACK: 'bench',
     };
     const functionArn = `arn:aws:lambda:${REGION}:${account}:function:bench-notify`;
-    /** Import, then invoke once with the event in `eventFile`; prints init and init + first invocation. */
+    /**
+     * Import, then invoke once with the event in `eventFile`; prints init and init + first invocation. Nothing runs
+     * before the import (the event comes in the environment): a module loaded first would be missing from init.
+     */
     const coldStart = async (file: string, delivery: 'log' | 'direct', eventFile: string) => {
       const out = await run(
         node24,
@@ -158,18 +161,19 @@ try {
           ...NODE_OPTIONS,
           '--input-type=module',
           '-e',
-          `import { readFileSync } from 'node:fs';
-           const event = JSON.parse(readFileSync(${JSON.stringify(eventFile)}, 'utf8'));
-           const context = { invokedFunctionArn: ${JSON.stringify(functionArn)}, getRemainingTimeInMillis: () => 60000 };
+          `const context = { invokedFunctionArn: ${JSON.stringify(functionArn)}, getRemainingTimeInMillis: () => 60000 };
            const cpu = (c) => { const u = process.cpuUsage(c); return (u.user + u.system) / 1000; };
            const t = performance.now(), c = process.cpuUsage();
            const { handler } = await import(${JSON.stringify(file)});
            const init = [performance.now() - t, cpu(c)];
-           const result = await handler(event, context);
+           const result = await handler(JSON.parse(process.env.CANARY_BENCH_EVENT), context);
            process.stderr.write('cold ' + [...init, performance.now() - t, cpu(c)].join(' ') + '\\n');
            process.stderr.write('result ' + JSON.stringify(result) + '\\n');`,
         ],
-        { env: { ...coldEnv, CANARY_DELIVERY: delivery }, maxBuffer: 64 * 1024 * 1024 },
+        {
+          env: { ...coldEnv, CANARY_DELIVERY: delivery, CANARY_BENCH_EVENT: readFileSync(eventFile, 'utf8') },
+          maxBuffer: 64 * 1024 * 1024,
+        },
       );
       const [initWallMs = Number.NaN, initCpuMs = Number.NaN, firstWallMs = Number.NaN, firstCpuMs = Number.NaN] = (
         /^cold (.*)$/m.exec(out.stderr)?.[1] ?? ''
