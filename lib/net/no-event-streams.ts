@@ -3,9 +3,14 @@
  * make (AssumeRole, PutMetricData, Publish, GetItem, Scan, TransactWriteItems) streams events, and the SDK's
  * dynamic import of the real module made esbuild wrap most of `@smithy/core` in lazy closures it cannot tree-shake.
  */
-const notBundled = (): never => {
-  throw new Error('@smithy/core/event-streams is not bundled: no call the functions make streams events');
-};
+const NOT_BUNDLED = '@smithy/core/event-streams is not bundled: no call the functions make streams events';
 
-export const EventStreamSerde = notBundled;
-export const eventStreamSerdeProvider = notBundled;
+export class EventStreamSerde {
+  constructor() {
+    throw new Error(NOT_BUNDLED);
+  }
+}
+
+export const eventStreamSerdeProvider = (): never => {
+  throw new Error(NOT_BUNDLED);
+};
