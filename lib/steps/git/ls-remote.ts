@@ -15,9 +15,15 @@ const ADVERTISEMENT_TYPE = 'application/x-git-upload-pack-advertisement';
 export { USER_AGENT } from './request.ts';
 
 /**
- * Reads the advertisement off the response, stopping at the closing flush or the byte cap. A response that came
- * whole is read to its end, so its connection can serve the sample's next request; otherwise it is destroyed and
- * nothing more is read.
+ * How long an answer may take to end after its closing flush (the chunked encoding's last chunk, after git
+ * http-backend exits) for its connection to serve the sample's next request.
+ */
+const END_AFTER_FLUSH_MS = 100;
+
+/**
+ * Reads the advertisement off the response, stopping at the closing flush or the byte cap. An answer that ends at its
+ * flush (now, or within END_AFTER_FLUSH_MS with nothing more) is read to its end, so its connection can serve the
+ * sample's next request; otherwise it is destroyed and nothing more is read, as before.
  */
 async function readAdvertisement(response: IncomingMessage, maxBytes: number): Promise<Advertisement> {
   const parser = new AdvertisementParser({ maxBytes });
@@ -25,10 +31,36 @@ async function readAdvertisement(response: IncomingMessage, maxBytes: number): P
     if (!parser.push(chunk as Buffer)) break;
   }
   const parsed = parser.finish();
-  if (parsed.ok && response.complete) await finished(response.resume());
-  else response.destroy();
-  if (!parsed.ok) throw new StepFailure({ kind: 'protocol', phase: 'body', message: parsed.error.message });
+  if (!parsed.ok) {
+    response.destroy();
+    throw new StepFailure({ kind: 'protocol', phase: 'body', message: parsed.error.message });
+  }
+  await keepIfEnding(response);
   return parsed.advertisement;
+}
+
+/** Reads the answer's end if it comes now, with no more body; destroys the answer otherwise. */
+async function keepIfEnding(response: IncomingMessage): Promise<void> {
+  if (response.readableEnded) return;
+  if (response.complete) {
+    // All of it has arrived: what is left is read from memory; the advertisement stands whatever happens to it.
+    await finished(response.resume()).catch(() => {});
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    const settle = (ended: boolean) => {
+      clearTimeout(timer);
+      response.off('data', more);
+      response.off('end', end);
+      if (!ended) response.destroy();
+      resolve();
+    };
+    const more = () => settle(false);
+    const end = () => settle(true);
+    const timer = setTimeout(more, END_AFTER_FLUSH_MS);
+    response.on('data', more);
+    response.once('end', end);
+  });
 }
 
 /** The git step's record and, beside it, what the fetch and the ref assertions read (never in the record). */
