@@ -104,6 +104,8 @@ try {
     writeFileSync(file, packConfig(parseConfig(rawConfigFor(n))));
     return file;
   };
+  // Bytes a log-mode run writes per target (its result record and EMF; the run's own lines shared out), measured.
+  let logBytesPerTarget = Number.NaN;
   const samples = new Map<
     string,
     Array<{ initWallMs: number; initCpuMs: number; firstWallMs: number; firstCpuMs: number }>
@@ -196,6 +198,7 @@ try {
     const probeLog = join(standIns.log.probe.dir, 'handlers/probe.js');
     // The notifier's event: a log-mode run's records, delivered as the stack's subscription does (dated now).
     const probeStdout = (await coldStart(probeLog, 'log', noEvent)).out.stdout;
+    logBytesPerTarget = Buffer.byteLength(probeStdout) / 2; // rawConfigFor(2): two targets
     const recordsEvent = join(dir, 'records-event.json');
     const deliverRecords = () =>
       writeFileSync(
@@ -303,9 +306,11 @@ try {
   // 4. Monthly cost per target at a 1-minute schedule (100-target run's per-target share; real endpoints are slower).
   const perTargetSeconds = (runs.at(-1)?.durationMs ?? 0) / 100 / 1000;
   const lambda = perTargetSeconds * MEMORY_GB * RUNS_PER_MONTH * PRICE.lambdaGbSecondArm;
-  const logs = ((2.2 * 1024 * RUNS_PER_MONTH) / 2 ** 30) * PRICE.logIngestGb; // ~2.2 KB of records + EMF per target-run
-  const basic = customMetricCount('basic').perTarget * PRICE.customMetricMonth;
-  const phases = customMetricCount('phases').perTarget * PRICE.customMetricMonth;
+  const logs = ((logBytesPerTarget * RUNS_PER_MONTH) / 2 ** 30) * PRICE.logIngestGb;
+  const basicCount = customMetricCount('basic').perTarget;
+  const phasesCount = customMetricCount('phases').perTarget;
+  const basic = basicCount * PRICE.customMetricMonth;
+  const phases = phasesCount * PRICE.customMetricMonth;
   const alarm = PRICE.standardAlarmMonth;
   const endpointsDirect = 2 * 2 * 730 * PRICE.interfaceEndpointHour; // monitoring + sns, 2 AZs
   const requests = RUNS_PER_MONTH * PRICE.lambdaRequest;
@@ -313,8 +318,8 @@ try {
   const usd = (x: number) => `$${x < 0.1 ? x.toFixed(4) : x.toFixed(2)}`;
   console.log('\nmonthly cost per target, 1-minute schedule (USD):');
   console.log(`  Lambda arm64 GB-s (${(perTargetSeconds * 1000).toFixed(0)} ms x 256 MB)   ${usd(lambda)}`);
-  console.log(`  log ingestion (records + EMF)               ${usd(logs)}`);
-  console.log(`  custom metrics, basic (4) / phases (16)    ${usd(basic)} / ${usd(phases)}`);
+  console.log(`  log ingestion (records + EMF, ${(logBytesPerTarget / 1024).toFixed(1)} KiB per run)   ${usd(logs)}`);
+  console.log(`  custom metrics, basic (${basicCount}) / phases (${phasesCount})    ${usd(basic)} / ${usd(phases)}`);
   console.log(`  per-target alarm                            ${usd(alarm)}`);
   console.log(
     `  total, basic / phases                       ${usd(lambda + logs + basic + alarm)} / ${usd(lambda + logs + phases + alarm)}`,
