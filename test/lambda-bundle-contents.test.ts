@@ -9,7 +9,7 @@ import { packConfig } from '../lib/config/packaged.ts';
 /**
  * What each Lambda bundle holds, built as serverless.yml's custom.esbuild builds it (infra/lambda-bundle.cjs and the
  * build-time defines): a log-mode probe has no CloudWatch, DynamoDB or SNS client (its direct delivery sits in a
- * branch the packaged mode makes dead), the notifier carries zod/mini and not classic zod, and no bundle holds the
+ * branch the packaged mode makes dead), no probe has the SDK's STS client (the sts step signs its own request), the notifier carries zod/mini and not classic zod, and no bundle holds the
  * SDK's event streams, whose dynamic import made esbuild wrap most of the SDK in closures it cannot tree-shake.
  */
 
@@ -60,7 +60,7 @@ const from = (inputs: string[], part: string) => inputs.filter((path) => path.in
 const DIRECT_CLIENTS = ['@aws-sdk/client-cloudwatch/', '@aws-sdk/client-dynamodb/', '@aws-sdk/client-sns/'];
 
 describe('the Lambda bundles', () => {
-  it('a log-mode probe holds STS and no CloudWatch, DynamoDB or SNS client; a direct-mode probe holds all four', async () => {
+  it('a log-mode probe holds no CloudWatch, DynamoDB or SNS client, a direct-mode probe all three, neither STS’s', async () => {
     const [log, direct] = await Promise.all([bundledFrom('probe', 'log'), bundledFrom('probe', 'direct')]);
     expect(DIRECT_CLIENTS.map((client) => [client, from(log, client)])).toEqual(
       DIRECT_CLIENTS.map((client) => [client, false]),
@@ -68,7 +68,10 @@ describe('the Lambda bundles', () => {
     expect(DIRECT_CLIENTS.map((client) => [client, from(direct, client)])).toEqual(
       DIRECT_CLIENTS.map((client) => [client, true]),
     );
-    expect([from(log, '@aws-sdk/client-sts/'), from(direct, '@aws-sdk/client-sts/')]).toEqual([true, true]);
+    // The sts step's own request: the SDK's signer, and none of the STS client, its middleware or XML parser.
+    expect([from(log, '@aws-sdk/client-sts/'), from(direct, '@aws-sdk/client-sts/')]).toEqual([false, false]);
+    expect([from(log, '@smithy/signature-v4/'), from(log, 'lib/steps/sts-wire.ts')]).toEqual([true, true]);
+    expect(from(log, '@aws-sdk/xml-builder/')).toBe(false);
   });
 
   it('the notifier checks records with zod/mini and carries no classic zod', async () => {

@@ -5,7 +5,7 @@ import { expectStep } from '../steps/expect.ts';
 import { fetchStep, skippedFetchStep } from '../steps/git/fetch.ts';
 import { lsRemote, skippedGitStep } from '../steps/git/ls-remote.ts';
 import { type EndpointPaths, PathChecks, type PathRequest, pathFailure, summarizePaths } from '../steps/paths.ts';
-import { StsClients, type StsDeps, sourceCredentialsOf, stsStep } from '../steps/sts.ts';
+import { type StsDeps, sourceCredentialsOf, stsStep } from '../steps/sts.ts';
 import { type Report, type StepResult, type TargetResult, targetVerdict } from '../types.ts';
 import { type DiagnosisConfig, findingsFor, runChecks } from './diagnosis.ts';
 
@@ -136,11 +136,10 @@ export async function probeAll(
   const startedAt = deps.clock.now();
   const start = deps.clock.monotonicMs();
   const { diagnosis } = options;
-  // One set of STS clients and of kept-alive connections per sample (each step still has its own request, and says
-  // whether its connection was new or reused), and one set of path checks per endpoint name (always new connections).
-  const stsClients = new StsClients();
+  // One set of kept-alive connections per sample (each step still has its own request, and says whether its
+  // connection was new or reused), and one set of path checks per endpoint name (always new connections).
   const connections = new Connections(deps.tls);
-  const sampleDeps = { ...deps, stsClients, connections, paths: new PathChecks(deps, options.signal) };
+  const sampleDeps = { ...deps, connections, paths: new PathChecks(deps, options.signal) };
   const [results, checks] = await Promise.all([
     mapLimited(targets, options.concurrency, (target) => probeTarget(target, sampleDeps, options)),
     diagnosis
@@ -150,10 +149,7 @@ export async function probeAll(
           sampleDeps,
         )
       : null,
-  ]).finally(() => {
-    stsClients.destroy();
-    connections.destroy();
-  });
+  ]).finally(() => connections.destroy());
   return {
     ok: results.every((r) => r.ok),
     startedAt: startedAt.toISOString(),

@@ -1,13 +1,19 @@
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ConfigError } from '../config/config-error.ts';
 import type { ResolvedTarget } from '../config/resolve-target.ts';
 import { type NetDeps, timedExchange } from '../net/exchange.ts';
 import { kindForStatus, StepFailure } from '../net/failure.ts';
-import { type ExchangeHandlerOptions, exchangeRequestHandler } from '../net/request-handler.ts';
 import { serverText } from '../net/server-text.ts';
 import type { StsStepResult } from '../types.ts';
 import type { AwsCredentials } from './git/password.ts';
 import { gitPullSessionPolicy } from './session-policy.ts';
+import {
+  type AssumeRoleInput,
+  BrokenAnswer,
+  parseXmlAnswer,
+  type StsAnswer,
+  sendStsQuery,
+  stsQueryBody,
+} from './sts-wire.ts';
 
 export interface StsOutcome {
   result: StsStepResult;
@@ -36,24 +42,54 @@ const AUTH = new Set([
   'ExpiredToken',
 ]);
 
-/** An SDK service error (it got an HTTP answer) → failure data; anything else is left to the network classifier. */
-function serviceFailure(error: unknown): StepFailure | undefined {
-  const err = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const status = err?.$metadata?.httpStatusCode;
-  if (status === undefined) return undefined;
-  const name = err.name ?? 'Error';
-  const kind = THROTTLING.has(name)
+/** An answer the endpoint gave (a status and a reason) → failure data, the kind by STS's error code or the status. */
+function answerFailure(status: number, code: string, reason: string): StepFailure {
+  const kind = THROTTLING.has(code)
     ? 'throttled'
-    : AUTH.has(name)
+    : AUTH.has(code)
       ? 'auth'
       : status < 300
         ? 'protocol'
         : kindForStatus(status);
   const phase = kind === 'protocol' ? 'body' : 'response';
-  const detail = status < 300 ? 'unparseable response' : `HTTP ${status} ${name}`;
-  // One line, as the contract says: the SDK's parse errors run over several, and a server writes what it likes.
-  const firstLine = serverText((err.message ?? '').split('\n')[0] ?? '', 200);
+  const detail = status < 300 ? 'unparseable response' : `HTTP ${status} ${code}`;
+  // One line, as the contract says: a server writes what it likes.
+  const firstLine = serverText(reason.split('\n')[0] ?? '', 200);
   return new StepFailure({ kind, phase, status, message: `${detail}: ${firstLine}`.trim() });
+}
+
+/** What an error answer says: STS's `<ErrorResponse><Error><Code>…<Message>…`, or `Unknown` where it says nothing. */
+function errorAnswerFailure({ status, body }: StsAnswer): StepFailure {
+  if (body.trim() === '') return answerFailure(status, status === 404 ? 'NotFound' : 'Unknown', 'Unknown');
+  const xml = parseXmlAnswer(body);
+  if (!xml) return answerFailure(status, 'Error', 'XML parse error: not a whole XML document.');
+  const code = xml.text('Code', 'Error') || (status === 404 ? 'NotFound' : 'Unknown');
+  return answerFailure(status, code, xml.text('Message', 'Error') ?? 'Unknown');
+}
+
+/** An answer without the credentials it should carry. */
+const withoutCredentials = (action: string) =>
+  new StepFailure({ kind: 'protocol', phase: 'body', message: `${action} answered without credentials` });
+
+/** The assumed role's credentials and account from a 2xx answer to AssumeRole. */
+function assumedRole({ status, body }: StsAnswer): { credentials: AwsCredentials; accountId?: string } {
+  if (body.trim() === '') throw withoutCredentials('AssumeRole');
+  const xml = parseXmlAnswer(body);
+  if (!xml) throw answerFailure(status, 'Error', 'XML parse error: not a whole XML document.');
+  const accessKeyId = xml.text('AccessKeyId', 'Credentials');
+  const secretAccessKey = xml.text('SecretAccessKey', 'Credentials');
+  const sessionToken = xml.text('SessionToken', 'Credentials');
+  if (!accessKeyId || !secretAccessKey || !sessionToken) throw withoutCredentials('AssumeRole');
+  const accountId = xml.text('Arn', 'AssumedRoleUser')?.split(':')[4];
+  return { credentials: { accessKeyId, secretAccessKey, sessionToken }, ...(accountId ? { accountId } : {}) };
+}
+
+/** The caller's account from a 2xx answer to GetCallerIdentity. */
+function callerAccount({ status, body }: StsAnswer): string | undefined {
+  if (body.trim() === '') return undefined;
+  const xml = parseXmlAnswer(body);
+  if (!xml) throw answerFailure(status, 'Error', 'XML parse error: not a whole XML document.');
+  return xml.text('Account', 'GetCallerIdentityResult');
 }
 
 /**
@@ -63,55 +99,47 @@ function serviceFailure(error: unknown): StepFailure | undefined {
 export async function stsStep(
   target: StsTarget,
   sourceCredentials: AwsCredentials,
-  deps: NetDeps & Pick<StsDeps, 'stsClients'>,
+  deps: NetDeps,
   signal?: AbortSignal,
 ): Promise<StsOutcome> {
+  const region = target.stsRegion ?? target.region;
+  const body = target.roleArn
+    ? stsQueryBody('AssumeRole', {
+        RoleArn: target.roleArn,
+        RoleSessionName: target.sessionName,
+        Policy:
+          target.repository && target.sessionPolicy !== false
+            ? gitPullSessionPolicy(target.roleArn, target.region, target.repository)
+            : undefined,
+        DurationSeconds: 900,
+        ExternalId: target.externalId || undefined,
+      } satisfies AssumeRoleInput)
+    : stsQueryBody('GetCallerIdentity');
   const outcome = await timedExchange(
     target.stsEndpoint,
-    // An AssumeRole answer is ~2 KB; the SDK buffers whole bodies and its XML parser is superlinear on some
-    // input (repeated `<!DOCTYPE`: 200 KB took seconds of synchronous CPU no deadline can interrupt), so the
-    // connection is cut before a broken or hostile endpoint gets that far.
+    // An AssumeRole answer is ~2 KB: the connection is cut before a broken or hostile endpoint sends much more.
     { deadlineMs: target.timeouts.stsMs, maxResponseBytes: STS_MAX_RESPONSE_BYTES },
     deps,
     async ({ url, agent, signal: abortSignal }) => {
-      const shared = deps.stsClients?.for(url.origin, target.stsRegion ?? target.region, sourceCredentials);
-      const client = shared ?? newStsClient(url.origin, target.stsRegion ?? target.region, sourceCredentials);
-      // Each request through its own exchange's agent, also on a shared client (see exchangeRequestHandler).
-      const options: ExchangeHandlerOptions = { abortSignal, agent };
+      let answer: StsAnswer;
       try {
-        if (!target.roleArn) {
-          const identity = await client.send(new GetCallerIdentityCommand({}), options);
-          return { credentials: sourceCredentials, accountId: identity.Account };
-        }
-        const answer = await client.send(
-          new AssumeRoleCommand({
-            RoleArn: target.roleArn,
-            RoleSessionName: target.sessionName,
-            ...(target.externalId ? { ExternalId: target.externalId } : {}),
-            ...(target.repository && target.sessionPolicy !== false
-              ? { Policy: gitPullSessionPolicy(target.roleArn, target.region, target.repository) }
-              : {}),
-            DurationSeconds: 900,
-          }),
-          options,
-        );
-        const c = answer.Credentials;
-        if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) {
-          throw new StepFailure({
-            kind: 'protocol',
-            phase: 'body',
-            message: 'AssumeRole answered without credentials',
-          });
-        }
-        return {
-          credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken },
-          accountId: answer.AssumedRoleUser?.Arn?.split(':')[4],
-        };
+        answer = await sendStsQuery(url, region, sourceCredentials, body, {
+          agent,
+          signal: abortSignal,
+          maxBodyBytes: STS_MAX_RESPONSE_BYTES,
+          now: deps.clock.now(),
+        });
       } catch (error) {
-        throw serviceFailure(error) ?? error;
-      } finally {
-        if (!shared) client.destroy();
+        // Broken off after the head: the endpoint's answer, as far as it went (the exchange prefers a socket error).
+        if (error instanceof BrokenAnswer) throw answerFailure(error.status, error.name, error.message);
+        throw error;
       }
+      if (answer.status < 200 || answer.status >= 300) throw errorAnswerFailure(answer);
+      if (!target.roleArn) {
+        const accountId = callerAccount(answer);
+        return { credentials: sourceCredentials, ...(accountId ? { accountId } : {}) };
+      }
+      return assumedRole(answer);
     },
     signal,
   );
@@ -126,47 +154,6 @@ export async function stsStep(
 export interface StsDeps extends NetDeps {
   /** The caller's own credentials, used to assume each target's role. */
   sourceCredentials: () => Promise<AwsCredentials>;
-  /** STS clients shared by a sample's steps (probeAll makes one per sample); without it each call builds its own. */
-  stsClients?: StsClients;
-}
-
-function newStsClient(endpoint: string, region: string, credentials: AwsCredentials): STSClient {
-  return new STSClient({
-    region,
-    endpoint,
-    credentials,
-    // The endpoint is explicit: FIPS or dual-stack settings from the environment must not override it.
-    useFipsEndpoint: false,
-    useDualstackEndpoint: false,
-    // Retries would hide exactly the latency and hangs being measured.
-    maxAttempts: 1,
-    // Each request through its own exchange's agent, passed in the send options (see stsStep).
-    requestHandler: exchangeRequestHandler,
-  });
-}
-
-/**
- * STS clients by endpoint, region and source key, for the steps of one sample: building a client and resolving its
- * configuration costs more CPU per target than the AssumeRole call itself. Each step still sends its own request
- * over its own traced connection (exchangeHandler); only the SDK's client object is shared.
- */
-export class StsClients {
-  readonly #clients = new Map<string, STSClient>();
-
-  for(endpoint: string, region: string, credentials: AwsCredentials): STSClient {
-    const key = `${endpoint}|${region}|${credentials.accessKeyId}|${credentials.sessionToken ?? ''}`;
-    let client = this.#clients.get(key);
-    if (!client) {
-      client = newStsClient(endpoint, region, credentials);
-      this.#clients.set(key, client);
-    }
-    return client;
-  }
-
-  destroy(): void {
-    for (const client of this.#clients.values()) client.destroy();
-    this.#clients.clear();
-  }
 }
 
 /**
