@@ -1,8 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { finished } from 'node:stream/promises';
+import type { Clock } from '../../clock.ts';
 import type { ResolvedTarget } from '../../config/config.ts';
 import { type NetDeps, timedExchange } from '../../net/exchange.ts';
 import { StepFailure } from '../../net/failure.ts';
+import type { Trace } from '../../net/trace.ts';
 import type { GitStepResult } from '../../types.ts';
 import { type Advertisement, AdvertisementParser } from './advertisement.ts';
 import type { AwsCredentials } from './password.ts';
@@ -19,13 +21,27 @@ export { USER_AGENT } from './request.ts';
  * http-backend exits) for its connection to serve the sample's next request.
  */
 const END_AFTER_FLUSH_MS = 100;
+const DEADLINE_MARGIN_MS = 20;
+
+/** Whether, and until when, an answer may be waited for past its closing flush so its connection is kept. */
+interface KeepAlive {
+  clock: Clock;
+  /** Monotonic time past which the wait would eat into the step's deadline: then the answer is destroyed. */
+  untilMs: number;
+}
 
 /**
- * Reads the advertisement off the response, stopping at the closing flush or the byte cap. An answer that ends at its
- * flush (now, or within END_AFTER_FLUSH_MS with nothing more) is read to its end, so its connection can serve the
- * sample's next request; otherwise it is destroyed and nothing more is read, as before.
+ * Reads the advertisement off the response, stopping at the closing flush or the byte cap; the exchange ends there
+ * (`trace.mark('end')`). With `keep` (the sample's kept-alive connections), an answer that ends at its flush (now,
+ * or within END_AFTER_FLUSH_MS with nothing more, and never past the deadline) is read to its end, so its connection
+ * can serve the sample's next request; otherwise it is destroyed and nothing more is read.
  */
-async function readAdvertisement(response: IncomingMessage, maxBytes: number): Promise<Advertisement> {
+async function readAdvertisement(
+  response: IncomingMessage,
+  maxBytes: number,
+  trace: Trace,
+  keep: KeepAlive | null,
+): Promise<Advertisement> {
   const parser = new AdvertisementParser({ maxBytes });
   for await (const chunk of response.iterator({ destroyOnReturn: false })) {
     if (!parser.push(chunk as Buffer)) break;
@@ -35,16 +51,23 @@ async function readAdvertisement(response: IncomingMessage, maxBytes: number): P
     response.destroy();
     throw new StepFailure({ kind: 'protocol', phase: 'body', message: parsed.error.message });
   }
-  await keepIfEnding(response);
+  // The answer is whole: what follows is bookkeeping for the connection, not the path's transfer time.
+  trace.mark('end');
+  if (keep) await keepIfEnding(response, Math.min(END_AFTER_FLUSH_MS, keep.untilMs - keep.clock.monotonicMs()));
+  else response.destroy();
   return parsed.advertisement;
 }
 
-/** Reads the answer's end if it comes now, with no more body; destroys the answer otherwise. */
-async function keepIfEnding(response: IncomingMessage): Promise<void> {
+/** Reads the answer's end if it comes within `waitMs`, with no more body; destroys the answer otherwise. */
+async function keepIfEnding(response: IncomingMessage, waitMs: number): Promise<void> {
   if (response.readableEnded) return;
   if (response.complete) {
     // All of it has arrived: what is left is read from memory; the advertisement stands whatever happens to it.
     await finished(response.resume()).catch(() => {});
+    return;
+  }
+  if (waitMs <= 0) {
+    response.destroy();
     return;
   }
   await new Promise<void>((resolve) => {
@@ -57,7 +80,7 @@ async function keepIfEnding(response: IncomingMessage): Promise<void> {
     };
     const more = () => settle(false);
     const end = () => settle(true);
-    const timer = setTimeout(more, END_AFTER_FLUSH_MS);
+    const timer = setTimeout(more, waitMs);
     response.on('data', more);
     response.once('end', end);
   });
@@ -84,12 +107,16 @@ export async function lsRemote(
   deps: NetDeps & { maxAdvertisementBytes: number },
   signal?: AbortSignal,
 ): Promise<LsRemoteOutcome> {
+  // The wait for a kept-alive answer's end stops this much before the deadline could strike during it.
+  const keep = deps.connections
+    ? { clock: deps.clock, untilMs: deps.clock.monotonicMs() + target.timeouts.gitMs - DEADLINE_MARGIN_MS }
+    : null;
   const { value, ...result } = await timedExchange(
     target.gitEndpoint,
     // The parser enforces the advertisement cap; the socket cap (a little above) covers headers too.
     { deadlineMs: target.timeouts.gitMs, maxResponseBytes: deps.maxAdvertisementBytes + 64 * 1024 },
     deps,
-    ({ url, agent, signal: abortSignal }) =>
+    ({ url, agent, signal: abortSignal, trace }) =>
       new Promise<Advertisement>((resolve, reject) => {
         const req = gitRequest(
           target,
@@ -105,7 +132,7 @@ export async function lsRemote(
               reject(failure);
               return;
             }
-            readAdvertisement(response, deps.maxAdvertisementBytes).then(resolve, reject);
+            readAdvertisement(response, deps.maxAdvertisementBytes, trace, keep).then(resolve, reject);
           },
         );
         req.on('error', reject);
