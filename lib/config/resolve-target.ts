@@ -78,6 +78,10 @@ export function resolveTarget(target: TargetSpec, settings: TargetSettings): Res
   };
 }
 
+/** The longest a target's steps can take one after another: sts, git, and the fetch when on. */
+export const stepsMs = (target: Pick<ResolvedTarget, 'timeouts' | 'fetch'>): number =>
+  target.timeouts.stsMs + target.timeouts.gitMs + (target.fetch?.timeoutMs ?? 0);
+
 const definedOnly = ({ maxBytes, timeoutMs }: { maxBytes?: number | undefined; timeoutMs?: number | undefined }) => ({
   ...(maxBytes === undefined ? {} : { maxBytes }),
   ...(timeoutMs === undefined ? {} : { timeoutMs }),

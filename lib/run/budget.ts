@@ -4,7 +4,7 @@
  * scripts/check-config.ts), so the two cannot disagree about the reserve.
  */
 import type { Config } from '../config/config.ts';
-import { resolveTargets } from '../config/resolve-target.ts';
+import { resolveTargets, stepsMs } from '../config/resolve-target.ts';
 
 export type DeliveryMode = 'log' | 'direct';
 
@@ -34,10 +34,7 @@ export const probeBudgetMs = (remainingMs: number, delivery: DeliveryMode): numb
  */
 export function probeTimeoutSeconds(config: Config, delivery: DeliveryMode): number {
   const { samplesPerRun, intervalSeconds } = config.schedule;
-  const longestMs = Math.max(
-    0,
-    ...resolveTargets(config).map((t) => t.timeouts.stsMs + t.timeouts.gitMs + (t.fetch?.timeoutMs ?? 0)),
-  );
+  const longestMs = Math.max(0, ...resolveTargets(config).map(stepsMs));
   const neededMs =
     (samplesPerRun - 1) * intervalSeconds * 1000 + longestMs + REPORTING_RESERVE_MS[delivery] + START_SLACK_MS;
   return Math.min(MAX_TIMEOUT_SECONDS, Math.max(60, Math.ceil(neededMs / 1000)));

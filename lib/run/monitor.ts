@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type NotifyDeps, type NotifySummary, notify } from '../alerting/notify.ts';
 import type { Config, ResolvedTarget } from '../config/config.ts';
+import { stepsMs } from '../config/resolve-target.ts';
 import type { Writer } from '../log.ts';
 import { type Datapoint, datapointsFor, diagnosisDatapoints, heartbeat } from '../metrics/catalogue.ts';
 import { findingsRecordLine, resultRecordLine } from '../metrics/record-lines.ts';
@@ -126,7 +127,7 @@ export async function runMonitor(
   const start = clock.monotonicMs();
   const deadlineAt = start + options.budgetMs;
   const intervalMs = config.schedule.intervalSeconds * 1000;
-  const longestStepMs = Math.max(0, ...targets.map((t) => t.timeouts.stsMs + t.timeouts.gitMs));
+  const longestStepMs = Math.max(0, ...targets.map(stepsMs));
   const samples: Array<SampleSummary & { findings: Finding[] }> = [];
   for (let index = 0; index < config.schedule.samplesPerRun; index++) {
     if (index > 0) {
