@@ -153,7 +153,7 @@ describe('the fetch step in the probe', () => {
         repository: 'large_repo',
         gitEndpoint: `https://git.canary.test:${proxy.port}`,
         everyAddress: false,
-        fetch: { maxBytes: FETCH.maxBytes, timeoutMs: 1500 },
+        fetch: { maxBytes: FETCH.maxBytes, timeoutMs: 2000 },
       }),
       deps,
     );

@@ -48,6 +48,12 @@ const RESULT_TYPE = 'application/x-git-upload-pack-result';
  */
 const FRAMING_ALLOWANCE_BYTES = 1024 * 1024;
 
+/**
+ * The share of the deadline the answer must have been silent for, when the deadline struck in body, to be a stall;
+ * a shorter silence is a transfer too slow for its deadline.
+ */
+const STALL_QUIET_SHARE = 0.25;
+
 const NOTHING_FETCHED: FetchFields = {
   commit: null,
   tree: null,
@@ -118,7 +124,14 @@ export async function fetchStep(
     signal,
   );
 
-  const stalled = result.failure?.kind === 'timeout' && result.failure.phase === 'body';
+  // A stall, not a slow transfer: some of the answer came, then nothing for a good part of the deadline. Without a
+  // body byte it may as well be the server still packing: an ordinary timeout in body.
+  const quietMs = Math.round(deps.clock.monotonicMs() - body.lastAt);
+  const stalled =
+    result.failure?.kind === 'timeout' &&
+    result.failure.phase === 'body' &&
+    body.bytes > 0 &&
+    quietMs >= limits.timeoutMs * STALL_QUIET_SHARE;
   // From the pack's first byte: the server's packing time (before it) is not the path's throughput.
   const transferSeconds = pack.firstAt === null ? 0 : (pack.lastAt - pack.firstAt) / 1000;
   return {
@@ -130,7 +143,7 @@ export async function fetchStep(
     packBytes: value?.bytes ?? pack.bytes,
     throughputBytesPerSec: value && transferSeconds > 0 ? Math.round(value.bytes / transferSeconds) : null,
     bytesBeforeStall: stalled ? body.bytes : null,
-    stalledForMs: stalled ? Math.round(deps.clock.monotonicMs() - body.lastAt) : null,
+    stalledForMs: stalled ? quietMs : null,
   };
 }
 

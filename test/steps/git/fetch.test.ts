@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitFetchShallow } from '../../../harness/oracle.ts';
@@ -148,6 +150,39 @@ describe('fetchStep through a path that stalls large answers', () => {
     expect(fetch.packBytes).toBeLessThan(fetch.bytesBeforeStall ?? 0);
     expect(fetch.stalledForMs).toBeGreaterThan(500);
     expect(fetch.commit).toBeNull();
+  });
+});
+
+describe('fetchStep against a pack that flows, but too slowly for its deadline', () => {
+  it('times out in body without calling it a stall: bytes kept coming until the deadline', async () => {
+    // Arrange: the shallow section and NAK, then a side-band progress packet every 50 ms, never the pack
+    const want = '507e9861e1da9408e61c72b8fd8caaeb913d0fe3';
+    const server = createHttpsServer({ cert: sandbox.pki.certPem, key: sandbox.pki.keyPem }, (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/x-git-upload-pack-result' });
+      res.write(Buffer.concat([pktLine(`shallow ${want}\n`), FLUSH_PKT, pktLine('NAK\n')]));
+      const timer = setInterval(() => res.write(pktLine(Buffer.from('\x02counting objects\n'))), 50);
+      res.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      // Act
+      const fetch = await fetchStep(
+        sandbox.target({ gitEndpoint: `https://git.canary.test:${port}` }),
+        { headSha: want },
+        credentials,
+        sandbox.deps,
+        { ...DEFAULT_FETCH_LIMITS, timeoutMs: 1000 },
+      );
+      // Assess
+      expect(fetch.failure).toMatchObject({ kind: 'timeout', phase: 'body' });
+      expect(fetch.bytesBeforeStall).toBeNull();
+      expect(fetch.stalledForMs).toBeNull();
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
 
