@@ -1,5 +1,8 @@
 /** What the probe reads from a commit object's headers (gitformat-commit): its tree and its committer time. */
 
+/** 9999-12-31T23:59:59.999Z. */
+const LAST_FOUR_DIGIT_YEAR_MS = 253_402_300_799_999;
+
 export interface CommitInfo {
   /** The commit's object id, as hashed. */
   oid: string;
@@ -25,5 +28,10 @@ export function parseCommit(oid: string, body: Buffer): CommitInfo | null {
   // `<name> <<email>> <seconds> <±hhmm>`: the time follows the last `>`.
   const seconds = /> (\d{1,15}) [+-]\d{4}$/.exec(committer ?? '')?.[1];
   const at = seconds === undefined ? Number.NaN : Number(seconds) * 1000;
-  return { oid, tree, committedAt: Number.isFinite(at) && at <= 8.64e15 ? new Date(at).toISOString() : null };
+  // Past year 9999 ISO-8601 needs a sign and six digits, which the record's instants do not take: no usable time.
+  return {
+    oid,
+    tree,
+    committedAt: Number.isFinite(at) && at <= LAST_FOUR_DIGIT_YEAR_MS ? new Date(at).toISOString() : null,
+  };
 }

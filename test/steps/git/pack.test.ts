@@ -208,4 +208,11 @@ describe('parseCommit', () => {
   it('a committer line without a time gives no committedAt', () => {
     expect(parseCommit('o', Buffer.from(`tree ${TREE}\ncommitter B <b>\n\nmsg\n`))?.committedAt).toBeNull();
   });
+
+  it('a time past year 9999 gives no committedAt: the record takes only four-digit years', () => {
+    const at = (seconds: number) =>
+      parseCommit('o', Buffer.from(`tree ${TREE}\ncommitter B <b> ${seconds} +0000\n\nmsg\n`))?.committedAt;
+    expect(at(253_402_300_799)).toBe('9999-12-31T23:59:59.000Z');
+    expect(at(253_402_300_800)).toBeNull();
+  });
 });
