@@ -102,14 +102,14 @@ const protocolHint = (step: StepName) => (n: EndpointNames) =>
   `The answer is not ${serviceLabel(step)}'s: the endpoint name or override points at something else ` +
   `(a proxy, a captive page, another service); use ${host(step, n)}.`;
 
-/** One address's path check failed while the step's own call got through (on another address). */
+/** One address's path check failed while others of the name answer (the step's own call may have hit it or not). */
 const pathHint = (step: StepName) => (n: EndpointNames, failure?: RemediationInput) => {
   const where = failure?.address
     ? `${failure.address}${failure.zone ? ` in ${failure.zone}` : ''}`
     : "the failing address (the alert's Paths line)";
   return (
-    `The path to ${where}, one of the addresses ${host(step, n)} resolves to, fails while the step got through on ` +
-    `another: that Availability Zone's network interface of the ${service(step, n)} endpoint (or the way to it) is ` +
+    `The path to ${where}, one of the addresses ${host(step, n)} resolves to, fails while others of the name ` +
+    `answer: that Availability Zone's network interface of the ${service(step, n)} endpoint (or the way to it) is ` +
     'broken, and clients that get this address hang or fail. Check the endpoint still has its subnet in that AZ and the ' +
     "interface there is available, the interface's security group (443 inbound from the probe), and that subnet's " +
     "network ACLs and route tables (and those of the probe's subnet in the same AZ)."
