@@ -79,7 +79,7 @@ export interface Report {
 export const zeroPhases = (): Phases => ({ dnsMs: 0, connectMs: 0, tlsMs: 0, firstByteMs: 0, transferMs: 0 });
 
 /** A skipped step stands for nothing of its own: the step whose failure caused the skip, or an empty repository. */
-const stepCounts = (step: { ok: boolean; skipped?: true | undefined } | undefined) =>
+const okOrSkipped = (step: { ok: boolean; skipped?: true | undefined } | undefined) =>
   step === undefined || step.ok || step.skipped === true;
 
 /**
@@ -92,5 +92,5 @@ export function targetVerdict(steps: {
   fetch?: { ok: boolean; skipped?: true | undefined } | undefined;
   expect?: { ok: boolean; skipped?: true | undefined } | undefined;
 }): boolean {
-  return steps.sts.ok && steps.git.ok && stepCounts(steps.fetch) && stepCounts(steps.expect);
+  return steps.sts.ok && steps.git.ok && okOrSkipped(steps.fetch) && okOrSkipped(steps.expect);
 }

@@ -110,6 +110,6 @@ describe('the human report: paths, the fetch and the assertions', () => {
     expect(block(text, 'sts')[0]).toMatch(/^ {2}sts {4}FAIL {2}auth in response HTTP 403 /);
     expect(block(text, 'git')).toEqual(['  git    skipped (sts failed: no credentials to sign with)']);
     expect(block(text, 'fetch')).toEqual(['  fetch  skipped (sts failed)']);
-    expect(block(text, 'expect')).toEqual(['  expect skipped (ls-remote failed)']);
+    expect(block(text, 'expect')).toEqual(['  expect skipped (no refs to check: sts or ls-remote failed)']);
   });
 });

@@ -121,7 +121,7 @@ export type Hint = (step: StepName, result: TargetResult) => string | undefined;
 function skipReason(name: StepName, step: AnyStep): string {
   if (name === 'fetch' && 'skipReason' in step && step.skipReason) return step.skipReason;
   if (name === 'git') return 'sts failed: no credentials to sign with';
-  return 'ls-remote failed';
+  return 'no refs to check: sts or ls-remote failed';
 }
 
 /** What a successful step found: refs and HEAD, the fetched pack, the expectations met. */
