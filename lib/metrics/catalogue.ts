@@ -12,8 +12,9 @@ import { ENDPOINT_STEP_NAMES, FINDING_CODES, STEP_NAMES } from '../types.ts';
 export const DEFAULT_NAMESPACE = 'CodeCommitCanary';
 
 /**
- * `basic`: Success and Duration per target and step, PathsFailed, the fetch's sizes, AssertionFailed. `phases`: adds
- * the phase times, Timeout, and PathOk per zone (one per Availability Zone of each endpoint, for every target).
+ * `basic`: Success and Duration per target and step, PathsFailed and PathOk per zone (one per Availability Zone of
+ * each endpoint, for every target: which AZ's interface broke, graphed), the fetch's sizes, AssertionFailed.
+ * `phases`: adds the phase times and Timeout.
  */
 export const DETAIL_LEVELS = ['basic', 'phases'] as const;
 export type DetailLevel = (typeof DETAIL_LEVELS)[number];
@@ -193,7 +194,7 @@ export const METRIC_CATALOGUE: readonly MetricDefinition[] = [
     otherDimensions: [DIMENSION.Target, DIMENSION.Step, DIMENSION.Address],
     scope: 'zone',
     steps: ENDPOINT_STEP_NAMES,
-    detail: 'phases',
+    detail: 'basic',
     description:
       "1 when every address of the step's endpoint in the zone answered its path check, else 0; under Address " +
       'instead of Zone for an address in no subnet of network.zones.',
@@ -341,7 +342,7 @@ const includes = (level: DetailLevel, wanted: DetailLevel): boolean =>
 export interface TargetShape {
   /** `probe.everyAddress`: the sts and git endpoints' addresses are checked. */
   everyAddress: boolean;
-  /** Zones (or, without `network.zones`, addresses) per endpoint: one PathOk each at the `phases` level. */
+  /** Zones (or, without `network.zones`, addresses) per endpoint: one PathOk each. */
   zones: number;
   fetch: boolean;
   expect: boolean;
@@ -355,9 +356,9 @@ export const DEFAULT_TARGET_SHAPE: TargetShape = { everyAddress: true, zones: 2,
  * (FetchStalledBytes, emitted only while a fetch stalls) are counted: they are billed for the hours they exist.
  *
  * @example
- * customMetricCount('basic') // → { perTarget: 6, perStack: 10, perEndpoint: 1 }
+ * customMetricCount('basic') // → { perTarget: 10, perStack: 10, perEndpoint: 1 }
  * customMetricCount('phases') // → { perTarget: 22, perStack: 10, perEndpoint: 1 }
- * customMetricCount('basic', { ...DEFAULT_TARGET_SHAPE, fetch: true, expect: true }).perTarget // 13
+ * customMetricCount('basic', { ...DEFAULT_TARGET_SHAPE, fetch: true, expect: true }).perTarget // 17
  */
 export function customMetricCount(
   detail: DetailLevel,
@@ -426,7 +427,7 @@ function pathOkByPlace(paths: readonly PathResult[]): { dimension: string; value
 /**
  * The catalogue's datapoints for one target's result: per step `Success` and `Duration` (and at the `phases` level
  * the five phase times and `Timeout`); a skipped step yields only `Success`. Per endpoint step with path checks
- * `PathsFailed` (and at `phases` `PathOk` per zone); the fetch's pack size, throughput or stalled bytes; the count
+ * `PathsFailed` and `PathOk` per zone; the fetch's pack size, throughput or stalled bytes; the count
  * of failed assertions.
  *
  * @example
@@ -444,11 +445,9 @@ export function datapointsFor(result: TargetResult, options: DatapointOptions, a
     points.push(point(METRIC.Success, 'Count', successOf(result, stepName, step)));
     if (step.paths && step.paths.length > 0) {
       points.push(point(METRIC.PathsFailed, 'Count', step.paths.filter((path) => !path.ok).length));
-      if (includes(detail, 'phases')) {
-        for (const { dimension, value, ok } of pathOkByPlace(step.paths)) {
-          const pathPoint = pointMaker({ ...dimensions, [dimension]: value }, at, options);
-          points.push(pathPoint(METRIC.PathOk, 'Count', ok ? 1 : 0));
-        }
+      for (const { dimension, value, ok } of pathOkByPlace(step.paths)) {
+        const pathPoint = pointMaker({ ...dimensions, [dimension]: value }, at, options);
+        points.push(pathPoint(METRIC.PathOk, 'Count', ok ? 1 : 0));
       }
     }
     if (step.skipped || stepName === 'expect') continue;
