@@ -1,14 +1,16 @@
 /**
- * STS's wire format, without the SDK: one AWS query-protocol request (a form in a POST body, SigV4-signed with the
- * SDK's own signer) and a tolerant read of the XML answer. The SDK's client spent more CPU per target on its
- * middleware stack, retry machinery and XML deserialiser than the request itself, and its bundle was the largest
- * part of the probe's.
+ * STS's wire format, without the SDK: one AWS query-protocol request (a form in a POST body, SigV4-signed) and a
+ * tolerant read of the XML answer. The SDK's client spent more CPU per target on its middleware stack, retry
+ * machinery and XML deserialiser than on the request, and was most of the probe bundle. The signature is written
+ * here rather than taken from `@smithy/signature-v4`: for this one fixed request it is a few lines (the git
+ * password is SigV4 too, `git/password.ts`), signs in about a quarter of the SDK signer's CPU, and keeps the
+ * signer and the `@smithy/core` parts it loads out of the probe's cold start; the test checks it against the
+ * SDK's signer.
  */
+import { createHash, createHmac } from 'node:crypto';
 import type { Agent, IncomingMessage } from 'node:http';
 import { request as plainRequest } from 'node:http';
 import { request as tlsRequest } from 'node:https';
-import { Sha256 } from '@smithy/core/checksum';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { ResponseTooLarge } from '../net/trace.ts';
 import type { AwsCredentials } from './git/password.ts';
 
@@ -42,19 +44,54 @@ export function stsQueryBody(action: 'AssumeRole' | 'GetCallerIdentity', input: 
   return body;
 }
 
-/** A signer per region and source credentials (it caches its signing key per day); built on first use. */
-const signers = new Map<string, SignatureV4>();
+const sha256Hex = (data: string): string => createHash('sha256').update(data, 'utf8').digest('hex');
+const hmac = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data, 'utf8').digest();
 
-function signerFor(region: string, credentials: AwsCredentials): SignatureV4 {
-  const key = `${region}|${credentials.accessKeyId}|${credentials.secretAccessKey}|${credentials.sessionToken ?? ''}`;
-  let signer = signers.get(key);
-  if (!signer) {
-    // A few source credentials per process (the Lambda's own); a rotation leaves the old signer unused.
-    if (signers.size >= 16) signers.clear();
-    signer = new SignatureV4({ service: 'sts', region, credentials, sha256: Sha256, uriEscapePath: true });
-    signers.set(key, signer);
+/** Signing keys by day, region and secret: four HMACs saved per request (a day's key serves every target). */
+const signingKeys = new Map<string, Buffer>();
+
+function signingKey(secret: string, day: string, region: string): Buffer {
+  const id = `${day}|${region}|${secret}`;
+  let key = signingKeys.get(id);
+  if (!key) {
+    if (signingKeys.size >= 16) signingKeys.clear();
+    key = hmac(hmac(hmac(hmac(`AWS4${secret}`, day), region), 'sts'), 'aws4_request');
+    signingKeys.set(id, key);
   }
-  return signer;
+  return key;
+}
+
+/**
+ * The headers of a SigV4-signed POST of a form to `/` for `sts` in `region`, every header signed (the
+ * `User-Agent` added after is not, as the SDK leaves it out too).
+ *
+ * @example
+ * signedStsHeaders(new URL('https://sts.eu-west-1.amazonaws.com'), 'eu-west-1', credentials, body, new Date())
+ * // { 'content-length': '43', …, authorization: 'AWS4-HMAC-SHA256 Credential=AKIA…/20260101/eu-west-1/sts/aws4_request, …' }
+ */
+export function signedStsHeaders(url: URL, region: string, credentials: AwsCredentials, body: string, now: Date) {
+  const amzDate = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+  const day = amzDate.slice(0, 8);
+  const headers: Record<string, string> = {
+    'content-length': String(Buffer.byteLength(body)),
+    'content-type': 'application/x-www-form-urlencoded',
+    host: url.host,
+    'x-amz-date': amzDate,
+    ...(credentials.sessionToken ? { 'x-amz-security-token': credentials.sessionToken } : {}),
+  };
+  const names = Object.keys(headers); // in the canonical (sorted) order as written
+  const signed = names.join(';');
+  const canonical = `POST\n/\n\n${names.map((n) => `${n}:${headers[n]}\n`).join('')}\n${signed}\n${sha256Hex(body)}`;
+  const scope = `${day}/${region}/sts/aws4_request`;
+  const toSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
+  const signature = createHmac('sha256', signingKey(credentials.secretAccessKey, day, region))
+    .update(toSign)
+    .digest('hex');
+  headers.authorization = `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signed}, Signature=${signature}`;
+  return headers;
 }
 
 export interface StsAnswer {
@@ -81,28 +118,12 @@ export async function sendStsQuery(
   body: string,
   { agent, signal, maxBodyBytes, now }: StsSendOptions,
 ): Promise<StsAnswer> {
-  const signed = await signerFor(region, credentials).sign(
-    {
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      ...(url.port ? { port: Number(url.port) } : {}),
-      path: '/',
-      query: {},
-      headers: {
-        host: url.host,
-        'content-type': 'application/x-www-form-urlencoded',
-        'content-length': String(Buffer.byteLength(body)),
-      },
-      body,
-    },
-    { signingDate: now },
-  );
+  const headers = signedStsHeaders(url, region, credentials, body, now);
   const send = url.protocol === 'https:' ? tlsRequest : plainRequest;
   return new Promise((resolve, reject) => {
     const request = send(
       url,
-      { method: 'POST', agent, signal, headers: { ...signed.headers, 'user-agent': USER_AGENT } },
+      { method: 'POST', agent, signal, headers: { ...headers, 'user-agent': USER_AGENT } },
       (response) => readAnswer(response, maxBodyBytes).then(resolve, reject),
     );
     request.on('error', reject);

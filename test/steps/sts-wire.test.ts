@@ -1,14 +1,22 @@
+import { createHash, createHmac } from 'node:crypto';
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenOnLoopback } from '../../lib/sandbox/listen.ts';
 import { verifySigV4 } from '../../lib/sandbox/sigv4.ts';
 import { assumeRoleXml } from '../../lib/sandbox/sts-xml.ts';
-import { BrokenAnswer, parseXmlAnswer, sendStsQuery, stsQueryBody } from '../../lib/steps/sts-wire.ts';
+import {
+  BrokenAnswer,
+  parseXmlAnswer,
+  sendStsQuery,
+  signedStsHeaders,
+  stsQueryBody,
+} from '../../lib/steps/sts-wire.ts';
 
 /**
- * The sts step's own wire format: the form body as the SDK's STS client serialises it (the SDK itself is the
- * oracle), a signature the sandbox's SigV4 check (the service's algorithm) accepts with a session token, the
+ * The sts step's own wire format: the form body as the SDK's STS client serialises it and the signature as the SDK's
+ * signer computes it (the SDK itself is the oracle), accepted by the sandbox's SigV4 check with a session token, the
  * answer read whole under a byte cap, and the tolerant XML reading.
  */
 
@@ -105,6 +113,67 @@ describe('the STS query body', () => {
       await sdkBody(new AssumeRoleCommand(bare)),
     );
     expect(stsQueryBody('GetCallerIdentity')).toBe(await sdkBody(new GetCallerIdentityCommand({})));
+  });
+});
+
+const bytes = (data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array =>
+  typeof data === 'string'
+    ? data
+    : ArrayBuffer.isView(data)
+      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      : new Uint8Array(data);
+
+/** SHA-256 for the SDK's signer, on Node's crypto (as the SDK's own Node build does it). */
+class NodeSha256 {
+  readonly #hash;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.#hash = secret ? createHmac('sha256', bytes(secret)) : createHash('sha256');
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.#hash.update(bytes(data));
+  }
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.#hash.digest()));
+  }
+}
+
+describe('the signature', () => {
+  it('is the SDK signer’s, with and without a session token, on a default port and another', async () => {
+    const body = stsQueryBody('AssumeRole', { RoleArn: ROLE_ARN, RoleSessionName: 'canary', DurationSeconds: 900 });
+    const now = new Date('2026-11-29T20:41:07.123Z');
+    for (const endpoint of ['https://sts.eu-west-1.amazonaws.com', 'https://127.0.0.1:8443']) {
+      for (const credentials of [SOURCE, { accessKeyId: 'AKIAWIRETESTLONGTERM', secretAccessKey: 'long/term+key' }]) {
+        // Prepare: the SDK's signer on the same request (its checksum header off: STS's clients send none).
+        const url = new URL(endpoint);
+        const ours = signedStsHeaders(url, 'eu-west-1', credentials, body, now);
+        const { authorization: _, ...unsigned } = ours;
+        const sdk = new SignatureV4({
+          service: 'sts',
+          region: 'eu-west-1',
+          credentials,
+          sha256: NodeSha256,
+          applyChecksum: false,
+        });
+
+        // Act
+        const signed = await sdk.sign(
+          {
+            method: 'POST',
+            protocol: url.protocol,
+            hostname: url.hostname,
+            path: '/',
+            query: {},
+            headers: { ...unsigned },
+            body,
+          },
+          { signingDate: now },
+        );
+
+        // Assess
+        expect(ours.authorization).toBe(signed.headers.authorization);
+        expect(ours['x-amz-date']).toBe('20261129T204107Z');
+      }
+    }
   });
 });
 
