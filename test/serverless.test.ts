@@ -557,6 +557,8 @@ async function actionsSentBy(handler: string): Promise<string[]> {
     .join('\n');
   expect(own).toContain('// handlers/');
   const commands = new Set([...own.matchAll(/new (?:[\w$]+\.)?(\w+Command)\(/g)].map((m) => m[1] as string));
+  // The probe's STS calls are its own wire requests (lib/steps/sts-wire.ts), named by their query action.
+  for (const [, action] of own.matchAll(/stsQueryBody\(\s*"(\w+)"/g)) commands.add(`${action}Command`);
   const unknown = [...commands].filter((command) => !(command in ACTION_OF_COMMAND));
   expect(unknown, 'a new SDK command: add its IAM action to ACTION_OF_COMMAND and the template').toEqual([]);
   return [...new Set([...commands].flatMap((command) => ACTION_OF_COMMAND[command] ?? []))].sort();
