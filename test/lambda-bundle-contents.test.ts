@@ -32,7 +32,7 @@ async function bundledFrom(handler: 'probe' | 'notify', delivery: 'log' | 'direc
     entryPoints: [`handlers/${handler}.ts`],
     bundle: true,
     minify: true,
-    keepNames: true,
+    keepNames: false,
     format: 'esm',
     platform: 'node',
     target: 'node20',
