@@ -51,29 +51,43 @@ const alarmArn = (alarmName) =>
   `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${alarmName}`;
 
 /**
- * One alarm per target on Success Step=git, the end-to-end signal (0 also when git was skipped because
- * sts failed). It opens after as many failed periods as the notifier needs failed runs to open an incident.
- * Alarm actions only when pageOnTargetAlarms is true: by default the notifier pages, the alarms show state,
- * and one outage does not page twice. Missing data keeps the alarm out of ALARM: a stopped probe is the
- * heartbeat alarm's page.
+ * One alarm per target on the path end to end: the minimum of Success over the steps that make it, sts, git and
+ * (when the target fetches) fetch, so a path check's failure on either endpoint, a failed ls-remote or a stalled
+ * pack all count (git's Success alone stays 1 when only sts's path checks or the fetch failed). Not `expect`: a
+ * failed assertion is the repository's content, a warning the notifier sends, not the path down. It opens after as
+ * many failed periods as the notifier needs failed runs to open an incident. Alarm actions only when
+ * pageOnTargetAlarms is true: by default the notifier pages, the alarms show state, and one outage does not page
+ * twice. Missing data keeps the alarm out of ALARM: a stopped probe is the heartbeat alarm's page.
  */
-function targetAlarms({ targets, namespace, failuresBeforeAlert, periodSeconds, page }) {
+function targetAlarms({ targets, namespace, failuresBeforeAlert, periodSeconds, page, fetchByDefault = false }) {
   const actions = page ? { AlarmActions: [ref('AlertTopic')], OKActions: [ref('AlertTopic')] } : {};
   const Resources = {};
   for (const target of targets) {
+    const steps = ['sts', 'git', ...((target.fetch?.enabled ?? fetchByDefault) ? ['fetch'] : [])];
     Resources[targetLogicalId('TargetAlarm', target.name)] = {
       Type: 'AWS::CloudWatch::Alarm',
       Properties: {
         AlarmName: { 'Fn::Sub': targetAlarmName(target.name) },
-        AlarmDescription: `CodeCommit canary: target ${target.name} failed end to end (Success, Step=git) in ${failuresBeforeAlert} consecutive runs. ${page ? 'Pages (pageOnTargetAlarms=true).' : 'State only; the notifier sends the alerts.'}`,
-        Namespace: namespace,
-        MetricName: 'Success',
-        Dimensions: [
-          { Name: 'Target', Value: target.name },
-          { Name: 'Step', Value: 'git' },
+        AlarmDescription: `CodeCommit canary: target ${target.name} failed end to end (the minimum of Success over ${steps.join(', ')}) in ${failuresBeforeAlert} consecutive runs. ${page ? 'Pages (pageOnTargetAlarms=true).' : 'State only; the notifier sends the alerts.'}`,
+        Metrics: [
+          ...steps.map((step) => ({
+            Id: step,
+            MetricStat: {
+              Metric: {
+                Namespace: namespace,
+                MetricName: 'Success',
+                Dimensions: [
+                  { Name: 'Target', Value: target.name },
+                  { Name: 'Step', Value: step },
+                ],
+              },
+              Period: periodSeconds,
+              Stat: 'Minimum',
+            },
+            ReturnData: false,
+          })),
+          { Id: 'path', Expression: `MIN([${steps.join(', ')}])`, Label: 'end to end', ReturnData: true },
         ],
-        Statistic: 'Minimum',
-        Period: periodSeconds,
         EvaluationPeriods: failuresBeforeAlert,
         DatapointsToAlarm: failuresBeforeAlert,
         Threshold: 1,

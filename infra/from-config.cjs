@@ -120,10 +120,11 @@ exports.dashboardBody = resolver(async (input) => {
 // Resources fragments (items of serverless.yml's `resources` list; `{}` when not wanted)
 
 exports.targetAlarms = resolver(async (input) => {
-  const { targets, namespace, failuresBeforeAlert } = await input.config();
+  const { targets, namespace, failuresBeforeAlert, config } = await input.config();
   const periodSeconds = await input.alarmPeriodSeconds();
   const page = await input.boolean('pageOnTargetAlarms');
-  return targetAlarms({ targets, namespace, failuresBeforeAlert, periodSeconds, page });
+  const fetchByDefault = config.fetch.enabled;
+  return targetAlarms({ targets, namespace, failuresBeforeAlert, periodSeconds, page, fetchByDefault });
 });
 
 exports.selfMonitoringAlarms = resolver(async (input) => {

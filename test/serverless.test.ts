@@ -216,13 +216,21 @@ const environment = (template: Template, fn: 'Probe' | 'Notify') =>
 /** (namespace, metric, dimension names) of every alarm and dashboard graph. */
 function metricsUsed(template: Template): { namespace: string; name: string; dimensions: string[] }[] {
   const used: { namespace: string; name: string; dimensions: string[] }[] = [];
+  type Metric = { Namespace: string; MetricName: string; Dimensions: { Name: string }[] };
   for (const [, alarm] of resourcesOfType(template, 'AWS::CloudWatch::Alarm')) {
-    const dimensions = alarm.Properties.Dimensions as { Name: string }[];
-    used.push({
-      namespace: alarm.Properties.Namespace as string,
-      name: alarm.Properties.MetricName as string,
-      dimensions: dimensions.map((d) => d.Name),
-    });
+    // A metric-math alarm lists its metrics; a plain one names its one metric.
+    const metrics = alarm.Properties.Metrics
+      ? (alarm.Properties.Metrics as { MetricStat?: { Metric: Metric } }[]).flatMap((m) =>
+          m.MetricStat ? [m.MetricStat.Metric] : [],
+        )
+      : [alarm.Properties as unknown as Metric];
+    for (const metric of metrics) {
+      used.push({
+        namespace: metric.Namespace,
+        name: metric.MetricName,
+        dimensions: metric.Dimensions.map((d) => d.Name),
+      });
+    }
   }
   const body = props<{ 'Fn::Sub': string }>(template, 'Dashboard', 'DashboardBody')['Fn::Sub'];
   const { widgets } = JSON.parse(body) as { widgets: { type: string; properties: { metrics?: unknown[][] } }[] };
@@ -834,7 +842,9 @@ describe('alarms and dashboard', () => {
   const alertTopic = [{ Ref: 'AlertTopic' }];
   const bothTopics = [{ Ref: 'AlertTopic' }, OPS_TOPIC_ARN];
   const targetAlarms = (template: Template) =>
-    resourcesOfType(template, 'AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties.MetricName === 'Success');
+    resourcesOfType(template, 'AWS::CloudWatch::Alarm').filter(([, a]) =>
+      (a.Properties.AlarmName as { 'Fn::Sub'?: string })['Fn::Sub']?.includes('-target-'),
+    );
   /** An alarm on one of the stack's own metrics (its one dimension: the stack). */
   const onStackMetric = (MetricName: string) => ({
     Namespace: example.metrics.namespace,
@@ -991,8 +1001,15 @@ describe('alarms and dashboard', () => {
       [directMode, 300],
     ] as const) {
       for (const [id, { Properties }] of resourcesOfType(template, 'AWS::CloudWatch::Alarm')) {
-        const { Period, EvaluationPeriods, DatapointsToAlarm } = Properties as Record<string, number>;
-        expect([id, Period]).toEqual([id, period]);
+        const { EvaluationPeriods, DatapointsToAlarm } = Properties as Record<string, number>;
+        // A metric-math alarm's period is its metrics'; every one of them evaluates per schedule period.
+        const periods = Properties.Metrics
+          ? (Properties.Metrics as { MetricStat?: { Period: number } }[]).flatMap((m) =>
+              m.MetricStat ? [m.MetricStat.Period] : [],
+            )
+          : [Properties.Period as number];
+        const Period = periods[0] as number;
+        expect([id, ...periods]).toEqual([id, ...periods.map(() => period)]);
         expect(DatapointsToAlarm).toBeGreaterThanOrEqual(2);
         expect(DatapointsToAlarm).toBeLessThanOrEqual(EvaluationPeriods as number);
         expect((Period as number) * (EvaluationPeriods as number)).toBeLessThanOrEqual(86_400);
@@ -1004,14 +1021,21 @@ describe('alarms and dashboard', () => {
     for (const { template } of [logMode, directMode]) {
       const alarms = targetAlarms(template);
       expect(alarms).toHaveLength(TARGET_NAMES.length);
-      expect(alarms.map(([, alarm]) => (alarm.Properties.Dimensions as { Value: string }[])[0]?.Value)).toEqual(
+      type Stat = { MetricStat?: { Metric: { MetricName: string; Dimensions: { Value: string }[] } } };
+      const metricsOf = (alarm: (typeof alarms)[number][1]) =>
+        alarm.Properties.Metrics as (Stat & { Expression?: string })[];
+      expect(alarms.map(([, alarm]) => metricsOf(alarm)[0]?.MetricStat?.Metric.Dimensions[0]?.Value)).toEqual(
         TARGET_NAMES,
       );
       for (const [, alarm] of alarms) {
+        const metrics = metricsOf(alarm);
+        expect(metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.Dimensions[1]?.Value] : []))).toEqual([
+          'sts',
+          'git',
+        ]);
+        expect(metrics.every((m) => !m.MetricStat || m.MetricStat.Metric.MetricName === 'Success')).toBe(true);
+        expect(metrics.at(-1)?.Expression).toBe('MIN([sts, git])');
         expect(alarm.Properties).toMatchObject({
-          MetricName: 'Success',
-          Dimensions: [expect.objectContaining({ Name: 'Target' }), { Name: 'Step', Value: 'git' }],
-          Statistic: 'Minimum',
           Threshold: 1,
           ComparisonOperator: 'LessThanThreshold',
           EvaluationPeriods: 2,

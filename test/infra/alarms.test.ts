@@ -157,20 +157,33 @@ describe('target alarms', () => {
     expect(ids.every((id) => /^TargetAlarmTeamRepo[0-9a-f]{8}$/.test(id))).toBe(true);
   });
 
-  it('open after failuresBeforeAlert failed periods on Success Step=git, and page only when asked', () => {
+  it('open after failuresBeforeAlert failed periods of the least Success of sts and git, and page only when asked', () => {
+    const success = (step: string) => ({
+      Id: step,
+      MetricStat: {
+        Metric: {
+          Namespace: 'Canary',
+          MetricName: 'Success',
+          Dimensions: [
+            { Name: 'Target', Value: 't0' },
+            { Name: 'Step', Value: step },
+          ],
+        },
+        Period: 300,
+        Stat: 'Minimum',
+      },
+      ReturnData: false,
+    });
     const [quiet] = Object.values(build(targets(1), false, 3));
     expect(quiet?.Properties).toEqual({
       AlarmName: { 'Fn::Sub': `\${AWS::StackName}-target-t0` },
       AlarmDescription:
-        'CodeCommit canary: target t0 failed end to end (Success, Step=git) in 3 consecutive runs. State only; the notifier sends the alerts.',
-      Namespace: 'Canary',
-      MetricName: 'Success',
-      Dimensions: [
-        { Name: 'Target', Value: 't0' },
-        { Name: 'Step', Value: 'git' },
+        'CodeCommit canary: target t0 failed end to end (the minimum of Success over sts, git) in 3 consecutive runs. State only; the notifier sends the alerts.',
+      Metrics: [
+        success('sts'),
+        success('git'),
+        { Id: 'path', Expression: 'MIN([sts, git])', Label: 'end to end', ReturnData: true },
       ],
-      Statistic: 'Minimum',
-      Period: 300,
       EvaluationPeriods: 3,
       DatapointsToAlarm: 3,
       Threshold: 1,
@@ -183,5 +196,26 @@ describe('target alarms', () => {
       AlarmActions: [{ Ref: 'AlertTopic' }],
       OKActions: [{ Ref: 'AlertTopic' }],
     });
+  });
+
+  it('take the fetch in for a target that fetches (its own setting over the config-wide one), never the assertions', () => {
+    const expressions = (list: Target[], fetchByDefault: boolean) =>
+      Object.values(
+        alarms.targetAlarms({
+          targets: list,
+          namespace: 'Canary',
+          failuresBeforeAlert: 2,
+          periodSeconds: 60,
+          page: false,
+          fetchByDefault,
+        }).Resources as Record<string, Resource>,
+      ).map((alarm) => (alarm.Properties.Metrics as { Expression?: string }[]).at(-1)?.Expression);
+    const list = [
+      { name: 'inherits', roleArn: 'r' },
+      { name: 'fetches', roleArn: 'r', fetch: { enabled: true } },
+      { name: 'does-not', roleArn: 'r', fetch: { enabled: false } },
+    ];
+    expect(expressions(list, false)).toEqual(['MIN([sts, git])', 'MIN([sts, git, fetch])', 'MIN([sts, git])']);
+    expect(expressions(list, true)).toEqual(['MIN([sts, git, fetch])', 'MIN([sts, git, fetch])', 'MIN([sts, git])']);
   });
 });

@@ -23,6 +23,7 @@ export type Delivery = 'log' | 'direct';
 export interface Target {
   name: string;
   roleArn: string;
+  fetch?: { enabled?: boolean };
 }
 export interface Resource {
   Type: string;
@@ -129,6 +130,7 @@ export const alarms = require('../../infra/alarms.cjs') as {
     failuresBeforeAlert: number;
     periodSeconds: number;
     page: boolean;
+    fetchByDefault?: boolean;
   }): Fragment;
   selfMonitoringAlarms(input: { namespace: string; periodSeconds: number; opsTopicArn: string | null }): Fragment;
 };
