@@ -7,12 +7,12 @@
  * signer and the `@smithy/core` parts it loads out of the probe's cold start; the test checks it against the
  * SDK's signer.
  */
-import { createHash, createHmac } from 'node:crypto';
 import type { Agent, IncomingMessage } from 'node:http';
 import { request as plainRequest } from 'node:http';
 import { request as tlsRequest } from 'node:https';
 import { ResponseTooLarge } from '../net/trace.ts';
 import type { AwsCredentials } from './git/password.ts';
+import { sha256Hex, sigv4Signature } from './sigv4.ts';
 
 export const STS_API_VERSION = '2011-06-15';
 const USER_AGENT = 'codecommit-canary (sts)';
@@ -44,23 +44,6 @@ export function stsQueryBody(action: 'AssumeRole' | 'GetCallerIdentity', input: 
   return body;
 }
 
-const sha256Hex = (data: string): string => createHash('sha256').update(data, 'utf8').digest('hex');
-const hmac = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data, 'utf8').digest();
-
-/** Signing keys by day, region and secret: four HMACs saved per request (a day's key serves every target). */
-const signingKeys = new Map<string, Buffer>();
-
-function signingKey(secret: string, day: string, region: string): Buffer {
-  const id = `${day}|${region}|${secret}`;
-  let key = signingKeys.get(id);
-  if (!key) {
-    if (signingKeys.size >= 16) signingKeys.clear();
-    key = hmac(hmac(hmac(hmac(`AWS4${secret}`, day), region), 'sts'), 'aws4_request');
-    signingKeys.set(id, key);
-  }
-  return key;
-}
-
 /**
  * The headers of a SigV4-signed POST of a form to `/` for `sts` in `region`, every header signed (the
  * `User-Agent` added after is not, as the SDK leaves it out too).
@@ -74,7 +57,6 @@ export function signedStsHeaders(url: URL, region: string, credentials: AwsCrede
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d{3}/, '');
-  const day = amzDate.slice(0, 8);
   const headers: Record<string, string> = {
     'content-length': String(Buffer.byteLength(body)),
     'content-type': 'application/x-www-form-urlencoded',
@@ -85,11 +67,7 @@ export function signedStsHeaders(url: URL, region: string, credentials: AwsCrede
   const names = Object.keys(headers); // in the canonical (sorted) order as written
   const signed = names.join(';');
   const canonical = `POST\n/\n\n${names.map((n) => `${n}:${headers[n]}\n`).join('')}\n${signed}\n${sha256Hex(body)}`;
-  const scope = `${day}/${region}/sts/aws4_request`;
-  const toSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
-  const signature = createHmac('sha256', signingKey(credentials.secretAccessKey, day, region))
-    .update(toSign)
-    .digest('hex');
+  const { scope, signature } = sigv4Signature(credentials.secretAccessKey, amzDate, region, 'sts', canonical);
   headers.authorization = `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signed}, Signature=${signature}`;
   return headers;
 }

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { sigv4Signature } from '../sigv4.ts';
 
 /** Temporary AWS credentials as the SDK returns them. */
 export interface AwsCredentials {
@@ -11,9 +11,6 @@ export interface GitCredentials {
   username: string;
   password: string;
 }
-
-const hmac = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data, 'utf8').digest();
-const sha256Hex = (data: string): string => createHash('sha256').update(data, 'utf8').digest('hex');
 
 /** `YYYYMMDDTHHMMSS` in UTC, the timestamp form CodeCommit's password uses (no trailing Z). */
 export const gitTimestamp = (at: Date): string => at.toISOString().replace(/[-:]/g, '').slice(0, 15);
@@ -35,12 +32,9 @@ export function gitPassword(
   at: Date,
 ): string {
   const timestamp = gitTimestamp(at);
-  const date = timestamp.slice(0, 8);
   const canonicalRequest = `GIT\n${path}\n\nhost:${hostname}\n\nhost\n`;
-  const scope = `${date}/${region}/codecommit/aws4_request`;
-  const stringToSign = `AWS4-HMAC-SHA256\n${timestamp}\n${scope}\n${sha256Hex(canonicalRequest)}`;
-  const key = hmac(hmac(hmac(hmac(`AWS4${credentials.secretAccessKey}`, date), region), 'codecommit'), 'aws4_request');
-  return `${timestamp}Z${createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex')}`;
+  const { signature } = sigv4Signature(credentials.secretAccessKey, timestamp, region, 'codecommit', canonicalRequest);
+  return `${timestamp}Z${signature}`;
 }
 
 /** HTTP Basic credentials for a CodeCommit git request. Generate anew for each request. */
