@@ -8,7 +8,12 @@
  *   reminders and closes the incident on recovery; `severity` `critical` for a broken path, `warning` for a failed
  *   assertion (the tool can page for one and open a low-urgency ticket for the other).
  */
+import type { PathResult } from '../types.ts';
 import type { AlertFacts, AnyAlert, FindingFacts } from './text.ts';
+
+/** An address with its zone when known, zone first as alerts write it: `ap-northeast-1c (10.0.3.15)`, or `10.0.3.15`. */
+export const placeOf = (path: Pick<PathResult, 'address' | 'zone'>): string =>
+  path.zone ? `${path.zone} (${path.address})` : path.address;
 
 export type AlertFormat = 'text' | 'chatbot' | 'json';
 
@@ -89,7 +94,7 @@ function chatbotParts(facts: AlertFacts | FindingFacts): ChatbotParts {
     facts.step ? `*Step* ${facts.step}: ${facts.kind ?? 'failed'} in ${facts.phase ?? 'unknown phase'}` : null,
     facts.message ? `*Failure* ${plainMarkdown(facts.message)}` : null,
     failingPaths.length > 0 && facts.state !== 'RECOVERED'
-      ? `*Paths* ${failingPaths.length} of ${paths.length} failing: ${plainMarkdown(failingPaths.map((p) => (p.zone ? `${p.zone} (${p.address})` : p.address)).join(', '))}`
+      ? `*Paths* ${failingPaths.length} of ${paths.length} failing: ${plainMarkdown(failingPaths.map(placeOf).join(', '))}`
       : null,
     typeof facts.bytesBeforeStall === 'number' ? `*Pack* stalled after ${facts.bytesBeforeStall} bytes` : null,
     facts.failingSince ? `*Failing since* ${facts.failingSince} (${facts.consecutiveFailures} failed runs)` : null,

@@ -21,7 +21,7 @@ import type {
   StepResult,
   TargetResult,
 } from '../types.ts';
-import { type AlertFormat, httpsBody } from './chat.ts';
+import { type AlertFormat, httpsBody, placeOf } from './chat.ts';
 import { failedStep, type Notification, type NotificationState, severityOf } from './incident-policy.ts';
 import { type ActiveMute, describeMute } from './silences.ts';
 
@@ -202,9 +202,6 @@ function failureWords(failure: Failure, durationMs: number): string {
       return `failed: ${failure.message}`;
   }
 }
-
-/** An address with its zone when known: `ap-northeast-1c (10.0.3.15)`, or `10.0.3.15`. */
-const placeOf = (path: PathResult): string => (path.zone ? `${path.zone} (${path.address})` : path.address);
 
 /**
  * The failing paths when they tell the story: only a path check failed (the step's own call got through), or the
