@@ -1,4 +1,6 @@
 import type { Agent } from 'node:http';
+import { request as plainRequest } from 'node:http';
+import { request as tlsRequest } from 'node:https';
 import type { BlockList } from 'node:net';
 import type { Clock } from '../clock.ts';
 import type { Failure, StepResult } from '../types.ts';
@@ -28,6 +30,9 @@ export interface ExchangeLimits {
   /** Cap on the bytes read off the connection (see tracedAgent). */
   maxResponseBytes?: number;
 }
+
+/** Node's request function for the URL's scheme: https anywhere, plain http only to loopback (the config's rule). */
+export const requestFor = (url: URL): typeof tlsRequest => (url.protocol === 'https:' ? tlsRequest : plainRequest);
 
 export interface ExchangeContext {
   url: URL;

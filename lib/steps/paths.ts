@@ -1,9 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import { request as plainRequest } from 'node:http';
-import { request as tlsRequest } from 'node:https';
 import { repositoryPath } from '../config/endpoints.ts';
 import { untilAborted } from '../net/deadline.ts';
-import { type ExchangeContext, type NetDeps, timedExchange } from '../net/exchange.ts';
+import { type ExchangeContext, type NetDeps, requestFor, timedExchange } from '../net/exchange.ts';
 import { classifyError } from '../net/failure.ts';
 import type { ZoneOf } from '../net/zones.ts';
 import type { Failure, PathResult } from '../types.ts';
@@ -32,7 +30,7 @@ const STS_UNSIGNED_BODY = 'Action=GetCallerIdentity&Version=2011-06-15';
 
 /** Sends the request without credentials and reads (a bounded part of) the answer, whatever its status. */
 function askWithoutCredentials(request: PathRequest, { url, agent, signal }: ExchangeContext): Promise<number> {
-  const send = url.protocol === 'https:' ? tlsRequest : plainRequest;
+  const send = requestFor(url);
   const git = request.kind === 'git';
   const path = git ? `${repositoryPath(request.repository)}/info/refs?service=git-upload-pack` : '/';
   const headers: Record<string, string | number> = git

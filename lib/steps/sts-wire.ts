@@ -8,8 +8,7 @@
  * SDK's signer.
  */
 import type { Agent, IncomingMessage } from 'node:http';
-import { request as plainRequest } from 'node:http';
-import { request as tlsRequest } from 'node:https';
+import { requestFor } from '../net/exchange.ts';
 import { ResponseTooLarge } from '../net/trace.ts';
 import type { AwsCredentials } from './git/password.ts';
 import { sha256Hex, sigv4Signature } from './sigv4.ts';
@@ -97,7 +96,7 @@ export async function sendStsQuery(
   { agent, signal, maxBodyBytes, now }: StsSendOptions,
 ): Promise<StsAnswer> {
   const headers = signedStsHeaders(url, region, credentials, body, now);
-  const send = url.protocol === 'https:' ? tlsRequest : plainRequest;
+  const send = requestFor(url);
   return new Promise((resolve, reject) => {
     const request = send(
       url,

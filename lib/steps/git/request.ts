@@ -1,10 +1,9 @@
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
-import { request as plainRequest } from 'node:http';
-import { request } from 'node:https';
 import type { Clock } from '../../clock.ts';
 import type { ResolvedTarget } from '../../config/config.ts';
 import { repositoryPath } from '../../config/endpoints.ts';
 import { signingRegion } from '../../config/git-host.ts';
+import { requestFor } from '../../net/exchange.ts';
 import { kindForStatus, StepFailure } from '../../net/failure.ts';
 import { type StepResult, zeroPhases } from '../../types.ts';
 import { type AwsCredentials, basicAuthorization, gitCredentials } from './password.ts';
@@ -33,7 +32,7 @@ export function gitRequest(
 ): ClientRequest {
   const path = repositoryPath(target.repository);
   const auth = gitCredentials(credentials, signingRegion(url.hostname, target.region), url.hostname, path, clock.now());
-  const send = url.protocol === 'https:' ? request : plainRequest;
+  const send = requestFor(url);
   const headers = { Authorization: basicAuthorization(auth), 'User-Agent': USER_AGENT, ...options.headers };
   return send(new URL(`${path}${suffix}`, url), { ...options, headers }, onResponse);
 }
