@@ -1,17 +1,17 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { build, type Plugin } from 'esbuild';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../lib/config/config.ts';
 import { packConfig } from '../lib/config/packaged.ts';
 import { CredentialStore } from '../lib/sandbox/credentials.ts';
 import { createPki } from '../lib/sandbox/pki.ts';
 import { type StsStandIn, startStsStandIn } from '../lib/sandbox/sts.ts';
+import { lambdaBundle } from './infra/modules.ts';
 
 /**
  * The probe's Lambda bundle, built as scripts/build.mjs builds it (the default credential chain aliased to the
@@ -21,14 +21,6 @@ import { type StsStandIn, startStsStandIn } from '../lib/sandbox/sts.ts';
  */
 
 const run = promisify(execFile);
-/** How the functions are bundled (infra/lambda-bundle.cjs, shared with scripts/build.mjs and serverless.yml). */
-const lambdaBundle = createRequire(import.meta.url)('../infra/lambda-bundle.cjs') as {
-  alias: Record<string, string>;
-  mainFields: string[];
-  external: string[];
-  banner: { js: string };
-  plugins: Plugin[];
-};
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ROLE_ARN = 'arn:aws:iam::111111111111:role/CodeCommitCanaryReader';
 const ENV_KEY = 'AKIAENVIRONMENTKEY01';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { build, type Metafile, type Plugin } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../lib/config/config.ts';
 import { packConfig } from '../lib/config/packaged.ts';
+import { lambdaBundle } from './infra/modules.ts';
 
 /**
  * What each Lambda bundle holds, built as serverless.yml's custom.esbuild builds it (infra/lambda-bundle.cjs and the
@@ -13,13 +13,6 @@ import { packConfig } from '../lib/config/packaged.ts';
  * SDK's event streams, whose dynamic import made esbuild wrap most of the SDK in closures it cannot tree-shake.
  */
 
-const lambdaBundle = createRequire(import.meta.url)('../infra/lambda-bundle.cjs') as {
-  alias: Record<string, string>;
-  mainFields: string[];
-  external: string[];
-  banner: { js: string };
-  plugins: Plugin[];
-};
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const packaged = packConfig(
   parseConfig(JSON.parse(readFileSync(`${ROOT}examples/canary.config.json`, 'utf8')), 'canary.config.json'),

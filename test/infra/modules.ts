@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { Plugin } from 'esbuild';
 
 /**
  * The infra/*.cjs files, typed for the tests that call their functions directly. They are plain CommonJS (they
@@ -162,3 +163,12 @@ export const fromConfig = require('../../infra/from-config.cjs') as Record<strin
 /** `n` targets named t0, t1, ... (what the pure builders need of a target). */
 export const targets = (n: number, roleArn = 'arn:aws:iam::111111111111:role/R'): Target[] =>
   Array.from({ length: n }, (_, index) => ({ name: `t${index}`, roleArn }));
+
+/** How the functions are bundled (shared with scripts/build.mjs and serverless.yml's custom.esbuild). */
+export const lambdaBundle = require('../../infra/lambda-bundle.cjs') as {
+  alias: Record<string, string>;
+  mainFields: string[];
+  external: string[];
+  banner: { js: string };
+  plugins: Plugin[];
+};
